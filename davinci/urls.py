@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from davinci.accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("davinci.accounts.urls")),
+    path("facilities/", include("facilities.urls")),
+    path("integrations/", include("integrations.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "davinci.accounts.views.permission_denied"
+handler404 = "davinci.accounts.views.page_not_found"
+handler500 = "davinci.accounts.views.server_error"

@@ -1,0 +1,70 @@
+from django.contrib import admin
+
+from facilities.forms import LockAdminForm
+from facilities.models import Facility, Lock, LockEvent, Unit
+
+MASKED_CODE = "••••"
+
+
+@admin.register(Facility)
+class FacilityAdmin(admin.ModelAdmin):
+    list_display = ["name", "account", "facility_id", "include_in_api", "created_at"]
+    list_filter = ["include_in_api", "account"]
+    search_fields = ["name", "address", "facility_id", "account__name"]
+    readonly_fields = ["facility_id", "created_at"]
+    list_select_related = ["account"]
+    autocomplete_fields = ["account"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["unit_number", "facility", "tenant_name", "tenant_email", "tenant_phone"]
+    list_filter = ["facility__account"]
+    search_fields = ["unit_number", "tenant_name", "tenant_email", "facility__name"]
+    list_select_related = ["facility"]
+    autocomplete_fields = ["facility"]
+
+
+@admin.register(Lock)
+class LockAdmin(admin.ModelAdmin):
+    form = LockAdminForm
+    list_display = ["serial", "status", "masked_code", "facility", "unit", "account", "updated_at"]
+    list_filter = ["status", "account"]
+    search_fields = ["serial", "unit__unit_number", "facility__name", "facility__facility_id"]
+    list_select_related = ["facility", "unit", "account"]
+    autocomplete_fields = ["account", "facility", "unit"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    @admin.display(description="Unlock code")
+    def masked_code(self, lock: Lock) -> str:
+        return MASKED_CODE
+
+
+@admin.register(LockEvent)
+class LockEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "lock",
+        "kind",
+        "actor_type",
+        "actor_user",
+        "api_key",
+        "from_status",
+        "to_status",
+        "unit",
+        "ip",
+    ]
+    list_filter = ["kind", "actor_type"]
+    search_fields = ["lock__serial", "unit__unit_number", "actor_user__email", "api_key__api_key"]
+    list_select_related = ["lock", "actor_user", "api_key", "unit"]
+    date_hierarchy = "created_at"
+
+    # The history is evidence: nobody edits or removes it, staff included.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,158 @@
+"""Demo data for trying the portal out: `manage.py seed_demo`. Safe to run again."""
+
+import secrets
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from davinci.accounts.models import Account, Membership, Role, User
+from facilities.models import UNIT_STATUSES, Facility, Lock, LockEvent, LockStatus, Unit
+
+DEMO_PASSWORD = "davinci-demo"  # noqa: S105 - published demo credentials, refused without DEBUG
+
+ACCOUNTS = [
+    {
+        "name": "Harbor Self Storage",
+        "slug": "harbor-self-storage",
+        "members": [
+            ("owner@example.com", "Olivia Owner", Role.OWNER),
+            ("admin@example.com", "Adam Admin", Role.ADMIN),
+            ("manager@example.com", "Maria Manager", Role.MANAGER),
+            ("callcenter@example.com", "Cal Center", Role.CALL_CENTER),
+        ],
+        "facilities": [
+            ("Harbor Downtown", "100 Harbor Way, Portsmouth, NH 03801", "HD", True),
+            ("Harbor Eastside", "2200 East Bay Rd, Portsmouth, NH 03801", "HE", True),
+            ("Harbor Airport", "7 Runway Dr, Portsmouth, NH 03803", "HA", False),
+        ],
+    },
+    {
+        "name": "Rival Storage",
+        "slug": "rival-storage",
+        "members": [("rival@example.com", "Rita Rival", Role.OWNER)],
+        "facilities": [
+            ("Rival North", "1 North St, Dover, NH 03820", "RN", True),
+            ("Rival South", "99 South St, Dover, NH 03820", "RS", True),
+        ],
+    },
+]
+UNITS_PER_FACILITY = 48
+TENANTS = [
+    "Avery Johnson",
+    "Blake Carter",
+    "Casey Morgan",
+    "Devon Price",
+    "Emery Brooks",
+    "Finley Hayes",
+    "Gray Sullivan",
+    "Harper Quinn",
+    "Jordan Reyes",
+    "Kendall Ward",
+]
+# Locks on doors: six per unit status. Locks off doors: two per other status.
+OFF_UNIT_STATUSES = [status for status in LockStatus if status not in UNIT_STATUSES]
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts, users, facilities, units and locks (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off (the demo passwords are public: never in production).",
+        )
+
+    def handle(self, *args, force: bool, **options) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates users with a published password; it only runs with DEBUG on. "
+                "Use --force to run it anyway (never on a production database)."
+            )
+        with transaction.atomic():
+            for spec in ACCOUNTS:
+                self._seed_account(spec)
+            self._seed_user("staff@example.com", "Sam Staff", staff=True)
+        self._print_sign_in()
+
+    def _seed_user(self, email: str, name: str, *, staff: bool = False) -> User:
+        user, created = User.objects.get_or_create(
+            email=email, defaults={"name": name, "is_staff": staff, "is_superuser": staff}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user
+
+    def _seed_account(self, spec: dict) -> None:
+        account, _ = Account.objects.get_or_create(
+            slug=spec["slug"], defaults={"name": spec["name"]}
+        )
+        for email, name, role in spec["members"]:
+            user = self._seed_user(email, name)
+            Membership.objects.get_or_create(user=user, account=account, defaults={"role": role})
+        for name, address, prefix, included in spec["facilities"]:
+            facility, _ = Facility.objects.get_or_create(
+                account=account,
+                name=name,
+                defaults={"address": address, "include_in_api": included},
+            )
+            self._seed_units_and_locks(facility, prefix)
+
+    def _seed_units_and_locks(self, facility: Facility, prefix: str) -> None:
+        units = []
+        for number in range(1, UNITS_PER_FACILITY + 1):
+            # One zero-padded number, as some facilities paint them: keep it as text.
+            unit_number = "007" if number == 7 else f"{'AB'[number % 2]}{100 + number}"
+            tenant = TENANTS[number % len(TENANTS)]
+            unit, _ = Unit.objects.get_or_create(
+                facility=facility,
+                unit_number=unit_number,
+                defaults={
+                    "tenant_name": tenant,
+                    "tenant_email": f"{tenant.split()[0].lower()}.{prefix.lower()}{number}"
+                    "@example.com",
+                    "tenant_phone": f"(603) 555-{1000 + number:04d}",
+                },
+            )
+            units.append(unit)
+
+        plan: list[tuple[LockStatus, Unit | None]] = []
+        unit_iter = iter(units)
+        for status in sorted(UNIT_STATUSES):
+            plan += [(LockStatus(status), next(unit_iter)) for _ in range(6)]
+        for status in OFF_UNIT_STATUSES:
+            plan += [(status, None), (status, None)]
+
+        for index, (status, unit) in enumerate(plan, start=1):
+            serial = f"{prefix}{index:06d}"
+            if Lock.objects.filter(serial=serial).exists():
+                continue
+            lock = Lock(
+                account=facility.account, facility=facility, serial=serial, status=status, unit=unit
+            )
+            lock.unlock_code = f"{secrets.randbelow(10_000):04d}"
+            lock.full_clean()
+            lock.save()
+            LockEvent.objects.create(
+                lock=lock,
+                actor_type=LockEvent.Actor.SYSTEM,
+                kind=LockEvent.Kind.CREATED,
+                to_status=status,
+                unit=unit,
+                details={"source": "seed_demo"},
+            )
+
+    def _print_sign_in(self) -> None:
+        self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+        self.stdout.write(
+            "Sign in at /accounts/sign-in/ with any of these (password for all: "
+            f"{DEMO_PASSWORD}):\n"
+            "  owner@example.com        owner of Harbor Self Storage\n"
+            "  admin@example.com        admin of Harbor Self Storage\n"
+            "  manager@example.com      manager of Harbor Self Storage\n"
+            "  callcenter@example.com   call-center user of Harbor Self Storage\n"
+            "  rival@example.com        owner of Rival Storage\n"
+            "  staff@example.com        platform staff (Django admin at /admin/)"
+        )

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from davinci.accounts.models import Account
+from facilities.models import Facility
+from integrations.querysets import ApiKeyQuerySet, AuditEventQuerySet
+
+
+class ApiKey(models.Model):
+    """Credentials for one outside party (typically a call center).
+
+    The API Key is public and indexed. The API Secret is stored twice and never in plain
+    text: an HMAC-SHA256 digest that authenticates requests, and a Fernet ciphertext that
+    only "Show Key" decrypts. See integrations/secrets.py.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="api_keys")
+    name = models.CharField(
+        max_length=100, help_text="A human-readable label such as “Call Center”; not unique."
+    )
+    api_key = models.CharField("API Key", max_length=40, unique=True, editable=False)
+    secret_digest = models.CharField(max_length=64, editable=False)
+    secret_encrypted = models.TextField(editable=False)
+    # After "Roll secret" with a grace period the previous secret keeps working until then.
+    previous_secret_digest = models.CharField(max_length=64, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    all_facilities = models.BooleanField("All Facilities", default=True)
+    facilities = models.ManyToManyField(Facility, blank=True, related_name="api_keys")
+    is_active = models.BooleanField("active", default=True)
+    expires_at = models.DateTimeField("expires", null=True, blank=True)
+    allowed_ips = models.JSONField(
+        "allowed IP ranges",
+        default=list,
+        blank=True,
+        help_text="CIDR ranges; empty allows any address.",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.api_key})"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def status_label(self) -> str:
+        if self.is_deleted:
+            return "Deleted"
+        if not self.is_active:
+            return "Disabled"
+        if self.is_expired:
+            return "Expired"
+        return "Active"
+
+
+class AuditEvent(models.Model):
+    """Who did what to an account's integrations, and from where."""
+
+    class Action(models.TextChoices):
+        KEY_CREATED = "key_created", "API key created"
+        KEY_EDITED = "key_edited", "API key edited"
+        KEY_REVEALED = "key_revealed", "API secret revealed"
+        KEY_DISABLED = "key_disabled", "API key disabled"
+        KEY_ENABLED = "key_enabled", "API key enabled"
+        KEY_ROLLED = "key_rolled", "API secret rolled"
+        KEY_DELETED = "key_deleted", "API key deleted"
+        FACILITY_INCLUDED = "facility_included", "Facility included in API"
+        FACILITY_EXCLUDED = "facility_excluded", "Facility excluded from API"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40, choices=Action.choices)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.target_repr}"

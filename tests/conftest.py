@@ -1,0 +1,92 @@
+import pytest
+from django.test import Client
+
+from davinci.accounts.models import Role
+from tests.factories import (
+    PASSWORD,
+    AccountFactory,
+    FacilityFactory,
+    LockFactory,
+    MembershipFactory,
+    UnitFactory,
+)
+
+
+@pytest.fixture
+def account(db):
+    return AccountFactory(name="Harbor Self Storage", slug="harbor-self-storage")
+
+
+@pytest.fixture
+def other_account(db):
+    return AccountFactory(name="Rival Storage", slug="rival-storage")
+
+
+def _member(account, role: Role, email: str):
+    return MembershipFactory(account=account, role=role, user__email=email).user
+
+
+@pytest.fixture
+def owner(account):
+    return _member(account, Role.OWNER, "owner@example.com")
+
+
+@pytest.fixture
+def admin_user(account):
+    return _member(account, Role.ADMIN, "admin@example.com")
+
+
+@pytest.fixture
+def manager(account):
+    return _member(account, Role.MANAGER, "manager@example.com")
+
+
+@pytest.fixture
+def call_center_user(account):
+    return _member(account, Role.CALL_CENTER, "callcenter@example.com")
+
+
+@pytest.fixture
+def other_account_owner(other_account):
+    return _member(other_account, Role.OWNER, "rival@example.com")
+
+
+@pytest.fixture
+def facility(account):
+    return FacilityFactory(account=account, name="Harbor Downtown")
+
+
+@pytest.fixture
+def other_facility(other_account):
+    return FacilityFactory(account=other_account, name="Rival North")
+
+
+@pytest.fixture
+def unit(facility):
+    return UnitFactory(facility=facility, unit_number="A101")
+
+
+@pytest.fixture
+def lock(facility):
+    return LockFactory(facility=facility, serial="HD000001", code="1234")
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner) -> Client:
+    return signed_in(owner)
+
+
+@pytest.fixture
+def other_owner_client(other_account_owner) -> Client:
+    return signed_in(other_account_owner)

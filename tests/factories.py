@@ -1,0 +1,88 @@
+"""The cast of the test suite. Related objects always stay inside one account."""
+
+import factory
+from factory.django import DjangoModelFactory
+
+from davinci.accounts.models import Account, Membership, Role, User
+from facilities.models import Facility, Lock, LockStatus, Unit
+
+PASSWORD = "correct horse battery staple"
+
+
+class AccountFactory(DjangoModelFactory):
+    class Meta:
+        model = Account
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Storage Company {n}")
+    slug = factory.Sequence(lambda n: f"storage-company-{n}")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    name = factory.Faker("name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    account = factory.SubFactory(AccountFactory)
+    role = Role.OWNER
+
+
+class FacilityFactory(DjangoModelFactory):
+    class Meta:
+        model = Facility
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Facility {n}")
+    address = factory.Sequence(lambda n: f"{n} Main Street")
+
+
+class UnitFactory(DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    facility = factory.SubFactory(FacilityFactory)
+    unit_number = factory.Sequence(lambda n: f"U{n:04d}")
+    tenant_name = factory.Faker("name")
+    tenant_email = factory.Sequence(lambda n: f"tenant{n}@example.com")
+    tenant_phone = factory.Sequence(lambda n: f"(603) 555-{n % 10000:04d}")
+
+
+class LockFactory(DjangoModelFactory):
+    """An available lock in a facility's inventory; pass `unit=` and a status to assign it."""
+
+    class Meta:
+        model = Lock
+        exclude = ["code"]
+
+    facility = factory.SubFactory(FacilityFactory)
+    account = factory.SelfAttribute("facility.account")
+    serial = factory.Sequence(lambda n: f"SN{n:06d}")
+    status = LockStatus.AVAILABLE
+    unit = None
+    code = factory.Sequence(lambda n: f"{(n * 7919) % 10000:04d}")
+    unlock_code_encrypted = factory.LazyAttribute(lambda o: _encrypt(o.code))
+
+
+def _encrypt(code: str) -> str:
+    from davinci import crypto
+
+    return crypto.encrypt(code)
+
+
+def assigned_lock(unit: Unit, status: LockStatus = LockStatus.ASSIGNED_OVERLOCK, **kwargs) -> Lock:
+    return LockFactory(facility=unit.facility, unit=unit, status=status, **kwargs)
