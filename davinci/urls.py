@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/", include("davinci.accounts.urls")),
     path("facilities/", include("facilities.urls")),
     path("integrations/", include("integrations.urls")),
+    path("api/", include("integrations.api_urls")),
+    path("release/", include("facilities.release_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -86,3 +86,38 @@ def _encrypt(code: str) -> str:
 
 def assigned_lock(unit: Unit, status: LockStatus = LockStatus.ASSIGNED_OVERLOCK, **kwargs) -> Lock:
     return LockFactory(facility=unit.facility, unit=unit, status=status, **kwargs)
+
+
+class ApiKeyFactory(DjangoModelFactory):
+    """An active key for all facilities. The plain secret is on `key.plain_secret`."""
+
+    class Meta:
+        model = "integrations.ApiKey"
+        skip_postgeneration_save = True
+
+    account = factory.SubFactory(AccountFactory)
+    name = "Call Center"
+    api_key = factory.LazyFunction(lambda: _secrets().generate_api_key())
+    secret = factory.LazyFunction(lambda: _secrets().generate_api_secret())
+    secret_digest = factory.LazyAttribute(lambda o: _secrets().secret_digest(o.secret))
+    secret_encrypted = factory.LazyAttribute(lambda o: _encrypt(o.secret))
+    all_facilities = True
+
+    @classmethod
+    def _create(cls, model_class, *args, secret: str, **kwargs):
+        key = super()._create(model_class, *args, **kwargs)
+        key.plain_secret = secret
+        return key
+
+    @factory.post_generation
+    def facilities(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and extracted:
+            obj.all_facilities = False
+            obj.save(update_fields=["all_facilities"])
+            obj.facilities.set(extracted)
+
+
+def _secrets():
+    from integrations import secrets
+
+    return secrets

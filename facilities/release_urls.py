@@ -1,0 +1,5 @@
+"""The public overlock-release page, mounted at /release/."""
+
+app_name = "release"
+
+urlpatterns: list = []

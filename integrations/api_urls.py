@@ -1,0 +1,5 @@
+"""The JSON lookup API for call centers, mounted at /api/."""
+
+app_name = "api"
+
+urlpatterns: list = []
