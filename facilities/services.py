@@ -1,0 +1,43 @@
+"""Facilities services: everything that changes facilities, units and locks, with side effects."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from facilities.models import Lock, LockEvent, Unit
+
+if TYPE_CHECKING:
+    from davinci.accounts.models import User
+    from integrations.models import ApiKey
+
+
+def lock_event_record(
+    *,
+    lock: Lock,
+    kind: LockEvent.Kind,
+    actor_type: LockEvent.Actor,
+    user: User | None = None,
+    api_key: ApiKey | None = None,
+    unit: Unit | None = None,
+    from_status: str = "",
+    to_status: str = "",
+    ip: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> LockEvent:
+    """Append one line to a lock's history.
+
+    Every disclosure of an unlock code (portal reveal, API lookup, tenant-page send) calls
+    this inside the same transaction as the read, so no code leaves without its record.
+    """
+    return LockEvent.objects.create(
+        lock=lock,
+        kind=kind,
+        actor_type=actor_type,
+        actor_user=user,
+        api_key=api_key,
+        unit=unit,
+        from_status=from_status,
+        to_status=to_status,
+        ip=ip,
+        details=details or {},
+    )
