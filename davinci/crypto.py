@@ -12,7 +12,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-__all__ = ["InvalidToken", "decrypt", "encrypt", "rotate"]
+__all__ = ["ENCRYPTED_COLUMNS", "InvalidToken", "decrypt", "encrypt", "rotate"]
+
+# Every column that holds a Fernet token, as (app_label.Model, field name). The
+# rotate_encryption_keys command re-encrypts all of them.
+ENCRYPTED_COLUMNS = [
+    ("facilities.Lock", "unlock_code_encrypted"),
+    ("integrations.ApiKey", "secret_encrypted"),
+]
 
 
 @cache

@@ -13,3 +13,7 @@ class SignInForm(AuthenticationForm):
             "That email and password do not match an account. Check both and try again."
         ),
     }
+
+
+class SwitchAccountForm(forms.Form):
+    account = forms.IntegerField(min_value=1, max_value=2**63 - 1)

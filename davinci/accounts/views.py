@@ -2,12 +2,12 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from davinci.accounts.forms import SignInForm
+from davinci.accounts.forms import SignInForm, SwitchAccountForm
 from davinci.accounts.middleware import SESSION_KEY
 from davinci.accounts.models import Membership
 
@@ -24,10 +24,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def switch_account(request: HttpRequest) -> HttpResponse:
+    form = SwitchAccountForm(request.POST)
+    if not form.is_valid():
+        raise Http404("No such account.")
     membership = get_object_or_404(
         Membership.objects.select_related("account"),
         user=request.user,
-        account_id=request.POST.get("account"),
+        account_id=form.cleaned_data["account"],
     )
     request.session[SESSION_KEY] = membership.account_id
     messages.success(request, f"You are now working in {membership.account}.")

@@ -1,0 +1,89 @@
+import pytest
+from django.urls import reverse
+
+from davinci.accounts.models import Role
+from tests.conftest import signed_in
+from tests.factories import FacilityFactory, MembershipFactory
+
+
+def test_sign_in_with_email_and_password(client, owner, password):
+    response = client.post(
+        reverse("accounts:login"), {"username": owner.email.upper(), "password": password}
+    )
+    assert response.status_code == 302
+    assert response.url == reverse("home")
+
+
+def test_wrong_password_is_a_form_error(client, owner):
+    response = client.post(reverse("accounts:login"), {"username": owner.email, "password": "no"})
+    assert response.status_code == 200
+    assert "That email and password do not match an account" in response.content.decode()
+
+
+def test_sign_out_is_a_post(owner_client):
+    assert owner_client.get(reverse("accounts:logout")).status_code == 405
+    response = owner_client.post(reverse("accounts:logout"))
+    assert response.status_code == 302
+    assert owner_client.get(reverse("home")).status_code == 302
+
+
+def test_facilities_show_only_the_current_account(owner_client, facility, other_facility):
+    response = owner_client.get(reverse("facilities:facility_list"))
+    body = response.content.decode()
+    assert facility.name in body
+    assert other_facility.name not in body
+
+
+def test_account_switcher_changes_the_current_account(owner, facility, other_account):
+    MembershipFactory(user=owner, account=other_account, role=Role.MANAGER)
+    rival_facility = FacilityFactory(account=other_account, name="Rival North")
+    client = signed_in(owner)
+    body = client.get(reverse("facilities:facility_list")).content.decode()
+    assert "Switch account" in body and facility.name in body
+
+    response = client.post(
+        reverse("accounts:switch_account"), {"account": other_account.pk, "next": "/"}
+    )
+    assert response.status_code == 302
+    body = client.get(reverse("facilities:facility_list")).content.decode()
+    assert rival_facility.name in body
+    assert facility.name not in body
+
+
+def test_switching_to_an_account_you_are_not_in_is_404(owner_client, other_account):
+    response = owner_client.post(reverse("accounts:switch_account"), {"account": other_account.pk})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "99999999999999999999"])
+def test_switcher_with_garbage_is_404_not_500(owner_client, bad):
+    response = owner_client.post(reverse("accounts:switch_account"), {"account": bad})
+    assert response.status_code == 404
+
+
+def test_switcher_ignores_an_offsite_next(owner_client, account):
+    response = owner_client.post(
+        reverse("accounts:switch_account"), {"account": account.pk, "next": "https://evil.example"}
+    )
+    assert response.url == reverse("home")
+
+
+def test_a_user_without_account_gets_a_clear_403(db):
+    from tests.factories import UserFactory
+
+    client = signed_in(UserFactory())
+    response = client.get(reverse("facilities:facility_list"))
+    assert response.status_code == 403
+    assert "not a member of any account" in response.content.decode()
+
+
+def test_staff_see_the_admin_link(account):
+    staff = MembershipFactory(account=account, user__is_staff=True).user
+    body = signed_in(staff).get(reverse("facilities:facility_list")).content.decode()
+    assert 'href="/admin/"' in body
+
+
+def test_error_pages_are_friendly(client, owner_client):
+    response = owner_client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
