@@ -59,7 +59,10 @@ def test_encrypt_is_not_deterministic():
 
 
 def _settings_in_subprocess(env: dict[str, str]) -> subprocess.CompletedProcess:
-    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='davinci.settings'; django.setup()"
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'davinci.settings'; "
+        "django.setup()"
+    )
     base = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
     return subprocess.run(
         [sys.executable, "-W", "always", "-c", code],

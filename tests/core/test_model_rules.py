@@ -145,9 +145,12 @@ class TestAdminForm:
         assert form.is_valid(), form.errors
         saved = form.save()
         assert saved.unlock_code == "4321"
-        assert "4321" not in Lock.objects.filter(pk=lock.pk).values_list(
-            "unlock_code_encrypted", flat=True
-        ).get()
+        assert (
+            "4321"
+            not in Lock.objects.filter(pk=lock.pk)
+            .values_list("unlock_code_encrypted", flat=True)
+            .get()
+        )
 
 
 def test_admin_refuses_a_duplicate_unit_number(client, unit):
