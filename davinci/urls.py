@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
+from davinci import health
 from davinci.accounts import views as account_views
 from davinci.converters import DatabaseIdConverter
 
@@ -9,6 +10,8 @@ register_converter(DatabaseIdConverter, "id")
 
 urlpatterns = [
     path("", account_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("davinci.accounts.urls")),
     path("facilities/", include("facilities.urls")),
     path("integrations/", include("integrations.urls")),

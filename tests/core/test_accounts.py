@@ -87,3 +87,40 @@ def test_error_pages_are_friendly(client, owner_client):
     response = owner_client.get("/no-such-page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_password_reset_by_email(client, owner, mailoutbox):
+    response = client.post(reverse("accounts:password_reset"), {"email": owner.email})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/password-reset/" in line)
+    path = link.split("testserver", 1)[1]
+    form_page = client.get(path, follow=True)
+    assert "Choose a new password" in form_page.content.decode()
+    response = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a new long passphrase 42", "new_password2": "a new long passphrase 42"},
+    )
+    assert response.status_code == 302
+    assert client.login(username=owner.email, password="a new long passphrase 42")
+
+
+def test_password_reset_for_an_unknown_email_looks_the_same(client, db, mailoutbox):
+    response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.com"})
+    assert response.status_code == 302
+    assert mailoutbox == []
+
+
+def test_health_probes(client, db):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": "ok", "cache": "ok"}
+
+
+def test_every_response_has_a_request_id_and_a_strict_csp(client, db):
+    response = client.get(reverse("accounts:login"), HTTP_X_REQUEST_ID="abcdef123456")
+    assert response["X-Request-ID"] == "abcdef123456"
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
