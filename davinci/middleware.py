@@ -30,14 +30,19 @@ class RequestLogMiddleware:
         response["X-Request-ID"] = request.id
         user = getattr(request, "user", None)
         api_key = getattr(request, "api_key", None)
+        duration_ms = round((time.monotonic() - started) * 1000, 1)
         logger.info(
-            "request",
+            "%s %s %s %sms",
+            request.method,
+            request.path,
+            response.status_code,
+            duration_ms,
             extra={
                 "request_id": request.id,
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
-                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                "duration_ms": duration_ms,
                 "user_id": user.pk if user is not None and user.is_authenticated else None,
                 "api_key": api_key.api_key if api_key is not None else None,
             },

@@ -23,6 +23,7 @@ DEBUG = env.bool("DEBUG", default=False)
 # In development (DEBUG on) every secret may be left unset: we derive throw-away values and
 # say so. With DEBUG off a missing secret stops start-up with a clear message.
 _DEV_SECRET_KEY = "django-insecure-development-only-do-not-deploy"  # noqa: S105
+_DEVELOPMENT_DEFAULTS: list[str] = []
 
 
 def _required_in_production(name: str, dev_value: str) -> str:
@@ -33,12 +34,7 @@ def _required_in_production(name: str, dev_value: str) -> str:
         raise ImproperlyConfigured(
             f"{name} must be set when DEBUG is off. See README.md, 'Configuration'."
         )
-    warnings.warn(
-        f"{name} is not set: using a development value derived in code. "
-        "Never run like this in production.",
-        RuntimeWarning,
-        stacklevel=1,
-    )
+    _DEVELOPMENT_DEFAULTS.append(name)
     return dev_value
 
 
@@ -65,6 +61,14 @@ API_KEY_DIGEST_SECRET = _required_in_production(
     "API_KEY_DIGEST_SECRET", _derived_fernet_key("api-key-digest")
 )
 
+if _DEVELOPMENT_DEFAULTS:
+    warnings.warn(
+        f"{', '.join(_DEVELOPMENT_DEFAULTS)} not set: using development values derived in code "
+        "(fine with DEBUG on; never run like this in production).",
+        RuntimeWarning,
+        stacklevel=1,
+    )
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -86,6 +90,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it also sees errors raised by every other middleware: nothing under /api/
+    # answers HTML, and a database outage is a JSON 503 there.
+    "integrations.api_http.ApiErrorMiddleware",
     "davinci.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "davinci.middleware.SecurityHeadersMiddleware",
@@ -172,6 +179,16 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DaVinci Lock <no-reply@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
+# --- Text messages and the overlock-release page -----------------------------------------
+# Dotted path of the SMS backend (davinci/sms.py). With DEBUG on, messages go to the log;
+# with DEBUG off and no backend, text messages are off and the release page offers email only.
+SMS_BACKEND = env.str("SMS_BACKEND", default="davinci.sms.ConsoleBackend" if DEBUG else "")
+# Attempts on /release/<account>/ per window, per client IP and per facility + unit number
+# (counted in the cache: set CACHE_URL to Redis so the limits hold across instances).
+RELEASE_RATE_LIMIT_PER_IP = env.int("RELEASE_RATE_LIMIT_PER_IP", default=10)
+RELEASE_RATE_LIMIT_PER_UNIT = env.int("RELEASE_RATE_LIMIT_PER_UNIT", default=5)
+RELEASE_RATE_LIMIT_WINDOW = env.int("RELEASE_RATE_LIMIT_WINDOW", default=60 * 60)
+
 # --- Security ----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -207,6 +224,15 @@ CONTENT_SECURITY_POLICY = {
 # Proxies whose X-Forwarded-For we believe (IP addresses or CIDR ranges). Empty: the socket
 # address is the client, whatever headers say.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+
+# --- Lookup API --------------------------------------------------------------------------
+# Requests a minute per API key, and failed authentications a minute per client IP (past it
+# even a correct secret gets 429 until the minute is over). Counted in the cache: set
+# CACHE_URL to Redis so the limits hold across instances.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+API_AUTH_FAILURE_LIMIT_PER_MINUTE = env.int("API_AUTH_FAILURE_LIMIT_PER_MINUTE", default=20)
+# bench/api_bench.py only: serves /api/bench/ping/, a one-SELECT endpoint to compare against.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 # --- Logging -----------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
