@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from davinci.accounts.models import Account
+from davinci import crypto
+from davinci.accounts.models import Account, User
 from facilities.models import Facility
 from integrations.querysets import ApiKeyQuerySet, AuditEventQuerySet
+from integrations.secrets import API_SECRET_PREFIX, secret_digest
+
+# "Roll secret" may keep the previous secret working for at most this long.
+MAX_ROLL_GRACE = timedelta(hours=24)
 
 
 class ApiKey(models.Model):
@@ -80,6 +87,55 @@ class ApiKey(models.Model):
         if self.is_expired:
             return "Expired"
         return "Active"
+
+    @property
+    def masked_secret(self) -> str:
+        """What every page but the reveal response shows in place of the API Secret."""
+        return API_SECRET_PREFIX + "•" * 16
+
+    @property
+    def in_grace_period(self) -> bool:
+        """After a roll with a grace period, the previous secret still works until then."""
+        return bool(self.previous_secret_digest) and (
+            self.previous_secret_expires_at is not None
+            and self.previous_secret_expires_at > timezone.now()
+        )
+
+    # Rules about this one row. Services call them inside a transaction and write the audit.
+
+    def set_secret(self, secret: str, *, grace: timedelta = timedelta(0)) -> None:
+        """Store a new secret (digest + ciphertext). With a grace period the current secret
+        keeps working until then; without one it stops at once."""
+        if grace > MAX_ROLL_GRACE or grace < timedelta(0):
+            raise ValueError(f"The grace period must be between 0 and {MAX_ROLL_GRACE}.")
+        if grace and self.secret_digest:
+            self.previous_secret_digest = self.secret_digest
+            self.previous_secret_expires_at = timezone.now() + grace
+        else:
+            self.previous_secret_digest = ""
+            self.previous_secret_expires_at = None
+        self.secret_digest = secret_digest(secret)
+        self.secret_encrypted = crypto.encrypt(secret)
+
+    def disable(self, *, by: User | None) -> None:
+        self.is_active = False
+        self.disabled_at = timezone.now()
+        self.disabled_by = by
+
+    def enable(self) -> None:
+        self.is_active = True
+        self.disabled_at = None
+        self.disabled_by = None
+
+    def soft_delete(self, *, by: User | None) -> None:
+        """The key stops working for good; the row stays so history keeps its name. The
+        ciphertext is dropped: a deleted key's secret can never be shown again."""
+        self.is_active = False
+        self.deleted_at = timezone.now()
+        self.deleted_by = by
+        self.secret_encrypted = ""
+        self.previous_secret_digest = ""
+        self.previous_secret_expires_at = None
 
 
 class AuditEvent(models.Model):

@@ -1,12 +1,311 @@
+"""The Integrations tabs: "API Settings" (API keys), "Facilities" (Facility ID and Include in
+API) and "Activity". Owners and admins only; another account's objects are 404s."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from davinci.accounts.decorators import account_required
+from davinci.accounts.decorators import account_required, get_account_object_or_404
 from davinci.accounts.models import Role
-from integrations.models import ApiKey
+from davinci.net import client_ip
+from facilities.models import Facility
+from integrations import services
+from integrations.forms import ApiKeyForm, IncludeInApiForm, PasswordConfirmForm, RollSecretForm
+from integrations.models import ApiKey, AuditEvent
+
+MANAGES_INTEGRATIONS = (Role.OWNER, Role.ADMIN)
+KEYS_PER_PAGE = 25
+FACILITIES_PER_PAGE = 50
+EVENTS_PER_PAGE = 50
+
+# "Show Key" needs the password confirmed within this many seconds (kept in the session).
+PASSWORD_CONFIRM_SECONDS = 10 * 60
+PASSWORD_CONFIRMED_AT = "integrations_password_confirmed_at"  # noqa: S105 - a session key
+# Wrong passwords at the prompt: a stolen session must not become a password oracle.
+PASSWORD_FAILURES_ALLOWED = 5
+PASSWORD_FAILURES_WINDOW = 15 * 60
 
 
-@account_required(Role.OWNER, Role.ADMIN)
+def _keys(request: HttpRequest):
+    return ApiKey.objects.for_account(request.account).not_deleted()
+
+
+def _get_key(request: HttpRequest, pk: int) -> ApiKey:
+    return get_account_object_or_404(
+        _keys(request).select_related("account", "created_by", "disabled_by"),
+        request.account,
+        pk=pk,
+    )
+
+
+def password_recently_confirmed(request: HttpRequest) -> bool:
+    confirmed_at = request.session.get(PASSWORD_CONFIRMED_AT)
+    return (
+        isinstance(confirmed_at, int | float)
+        and 0 <= time.time() - confirmed_at < PASSWORD_CONFIRM_SECONDS
+    )
+
+
+def _failures_key(request: HttpRequest) -> str:
+    return f"integrations:password-failures:{request.user.pk}"
+
+
+def _confirm_password(request: HttpRequest) -> PasswordConfirmForm:
+    """Check the inline password; on success remember the time in the session."""
+    form = PasswordConfirmForm(request.POST, user=request.user)
+    if (cache.get(_failures_key(request)) or 0) >= PASSWORD_FAILURES_ALLOWED:
+        form.is_valid()  # populate errors dict, then replace them with the throttle message
+        form.errors.clear()
+        form.add_error(
+            "password",
+            ValidationError(
+                "Too many wrong passwords. Wait 15 minutes, or sign out and in again.",
+                code="throttled",
+            ),
+        )
+    elif form.is_valid():
+        request.session[PASSWORD_CONFIRMED_AT] = time.time()
+        cache.delete(_failures_key(request))
+    else:
+        cache.add(_failures_key(request), 0, PASSWORD_FAILURES_WINDOW)
+        try:
+            cache.incr(_failures_key(request))
+        except ValueError:  # expired between add and incr
+            cache.set(_failures_key(request), 1, PASSWORD_FAILURES_WINDOW)
+    return form
+
+
+def _detail_context(api_key: ApiKey, **extra: Any) -> dict[str, Any]:
+    scope = Facility.objects.in_api_scope(api_key)
+    if api_key.all_facilities:
+        excluded = Facility.objects.for_account(api_key.account).filter(include_in_api=False)
+    else:
+        excluded = api_key.facilities.filter(include_in_api=False)
+    return {
+        "key": api_key,
+        "scope_count": scope.count(),
+        "excluded_names": list(excluded.order_by("name").values_list("name", flat=True)[:6]),
+        **extra,
+    }
+
+
+@require_GET
+@account_required(*MANAGES_INTEGRATIONS)
 def api_settings(request: HttpRequest) -> HttpResponse:
-    keys = ApiKey.objects.for_account(request.account).not_deleted()
-    return render(request, "integrations/api_settings.html", {"keys": keys})
+    keys = (
+        _keys(request)
+        .annotate(facility_count=Count("facilities"))
+        .prefetch_related(
+            Prefetch(
+                "facilities",
+                queryset=Facility.objects.order_by("name", "id")[:3],
+                to_attr="first_facilities",
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
+    page = Paginator(keys, KEYS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "integrations/api_settings.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+@account_required(*MANAGES_INTEGRATIONS)
+def api_key_create(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST if request.method == "POST" else None, account=request.account)
+    if form.is_bound and form.is_valid():
+        try:
+            created = services.api_key_create(
+                account=request.account,
+                **form.service_kwargs(),
+                actor=request.user,
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                f"API key “{created.api_key.name}” created. Click it in the list to see its "
+                "API Secret.",
+            )
+            return redirect("integrations:api_settings")
+    return render(request, "integrations/api_key_create.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@account_required(*MANAGES_INTEGRATIONS)
+def api_key_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    api_key = _get_key(request, pk)
+    form = ApiKeyForm.for_key(api_key, request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            changed = services.api_key_update(
+                api_key=api_key, **form.service_kwargs(), actor=request.user, ip=client_ip(request)
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Changes saved." if changed else "Nothing to change.")
+            return redirect("integrations:api_key_detail", pk=api_key.pk)
+    return render(request, "integrations/api_key_detail.html", _detail_context(api_key, form=form))
+
+
+@sensitive_variables()
+@sensitive_post_parameters("password")
+@never_cache
+@require_POST
+@account_required(*MANAGES_INTEGRATIONS)
+def api_key_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Show Key": the secret, once the password was confirmed in the last 10 minutes."""
+    api_key = _get_key(request, pk)
+    context = _detail_context(api_key, form=ApiKeyForm.for_key(api_key))
+    if not password_recently_confirmed(request):
+        if "password" in request.POST:
+            password_form = _confirm_password(request)
+        else:
+            password_form = PasswordConfirmForm(user=request.user)
+        if not password_form.is_bound or password_form.errors:
+            context["password_form"] = password_form
+            return render(request, "integrations/api_key_detail.html", context)
+    context["revealed_secret"] = services.api_key_reveal(
+        api_key=api_key, actor=request.user, ip=client_ip(request)
+    )
+    return render(request, "integrations/api_key_detail.html", context)
+
+
+@require_POST
+@account_required(*MANAGES_INTEGRATIONS)
+def api_key_disable(request: HttpRequest, pk: int) -> HttpResponse:
+    api_key = _get_key(request, pk)
+    if services.api_key_disable(api_key=api_key, actor=request.user, ip=client_ip(request)):
+        messages.success(
+            request, f"“{api_key.name}” is disabled: every API request with it is refused now."
+        )
+    else:
+        messages.info(request, f"“{api_key.name}” was already disabled.")
+    return redirect("integrations:api_key_detail", pk=api_key.pk)
+
+
+@require_POST
+@account_required(*MANAGES_INTEGRATIONS)
+def api_key_enable(request: HttpRequest, pk: int) -> HttpResponse:
+    api_key = _get_key(request, pk)
+    if services.api_key_enable(api_key=api_key, actor=request.user, ip=client_ip(request)):
+        messages.success(request, f"“{api_key.name}” is enabled again. The owners were told.")
+    else:
+        messages.info(request, f"“{api_key.name}” was already enabled.")
+    return redirect("integrations:api_key_detail", pk=api_key.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@account_required(*MANAGES_INTEGRATIONS)
+def api_key_roll(request: HttpRequest, pk: int) -> HttpResponse:
+    api_key = _get_key(request, pk)
+    form = RollSecretForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        services.api_key_roll(
+            api_key=api_key, grace=form.grace(), actor=request.user, ip=client_ip(request)
+        )
+        when = (
+            "The old secret stopped working."
+            if not form.grace()
+            else "The old secret keeps working until "
+            f"{timezone.localtime(api_key.previous_secret_expires_at):%Y-%m-%d %H:%M %Z}."
+        )
+        messages.success(
+            request, f"New API Secret created. {when} Click “Show Key” to copy the new one."
+        )
+        return redirect("integrations:api_key_detail", pk=api_key.pk)
+    return render(request, "integrations/api_key_roll.html", {"key": api_key, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@account_required(*MANAGES_INTEGRATIONS)
+def api_key_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    api_key = _get_key(request, pk)
+    if request.method == "POST":
+        services.api_key_delete(api_key=api_key, actor=request.user, ip=client_ip(request))
+        messages.success(
+            request, f"“{api_key.name}” is deleted. Its history stays in the Activity tab."
+        )
+        return redirect("integrations:api_settings")
+    return render(request, "integrations/api_key_delete.html", {"key": api_key})
+
+
+@require_GET
+@account_required(*MANAGES_INTEGRATIONS)
+def facility_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    facilities = Facility.objects.for_account(request.account).order_by("name", "id")
+    if query:
+        facilities = facilities.filter(
+            Q(name__icontains=query) | Q(facility_id__iexact=query) | Q(address__icontains=query)
+        )
+    page = Paginator(facilities, FACILITIES_PER_PAGE).get_page(request.GET.get("page"))
+    release_path = f"/release/{request.account.slug}/"  # issue #6 mounts it at this address
+    return render(
+        request,
+        "integrations/facility_list.html",
+        {
+            "page": page,
+            "query": query,
+            "query_string": urlencode({"q": query}) if query else "",
+            "release_url": request.build_absolute_uri(release_path),
+        },
+    )
+
+
+@require_POST
+@account_required(*MANAGES_INTEGRATIONS)
+def facility_include(request: HttpRequest, facility_id: str) -> HttpResponse:
+    facility = get_account_object_or_404(
+        Facility.objects.select_related("account"), request.account, facility_id=facility_id
+    )
+    form = IncludeInApiForm(request.POST)
+    form.is_valid()  # a lone optional checkbox: absent means off, so it is always valid
+    include = form.cleaned_data["include_in_api"]
+    if services.facility_set_included(
+        facility=facility, include_in_api=include, actor=request.user, ip=client_ip(request)
+    ):
+        if include:
+            messages.success(request, f"{facility.name} is included in the API again.")
+        else:
+            messages.success(
+                request,
+                f"{facility.name} is excluded from the API: no API key can read it and it is "
+                "off the overlock-release page.",
+            )
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("integrations:facility_list")
+    return redirect(next_url)
+
+
+@require_GET
+@account_required(*MANAGES_INTEGRATIONS)
+def activity(request: HttpRequest) -> HttpResponse:
+    events = (
+        AuditEvent.objects.for_account(request.account)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )
+    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "integrations/activity.html", {"page": page})

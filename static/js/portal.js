@@ -29,4 +29,9 @@
     var input = event.target;
     if (input.matches && input.matches("[data-autosubmit]") && input.form) input.form.requestSubmit();
   });
+
+  // Their submit buttons (<button data-autosubmit-fallback>) are only needed without JavaScript.
+  document.querySelectorAll("[data-autosubmit-fallback]").forEach(function (button) {
+    button.hidden = true;
+  });
 })();

@@ -1,0 +1,382 @@
+"""The "API Settings" tab: the list of keys, "Create API Key", the key detail window,
+"Show Key", Disable/Enable, Roll secret and Delete."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.views.debug import SafeExceptionReporterFilter
+
+from facilities.models import Facility
+from integrations.models import ApiKey, AuditEvent
+from integrations.secrets import secret_matches
+from integrations.views import PASSWORD_FAILURES_ALLOWED
+from tests.factories import ApiKeyFactory, FacilityFactory
+from tests.integrations.conftest import confirm_password_in_session
+
+Action = AuditEvent.Action
+LIST = reverse("integrations:api_settings")
+CREATE = reverse("integrations:api_key_create")
+
+
+def detail_url(key):
+    return reverse("integrations:api_key_detail", args=[key.pk])
+
+
+def reveal_url(key):
+    return reverse("integrations:api_key_reveal", args=[key.pk])
+
+
+def _form_errors(response):
+    form = response.context["form"]
+    return {field: [e.code for e in errors.as_data()] for field, errors in form.errors.items()}
+
+
+# --- the list ------------------------------------------------------------------------------
+
+
+def test_list_shows_the_accounts_keys_with_their_facilities(owner_client, account, facility):
+    all_key = ApiKeyFactory(account=account, name="Call Center")
+    some_key = ApiKeyFactory(account=account, name="Night desk", facilities=[facility])
+    deleted = ApiKeyFactory(account=account, name="Old vendor")
+    deleted.soft_delete(by=None)
+    deleted.save()
+    ApiKeyFactory(account=FacilityFactory().account, name="Somebody else's key")
+
+    response = owner_client.get(LIST)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Create API Key" in page
+    assert all_key.api_key in page and "All Facilities" in page
+    assert some_key.api_key in page and facility.name in page
+    assert detail_url(all_key) in page
+    assert "Old vendor" not in page
+    assert "Somebody else" not in page
+    assert all_key.plain_secret not in page
+
+
+def test_list_shows_at_most_three_facility_names(owner_client, account):
+    facilities = [FacilityFactory(account=account, name=f"Site {n}") for n in range(5)]
+    ApiKeyFactory(account=account, facilities=facilities)
+    page = owner_client.get(LIST).content.decode()
+    assert "Site 0, Site 1, Site 2 and 2 more" in page
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_list_uses_constant_queries_with_1_and_50_keys(
+    owner_client, account, django_assert_max_num_queries
+):
+    facilities = [FacilityFactory(account=account) for _ in range(5)]
+    ApiKeyFactory(account=account, facilities=facilities)
+    owner_client.get(LIST)  # warm up the session
+    with django_assert_max_num_queries(8):
+        one = _queries(owner_client, LIST)
+    for n in range(49):
+        ApiKeyFactory(account=account, facilities=facilities[: n % 5 + 1])
+    with django_assert_max_num_queries(8):
+        fifty = _queries(owner_client, LIST)
+    assert one == fifty
+
+
+def test_list_is_paginated(owner_client, account):
+    for _ in range(30):
+        ApiKeyFactory(account=account)
+    response = owner_client.get(LIST)
+    assert len(response.context["page"].object_list) == 25
+    assert "Page 1 of 2" in response.content.decode()
+    assert len(owner_client.get(LIST, {"page": 2}).context["page"].object_list) == 5
+
+
+# --- Create API Key ------------------------------------------------------------------------
+
+
+def test_create_form_has_the_articles_labels(owner_client, facility):
+    page = owner_client.get(CREATE).content.decode()
+    for label in ("Name", "All Facilities", "Save &amp; Submit", facility.name):
+        assert label in page
+    assert 'name="all_facilities" ' in page and "checked" in page  # on by default
+
+
+def test_create_for_all_facilities(owner_client, account, owner):
+    response = owner_client.post(CREATE, {"name": "Call Center", "all_facilities": "on"})
+    assert response.status_code == 302 and response["Location"] == LIST
+    key = ApiKey.objects.get()
+    assert (key.account, key.name, key.all_facilities, key.created_by) == (
+        account,
+        "Call Center",
+        True,
+        owner,
+    )
+    assert AuditEvent.objects.get().action == Action.KEY_CREATED
+    page = owner_client.get(LIST).content.decode()
+    assert key.api_key in page and "Call Center" in page
+
+
+def test_create_for_chosen_facilities(owner_client, facility):
+    FacilityFactory(account=facility.account, name="Not chosen")
+    response = owner_client.post(CREATE, {"name": "Call Center", "facilities": [facility.pk]})
+    assert response.status_code == 302
+    key = ApiKey.objects.get()
+    assert not key.all_facilities
+    assert list(Facility.objects.in_api_scope(key)) == [facility]
+
+
+def test_create_with_all_facilities_off_and_none_selected_is_an_error(owner_client, facility):
+    response = owner_client.post(CREATE, {"name": "Call Center"})
+    assert response.status_code == 200
+    assert _form_errors(response) == {"facilities": ["no_facilities"]}
+    assert "Select at least one facility" in response.content.decode()
+    assert not ApiKey.objects.exists()
+
+
+def test_create_naming_another_accounts_facility_is_refused(owner_client, other_facility):
+    response = owner_client.post(CREATE, {"name": "Call Center", "facilities": [other_facility.pk]})
+    assert response.status_code == 200
+    assert _form_errors(response) == {"facilities": ["invalid_choice"]}
+    assert "not one of this account&#x27;s facilities" in response.content.decode()
+    assert not ApiKey.objects.exists()
+
+
+def test_create_needs_a_name(owner_client):
+    response = owner_client.post(CREATE, {"name": "  ", "all_facilities": "on"})
+    assert _form_errors(response) == {"name": ["required"]}
+    assert not ApiKey.objects.exists()
+
+
+def test_create_refuses_control_characters_in_the_name(owner_client):
+    response = owner_client.post(CREATE, {"name": "Call\nCenter", "all_facilities": "on"})
+    assert _form_errors(response) == {"name": ["invalid_name"]}
+
+
+def test_create_offers_excluded_facilities_marked_as_such(owner_client, account):
+    FacilityFactory(account=account, name="Harbor Airport", include_in_api=False)
+    page = owner_client.get(CREATE).content.decode()
+    assert "Harbor Airport (excluded from the API" in page
+
+
+# --- the key detail window -----------------------------------------------------------------
+
+
+def test_detail_shows_the_key_and_masks_the_secret(owner_client, api_key):
+    response = owner_client.get(detail_url(api_key))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert api_key.api_key in page
+    assert api_key.masked_secret in page
+    assert "Show Key" in page
+    assert api_key.plain_secret not in page
+    assert 'data-copy-target="#api-key"' in page
+    for label in ("Disable", "Roll secret", "Delete", "All Facilities", "Expiry date"):
+        assert label in page
+
+
+def test_detail_saves_facilities_expiry_and_allowed_ips(owner_client, api_key, facility):
+    response = owner_client.post(
+        detail_url(api_key),
+        {
+            "name": "Call Center",
+            "facilities": [facility.pk],
+            "expires_on": "2099-12-31",
+            "allowed_ips": "203.0.113.7\n2001:db8::/48, 198.51.100.0/24",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == detail_url(api_key)
+    api_key.refresh_from_db()
+    assert not api_key.all_facilities
+    assert list(api_key.facilities.all()) == [facility]
+    assert api_key.expires_at.date().isoformat() == "2099-12-31"
+    assert api_key.allowed_ips == ["203.0.113.7/32", "2001:db8::/48", "198.51.100.0/24"]
+    assert AuditEvent.objects.get().action == Action.KEY_EDITED
+
+
+def test_detail_refuses_a_bad_ip_range(owner_client, api_key):
+    response = owner_client.post(
+        detail_url(api_key),
+        {"name": "Call Center", "all_facilities": "on", "allowed_ips": "10.0.0.0/33\nlocalhost"},
+    )
+    assert response.status_code == 200
+    assert _form_errors(response) == {"allowed_ips": ["invalid_cidr"]}
+    assert "localhost" in response.content.decode()
+    api_key.refresh_from_db()
+    assert api_key.allowed_ips == []
+
+
+def test_detail_refuses_an_expiry_in_the_past(owner_client, api_key):
+    response = owner_client.post(
+        detail_url(api_key), {"name": "X", "all_facilities": "on", "expires_on": "2001-01-01"}
+    )
+    assert _form_errors(response) == {"expires_on": ["expiry_in_past"]}
+
+
+def test_detail_refuses_another_accounts_facility(owner_client, api_key, other_facility):
+    response = owner_client.post(
+        detail_url(api_key), {"name": "Call Center", "facilities": [other_facility.pk]}
+    )
+    assert _form_errors(response) == {"facilities": ["invalid_choice"]}
+    api_key.refresh_from_db()
+    assert api_key.all_facilities and not api_key.facilities.exists()
+
+
+def test_detail_refuses_no_facility(owner_client, api_key):
+    response = owner_client.post(detail_url(api_key), {"name": "Call Center"})
+    assert _form_errors(response) == {"facilities": ["no_facilities"]}
+
+
+def test_detail_of_a_deleted_key_is_404(owner_client, api_key):
+    api_key.soft_delete(by=None)
+    api_key.save()
+    assert owner_client.get(detail_url(api_key)).status_code == 404
+
+
+# --- Show Key ------------------------------------------------------------------------------
+
+
+def test_show_key_requires_recent_password(owner_client, api_key):
+    response = owner_client.post(reveal_url(api_key))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert api_key.plain_secret not in page
+    assert "confirm your password" in page
+    assert 'name="password"' in page
+    assert "no-store" in response["Cache-Control"]
+    assert not AuditEvent.objects.filter(action=Action.KEY_REVEALED).exists()
+
+
+def test_show_key_with_wrong_password_shows_no_secret(owner_client, api_key):
+    response = owner_client.post(reveal_url(api_key), {"password": "guess"})
+    assert api_key.plain_secret not in response.content.decode()
+    assert [e.code for e in response.context["password_form"].errors.as_data()["password"]] == [
+        "wrong_password"
+    ]
+    assert not AuditEvent.objects.filter(action=Action.KEY_REVEALED).exists()
+
+
+def test_show_key_with_password_reveals_and_audits(owner_client, owner, api_key, password):
+    response = owner_client.post(
+        reveal_url(api_key), {"password": password}, REMOTE_ADDR="198.51.100.4"
+    )
+    page = response.content.decode()
+    assert api_key.plain_secret in page
+    assert 'data-copy-target="#api-secret"' in page
+    assert "no-store" in response["Cache-Control"]
+    event = AuditEvent.objects.get(action=Action.KEY_REVEALED)
+    assert (event.actor, event.ip, event.target_id) == (owner, "198.51.100.4", api_key.api_key)
+    # The password is marked sensitive: error reports would print stars.
+    request = response.wsgi_request
+    assert SafeExceptionReporterFilter().get_post_parameters(request)["password"] != password
+
+
+def test_show_key_within_ten_minutes_needs_no_password(owner_client, api_key):
+    confirm_password_in_session(owner_client, seconds_ago=9 * 60)
+    response = owner_client.post(reveal_url(api_key))
+    assert api_key.plain_secret in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_show_key_after_ten_minutes_asks_again(owner_client, api_key):
+    confirm_password_in_session(owner_client, seconds_ago=10 * 60 + 1)
+    response = owner_client.post(reveal_url(api_key))
+    assert api_key.plain_secret not in response.content.decode()
+    assert "password_form" in response.context
+
+
+def test_show_key_stops_trying_passwords_after_repeated_failures(owner_client, api_key, password):
+    for _ in range(PASSWORD_FAILURES_ALLOWED):
+        owner_client.post(reveal_url(api_key), {"password": "guess"})
+    response = owner_client.post(reveal_url(api_key), {"password": password})
+    assert api_key.plain_secret not in response.content.decode()
+    assert "Too many wrong passwords" in response.content.decode()
+
+
+def test_show_key_shows_the_secret_after_a_roll(owner_client, api_key):
+    old = api_key.plain_secret
+    owner_client.post(reverse("integrations:api_key_roll", args=[api_key.pk]), {"grace_hours": 0})
+    confirm_password_in_session(owner_client)
+    page = owner_client.post(reveal_url(api_key)).content.decode()
+    api_key.refresh_from_db()
+    assert old not in page
+    shown = page.split('id="api-secret">')[1].split("<")[0]
+    assert secret_matches(shown, api_key.secret_digest)
+
+
+# --- Disable / Enable ----------------------------------------------------------------------
+
+
+def test_disable_and_enable(owner_client, api_key):
+    response = owner_client.post(reverse("integrations:api_key_disable", args=[api_key.pk]))
+    assert response.status_code == 302 and response["Location"] == detail_url(api_key)
+    api_key.refresh_from_db()
+    assert not api_key.is_active
+    page = owner_client.get(detail_url(api_key)).content.decode()
+    assert "This key is disabled" in page and ">Enable<" in page
+
+    owner_client.post(reverse("integrations:api_key_enable", args=[api_key.pk]))
+    api_key.refresh_from_db()
+    assert api_key.is_active
+    assert list(AuditEvent.objects.order_by("id").values_list("action", flat=True)) == [
+        Action.KEY_DISABLED,
+        Action.KEY_ENABLED,
+    ]
+
+
+def test_disable_twice_is_harmless(owner_client, api_key):
+    url = reverse("integrations:api_key_disable", args=[api_key.pk])
+    owner_client.post(url)
+    response = owner_client.post(url, follow=True)
+    assert "was already disabled" in response.content.decode()
+    assert AuditEvent.objects.count() == 1
+
+
+# --- Roll secret ---------------------------------------------------------------------------
+
+
+def test_roll_page_asks_for_the_grace_period(owner_client, api_key):
+    page = owner_client.get(reverse("integrations:api_key_roll", args=[api_key.pk])).content
+    assert b"Immediately" in page and b"After 24 hours" in page
+
+
+def test_roll_with_grace_period(owner_client, api_key):
+    response = owner_client.post(
+        reverse("integrations:api_key_roll", args=[api_key.pk]), {"grace_hours": "4"}
+    )
+    assert response.status_code == 302
+    api_key.refresh_from_db()
+    assert not secret_matches(api_key.plain_secret, api_key.secret_digest)
+    assert secret_matches(api_key.plain_secret, api_key.previous_secret_digest)
+    assert AuditEvent.objects.get().action == Action.KEY_ROLLED
+
+
+def test_roll_refuses_an_unknown_grace_period(owner_client, api_key):
+    response = owner_client.post(
+        reverse("integrations:api_key_roll", args=[api_key.pk]), {"grace_hours": "99"}
+    )
+    assert response.status_code == 200
+    assert [e.code for e in response.context["form"].errors.as_data()["grace_hours"]] == [
+        "invalid_choice"
+    ]
+    api_key.refresh_from_db()
+    assert secret_matches(api_key.plain_secret, api_key.secret_digest)
+    assert not AuditEvent.objects.exists()
+
+
+# --- Delete --------------------------------------------------------------------------------
+
+
+def test_delete_asks_first_then_soft_deletes(owner_client, api_key):
+    url = reverse("integrations:api_key_delete", args=[api_key.pk])
+    assert b"cannot be undone" in owner_client.get(url).content
+    api_key.refresh_from_db()
+    assert not api_key.is_deleted
+
+    response = owner_client.post(url)
+    assert response.status_code == 302 and response["Location"] == LIST
+    api_key.refresh_from_db()
+    assert api_key.is_deleted and not api_key.is_active
+    assert owner_client.get(detail_url(api_key)).status_code == 404
+    assert owner_client.post(url).status_code == 404
+    assert AuditEvent.objects.get().action == Action.KEY_DELETED
