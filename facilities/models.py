@@ -318,3 +318,58 @@ class LockEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Lock events are append-only.")
+
+
+class ReleaseAttemptQuerySet(models.QuerySet):
+    def for_account(self, account: Account) -> ReleaseAttemptQuerySet:
+        return self.filter(account=account)
+
+
+class ReleaseAttempt(models.Model):
+    """One submission of the public overlock-release form, whatever came of it.
+
+    The tenant always sees the same answer; this row is where the owner sees the truth.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Sending"
+        SENT = "sent", "Code sent"
+        DELIVERY_FAILED = "delivery_failed", "Sending failed"
+        UNKNOWN_UNIT = "unknown_unit", "No such unit"
+        FACILITY_EXCLUDED = "facility_excluded", "Facility excluded from the API"
+        CONTACT_MISMATCH = "contact_mismatch", "Contact did not match"
+        NOT_RELEASED = "not_released", "Lock not released"
+        RATE_LIMITED = "rate_limited", "Too many attempts"
+        HONEYPOT = "honeypot", "Blocked as automated"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    facility = models.ForeignKey(
+        Facility, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # What the visitor typed, kept as typed: the unit may not exist.
+    unit_number = models.CharField(max_length=20)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    contact = models.CharField(max_length=254)
+    # The unit and lock the attempt matched, when it matched one.
+    unit = models.ForeignKey(
+        Unit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lock = models.ForeignKey(
+        Lock, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+
+    objects = ReleaseAttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Unit {self.unit_number} · {self.get_outcome_display()}"

@@ -1,0 +1,302 @@
+"""The overlock-release page's rules: who gets a code, how often one may ask, and the send.
+
+A tenant who has paid asks for the code of the overlock on their unit. The code goes only to
+the email address or phone number on file, never to the page, and only when the unit's
+overlock has been released (its lock is Returned to Dropbox). Every attempt is recorded as a
+ReleaseAttempt; every code sent also as a LockEvent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.template.loader import render_to_string
+
+from davinci import sms
+from davinci.accounts.models import Account
+from facilities.models import Facility, Lock, LockEvent, LockStatus, ReleaseAttempt, Unit
+from facilities.services import lock_event_record
+
+logger = logging.getLogger(__name__)
+
+Outcome = ReleaseAttempt.Outcome
+Channel = ReleaseAttempt.Channel
+
+PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ().\-]+$")
+PHONE_MIN_DIGITS = 7
+PHONE_MAX_DIGITS = 15
+
+
+# --- Contact ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What the visitor typed as the unit's contact: an email address or a phone number."""
+
+    channel: Channel
+    value: str
+
+    def matches(self, unit: Unit) -> bool:
+        """Email compared case-insensitively; a phone number by its digits."""
+        if self.channel == Channel.EMAIL:
+            return bool(unit.tenant_email) and (
+                unit.tenant_email.strip().casefold() == self.value.casefold()
+            )
+        return _same_phone(self.value, unit.tenant_phone)
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def _national(digits: str) -> str:
+    """Drops a leading North-American country code: the demo and most US facilities keep
+    "(603) 555-0142" on file, while tenants often type "+1 603 555 0142"."""
+    return digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+
+
+def _same_phone(typed: str, on_file: str) -> bool:
+    typed_digits, file_digits = _national(_digits(typed)), _national(_digits(on_file))
+    return bool(file_digits) and typed_digits == file_digits
+
+
+def contact_parse(value: str) -> Contact:
+    """The visitor's contact, or a ValidationError saying what is wrong with it."""
+    value = value.strip()
+    if "@" in value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValidationError(
+                "Enter a valid email address, like name@example.com.", code="invalid_email"
+            ) from None
+        return Contact(channel=Channel.EMAIL, value=value)
+    if not PHONE_CHARACTERS.match(value):
+        raise ValidationError(
+            "Enter the email address or the phone number on file, like name@example.com "
+            "or (603) 555-0142.",
+            code="invalid_contact",
+        )
+    if not PHONE_MIN_DIGITS <= len(_digits(value)) <= PHONE_MAX_DIGITS:
+        raise ValidationError(
+            f"A phone number has {PHONE_MIN_DIGITS} to {PHONE_MAX_DIGITS} digits.",
+            code="invalid_phone",
+        )
+    if not sms.sms_enabled():
+        raise ValidationError(
+            "Codes are sent by email only here: enter the email address on file.",
+            code="sms_unavailable",
+        )
+    return Contact(channel=Channel.SMS, value=value)
+
+
+# --- Which unit is released ------------------------------------------------------------------
+
+
+def units_with_released_lock(facility: Facility) -> QuerySet[Unit]:
+    """The facility's units (none if it is excluded from the API), each annotated with
+    `released_lock_id`: the id of the lock whose code its tenant may receive, or None.
+
+    A released lock has left the unit, because the data model keeps Returned to Dropbox locks
+    off units. So the unit's lock is read from the history: the lock of the unit's latest
+    LockEvent (the unassign that released it, or anything after). It is released when that
+    lock is Returned to Dropbox now, has not been on another unit since, and no other lock
+    hangs on the unit. One query whatever the answer, so every outcome costs the same.
+    """
+    unit_events = LockEvent.objects.filter(unit=OuterRef("pk")).order_by("-id")
+    moved_on = (
+        LockEvent.objects.filter(
+            lock_id=OuterRef("last_lock_id"), id__gt=OuterRef("last_event_id"), unit__isnull=False
+        )
+        .exclude(unit=OuterRef("pk"))
+        .values("id")
+    )
+    return (
+        Unit.objects.filter(facility=facility, facility__include_in_api=True)
+        .annotate(
+            last_event_id=Subquery(unit_events.values("id")[:1]),
+            last_lock_id=Subquery(unit_events.values("lock_id")[:1]),
+            last_lock_status=Subquery(unit_events.values("lock__status")[:1]),
+            has_lock=Exists(Lock.objects.filter(unit=OuterRef("pk"))),
+        )
+        .annotate(
+            released_lock_id=Case(
+                When(
+                    Q(has_lock=False, last_lock_status=LockStatus.RETURNED_TO_DROPBOX)
+                    & ~Q(Exists(moved_on)),
+                    then=F("last_lock_id"),
+                ),
+                default=None,
+            )
+        )
+    )
+
+
+def _find_unit(facility: Facility, unit_number: str) -> Unit | None:
+    """Unit numbers match case-insensitively ("a101" finds "A101"); an exact match wins when a
+    facility has numbers that differ only in case."""
+    candidates = list(units_with_released_lock(facility).filter(unit_number__iexact=unit_number))
+    exact = [unit for unit in candidates if unit.unit_number == unit_number]
+    if exact:
+        return exact[0]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+# --- Rate limits -----------------------------------------------------------------------------
+
+
+def _ip_bucket(ip: str | None) -> str:
+    """IPv6 clients are counted per /64: one subscriber usually holds a whole /64."""
+    if not ip:
+        return "unknown"
+    address = ipaddress.ip_address(ip)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _hit(scope: str, parts: tuple, limit: int) -> bool:
+    """Count one attempt in a fixed window; True when the count is over `limit`."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+    key = f"release-rate:{scope}:{digest}"
+    window = settings.RELEASE_RATE_LIMIT_WINDOW
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the window ended between add() and incr()
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > limit
+
+
+def release_rate_limited(*, ip: str | None, facility: Facility, unit_number: str) -> bool:
+    """Counts the attempt; True when this IP or this facility + unit number has had too many.
+
+    The unit counter keys on what was typed, not on a unit found, so a limit reached says
+    nothing about whether the unit exists.
+    """
+    if _hit("ip", (_ip_bucket(ip),), settings.RELEASE_RATE_LIMIT_PER_IP):
+        return True
+    return _hit("unit", (facility.pk, unit_number.casefold()), settings.RELEASE_RATE_LIMIT_PER_UNIT)
+
+
+# --- The attempt and the send ----------------------------------------------------------------
+
+
+@transaction.atomic
+def release_attempt_record(
+    *,
+    account: Account,
+    facility: Facility,
+    unit_number: str,
+    contact: Contact,
+    ip: str | None,
+    honeypot_filled: bool = False,
+) -> ReleaseAttempt:
+    """Decide what an attempt earns and record it. Sends nothing: an attempt that qualifies
+    comes back PENDING, for `release_attempt_deliver` once the page has answered."""
+    if facility.account_id != account.pk:
+        raise ValueError("The facility belongs to another account.")
+    attempt = ReleaseAttempt(
+        account=account,
+        facility=facility,
+        unit_number=unit_number,
+        channel=contact.channel,
+        contact=contact.value,
+        ip=ip or None,
+    )
+    if release_rate_limited(ip=ip, facility=facility, unit_number=unit_number):
+        attempt.outcome = Outcome.RATE_LIMITED
+    elif honeypot_filled:
+        attempt.outcome = Outcome.HONEYPOT
+    else:
+        unit = _find_unit(facility, unit_number)
+        attempt.unit = unit
+        if not facility.include_in_api:
+            attempt.outcome = Outcome.FACILITY_EXCLUDED
+        elif unit is None:
+            attempt.outcome = Outcome.UNKNOWN_UNIT
+        elif not contact.matches(unit):
+            attempt.outcome = Outcome.CONTACT_MISMATCH
+        elif unit.released_lock_id is None:
+            attempt.outcome = Outcome.NOT_RELEASED
+        else:
+            attempt.lock_id = unit.released_lock_id
+            attempt.outcome = Outcome.PENDING
+    attempt.save()
+    return attempt
+
+
+class _NotSent(Exception):
+    pass
+
+
+def _send(*, attempt: ReleaseAttempt, lock: Lock) -> None:
+    unit = attempt.unit
+    context = {
+        "account": attempt.account,
+        "facility": lock.facility,
+        "unit": unit,
+        "unlock_code": lock.unlock_code,
+    }
+    try:
+        if attempt.channel == Channel.EMAIL:
+            subject = render_to_string("release/code_email_subject.txt", context).strip()
+            body = render_to_string("release/code_email.txt", context)
+            EmailMessage(subject=subject, body=body, to=[unit.tenant_email]).send()
+        else:
+            sms.send_sms(
+                to=unit.tenant_phone, body=render_to_string("release/code_sms.txt", context).strip()
+            )
+    except Exception as exc:
+        # Only the exception's type: a provider's message could echo the body, code included.
+        raise _NotSent(type(exc).__name__) from None
+
+
+def release_attempt_deliver(*, attempt: ReleaseAttempt) -> ReleaseAttempt:
+    """Send the code of a PENDING attempt to the unit's contact on file, and record the send.
+
+    The lock is re-read under a row lock and must still be Returned to Dropbox. The LockEvent
+    and the send share one transaction: if the email or SMS backend fails, no LockEvent claims
+    a send, and the attempt says "Sending failed".
+    """
+    if attempt.outcome != Outcome.PENDING:
+        return attempt
+    try:
+        with transaction.atomic():
+            lock = (
+                Lock.objects.select_for_update()
+                .select_related("facility")
+                .filter(pk=attempt.lock_id, status=LockStatus.RETURNED_TO_DROPBOX, unit=None)
+                .first()
+            )
+            if lock is None or attempt.unit is None:
+                attempt.outcome = Outcome.NOT_RELEASED
+            else:
+                lock_event_record(
+                    lock=lock,
+                    kind=LockEvent.Kind.CODE_SENT,
+                    actor_type=LockEvent.Actor.TENANT_PAGE,
+                    unit=attempt.unit,
+                    ip=attempt.ip,
+                    details={"channel": attempt.channel, "release_attempt": attempt.pk},
+                )
+                _send(attempt=attempt, lock=lock)
+                attempt.outcome = Outcome.SENT
+    except _NotSent as exc:
+        logger.warning("Release attempt %s: the code could not be sent (%s).", attempt.pk, exc)
+        attempt.outcome = Outcome.DELIVERY_FAILED
+    attempt.save(update_fields=["outcome"])
+    return attempt

@@ -1,0 +1,73 @@
+import pytest
+from django.core.cache import cache
+
+from davinci import sms
+from facilities.models import Lock, LockEvent, LockStatus, Unit
+from facilities.services import lock_event_record
+from tests.factories import FacilityFactory, UnitFactory, assigned_lock
+
+
+@pytest.fixture(autouse=True)
+def _release_sandbox(settings):
+    """Text messages to the in-memory outbox, and fresh rate-limit counters, for every test."""
+    settings.SMS_BACKEND = "davinci.sms.LocMemBackend"
+    sms.outbox.clear()
+    cache.clear()
+    yield
+    sms.outbox.clear()
+    cache.clear()
+
+
+def release_lock(lock: Lock, *, event_unit: bool = True) -> Lock:
+    """Take a lock off its unit as Returned to Dropbox, recorded the way the Facilities
+    screens do it (the UNASSIGNED event names the unit the lock left)."""
+    unit = lock.unit
+    from_status = lock.status
+    lock.unit = None
+    lock.status = LockStatus.RETURNED_TO_DROPBOX
+    lock.save()
+    lock_event_record(
+        lock=lock,
+        kind=LockEvent.Kind.UNASSIGNED,
+        actor_type=LockEvent.Actor.SYSTEM,
+        unit=unit if event_unit else None,
+        from_status=from_status,
+        to_status=LockStatus.RETURNED_TO_DROPBOX,
+    )
+    return lock
+
+
+def overlock(unit: Unit, *, code: str) -> Lock:
+    """An overlock put on a unit, with the ASSIGNED event the Facilities screens write."""
+    lock = assigned_lock(unit, LockStatus.ASSIGNED_OVERLOCK, code=code)
+    lock_event_record(
+        lock=lock,
+        kind=LockEvent.Kind.ASSIGNED,
+        actor_type=LockEvent.Actor.SYSTEM,
+        unit=unit,
+        from_status=LockStatus.AVAILABLE,
+        to_status=LockStatus.ASSIGNED_OVERLOCK,
+    )
+    return lock
+
+
+@pytest.fixture
+def tenant_unit(facility) -> Unit:
+    return UnitFactory(
+        facility=facility,
+        unit_number="A101",
+        tenant_name="Avery Johnson",
+        tenant_email="Avery.Johnson@example.com",
+        tenant_phone="(603) 555-0142",
+    )
+
+
+@pytest.fixture
+def released(tenant_unit) -> Lock:
+    """The tenant has paid: the overlock on A101 is Returned to Dropbox. Its code is 4812."""
+    return release_lock(overlock(tenant_unit, code="4812"))
+
+
+@pytest.fixture
+def excluded_facility(account):
+    return FacilityFactory(account=account, name="Harbor Airport", include_in_api=False)
