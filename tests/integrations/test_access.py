@@ -1,6 +1,8 @@
 """Every Integrations URL: anonymous → sign-in, managers and call-center users → 403,
 another account's objects → 404, a method the view does not take → 405."""
 
+import re
+
 import pytest
 from django.urls import get_resolver, reverse
 
@@ -92,3 +94,19 @@ def test_navigation_shows_integrations_only_to_owners_and_admins(owner_client, m
     assert b">Integrations</a>" in owner_client.get(reverse("integrations:facility_list")).content
     page = signed_in(manager).get(reverse("facilities:facility_list")).content
     assert b">Integrations</a>" not in page
+
+
+def test_pages_have_no_inline_script_or_style(owner_client, api_key, facility, password):
+    """The strict Content-Security-Policy allows neither; JavaScript lives in static/."""
+    get_pages = [name for name, (methods, _) in URLS.items() if "GET" in methods]
+    pages = [owner_client.get(_url(name, api_key, facility)).content.decode() for name in get_pages]
+    pages.append(owner_client.post(_url("api_key_reveal", api_key, facility)).content.decode())
+    pages.append(
+        owner_client.post(
+            _url("api_key_reveal", api_key, facility), {"password": password}
+        ).content.decode()
+    )
+    for html in pages:
+        assert "style=" not in html
+        assert "<style" not in html
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)

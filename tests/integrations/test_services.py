@@ -302,3 +302,17 @@ def test_no_secret_in_logs(account, owner, caplog, django_capture_on_commit_call
         rolled = services.api_key_roll(api_key=created.api_key, actor=owner, ip=None)
     for secret in (created.secret, revealed, rolled):
         assert secret not in caplog.text
+
+
+def test_a_mail_server_failure_does_not_undo_the_action(
+    account, owner, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def broken_send_mail(*args, **kwargs):
+        raise ConnectionRefusedError("smtp is down")
+
+    monkeypatch.setattr("integrations.notices.send_mail", broken_send_mail)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = _create(account, owner)
+    assert ApiKey.objects.filter(pk=created.api_key.pk).exists()
+    assert "Could not email owners" in caplog.text
+    assert created.secret not in caplog.text

@@ -1,0 +1,77 @@
+"""`manage.py create_api_key`."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from facilities.models import Facility
+from integrations.models import ApiKey, AuditEvent
+from integrations.secrets import secret_matches
+from tests.factories import FacilityFactory
+
+
+def _run(*args: str) -> dict:
+    out = StringIO()
+    call_command("create_api_key", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_prints_the_key_and_secret_as_json(
+    account, owner, facility, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        printed = _run("--account", account.slug, "--name", "Call Center")
+    key = ApiKey.objects.get()
+    assert printed["api_key"] == key.api_key
+    assert secret_matches(printed["api_secret"], key.secret_digest)
+    assert printed["all_facilities"] is True
+    event = AuditEvent.objects.get()
+    assert event.action == AuditEvent.Action.KEY_CREATED and event.actor is None
+    assert event.details["via"] == "command"
+    assert len(mailoutbox) == 1 and printed["api_secret"] not in mailoutbox[0].body
+
+
+def test_limits_the_key_to_the_named_facilities(account, facility):
+    FacilityFactory(account=account, name="Other")
+    printed = _run(
+        "--account",
+        account.slug,
+        "--name",
+        "Call Center",
+        "--facility",
+        facility.facility_id,
+        "--allowed-ip",
+        "203.0.113.0/24",
+        "--expires",
+        "2099-01-01",
+    )
+    key = ApiKey.objects.get()
+    assert printed["facility_ids"] == [facility.facility_id]
+    assert list(Facility.objects.in_api_scope(key)) == [facility]
+    assert key.allowed_ips == ["203.0.113.0/24"]
+    assert key.expires_at.year == 2099
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--account", "nope", "--name", "X"], "No account"),
+        (["--account", "harbor-self-storage", "--name", " "], "--name"),
+        (["--account", "harbor-self-storage", "--name", "X", "--facility", "zzz"], "zzz"),
+        (["--account", "harbor-self-storage", "--name", "X", "--expires", "soon"], "--expires"),
+        (["--account", "harbor-self-storage", "--name", "X", "--expires", "2001-01-01"], "after"),
+        (["--account", "harbor-self-storage", "--name", "X", "--allowed-ip", "nope"], "CIDR"),
+    ],
+)
+def test_bad_arguments_are_clear_errors(account, args, message):
+    with pytest.raises(CommandError, match=message):
+        _run(*args)
+    assert not ApiKey.objects.exists()
+
+
+def test_another_accounts_facility_is_refused(account, other_facility):
+    with pytest.raises(CommandError, match=other_facility.facility_id):
+        _run("--account", account.slug, "--name", "X", "--facility", other_facility.facility_id)
+    assert not ApiKey.objects.exists()
