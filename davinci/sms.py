@@ -38,6 +38,9 @@ class SmsMessage:
 
 
 class BaseSmsBackend:
+    """`SmsMessage.to` is the phone number as the facility keeps it on file, e.g.
+    "(603) 555-0142"; a provider's backend normalises it (to E.164) for its API."""
+
     def send_messages(self, messages: Sequence[SmsMessage]) -> int:
         """Send every message; return how many were sent. Raise when one could not be."""
         raise NotImplementedError

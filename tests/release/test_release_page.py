@@ -2,7 +2,10 @@
 
 import pytest
 from django.core import mail
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from davinci import sms
@@ -168,7 +171,13 @@ def test_code_is_sent_only_after_the_response_is_complete(account, facility, ten
     assert mail.outbox == []
     assert attempts()[0].outcome == Outcome.PENDING
     assert not LockEvent.objects.filter(kind=LockEvent.Kind.CODE_SENT).exists()
-    response.close()  # what the WSGI server does once the response is written
+    # What the WSGI server does once the response is written (without request_finished
+    # closing the test's database connection, as Django's test client also arranges).
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
     assert len(mail.outbox) == 1
     assert attempts()[0].outcome == Outcome.SENT
 
@@ -208,6 +217,41 @@ def test_unknown_unit_wrong_contact_unreleased_lock_and_success_answer_identical
     assert len(mail.outbox) == 1  # only the real tenant got a code
     assert "9999" not in mail.outbox[0].body
     assert LockEvent.objects.filter(kind=LockEvent.Kind.CODE_SENT).count() == 1
+
+
+def test_every_outcome_costs_the_same_queries_before_the_response(
+    account, facility, tenant_unit, released, excluded_facility
+):
+    """The work done before answering does not depend on the outcome: one lookup query
+    whatever it finds, the same insert, and the send only after the response."""
+    busy = UnitFactory(facility=facility, unit_number="B202", tenant_email="blake@example.com")
+    overlock(busy, code="9999")
+    cases = [
+        (facility, "Z999", "avery.johnson@example.com"),
+        (facility, "A101", "someone.else@example.com"),
+        (facility, "B202", "blake@example.com"),
+        (excluded_facility, "A101", "avery.johnson@example.com"),
+        (facility, "A101", "avery.johnson@example.com"),
+    ]
+    counts = []
+    for chosen, unit_number, contact in cases:
+        request = RequestFactory().post(
+            page_url(account),
+            {"facility": chosen.facility_id, "unit_number": unit_number, "contact": contact},
+        )
+        request._dont_enforce_csrf_checks = True
+        with CaptureQueriesContext(connection) as queries:
+            release.release_page(request, account_slug=account.slug)
+        counts.append(len(queries))
+
+    assert len(set(counts)) == 1, counts
+    assert [a.outcome for a in attempts()] == [
+        Outcome.UNKNOWN_UNIT,
+        Outcome.CONTACT_MISMATCH,
+        Outcome.NOT_RELEASED,
+        Outcome.FACILITY_EXCLUDED,
+        Outcome.PENDING,
+    ]
 
 
 def test_phone_attempts_also_answer_identically(client, account, facility, tenant_unit, released):
