@@ -258,7 +258,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
             Q(name__icontains=query) | Q(facility_id__iexact=query) | Q(address__icontains=query)
         )
     page = Paginator(facilities, FACILITIES_PER_PAGE).get_page(request.GET.get("page"))
-    release_path = f"/release/{request.account.slug}/"  # issue #6 mounts it at this address
+    release_path = reverse("release:page", args=[request.account.slug])
     return render(
         request,
         "integrations/facility_list.html",

@@ -75,3 +75,15 @@ def test_another_accounts_facility_is_refused(account, other_facility):
     with pytest.raises(CommandError, match=other_facility.facility_id):
         _run("--account", account.slug, "--name", "X", "--facility", other_facility.facility_id)
     assert not ApiKey.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stdout_stays_pure_json_with_the_console_mail_backend(account, owner, settings, capsys):
+    # A real commit (no test transaction around it), so the owners' notice is sent for real.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    out = StringIO()
+    call_command("create_api_key", "--account", account.slug, "--name", "X", stdout=out)
+    assert json.loads(out.getvalue())["name"] == "X"
+    captured = capsys.readouterr()
+    assert "created the API key" in captured.err
+    assert "created the API key" not in captured.out

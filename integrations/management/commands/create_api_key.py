@@ -4,8 +4,10 @@ For platform staff and scripts: creates a key through the same service as the po
 event, owners emailed) and prints the API Key and API Secret once, as JSON, on stdout.
 """
 
+import contextlib
 import datetime as dt
 import json
+import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -77,16 +79,22 @@ class Command(BaseCommand):
 
         try:
             allowed_ips = parse_allowed_ips(" ".join(options["allowed_ip"]))
-            created = api_key_create(
-                account=account,
-                name=name,
-                all_facilities=not facilities,
-                facilities=facilities,
-                expires_at=expires_at,
-                allowed_ips=allowed_ips,
-                actor=None,
-                ip=None,
-            )
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from exc
+        # stdout carries only the JSON: whatever the owners' notice prints on the way (the
+        # development console mail backend writes to sys.stdout) goes to stderr instead.
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                created = api_key_create(
+                    account=account,
+                    name=name,
+                    all_facilities=not facilities,
+                    facilities=facilities,
+                    expires_at=expires_at,
+                    allowed_ips=allowed_ips,
+                    actor=None,
+                    ip=None,
+                )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
 
