@@ -148,6 +148,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
+# Failed sign-ins allowed per email address and per client IP in each window (seconds).
+SIGN_IN_FAILURES_PER_EMAIL = env.int("SIGN_IN_FAILURES_PER_EMAIL", default=5)
+SIGN_IN_FAILURES_PER_IP = env.int("SIGN_IN_FAILURES_PER_IP", default=20)
+SIGN_IN_THROTTLE_WINDOW = env.int("SIGN_IN_THROTTLE_WINDOW", default=15 * 60)
 
 # --- Internationalisation and static files -----------------------------------------------
 LANGUAGE_CODE = "en-us"

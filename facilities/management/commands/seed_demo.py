@@ -75,6 +75,7 @@ class Command(BaseCommand):
                 self._seed_account(spec)
             self._seed_user("staff@example.com", "Sam Staff", staff=True)
         self._print_sign_in()
+        seed_demo_api_key(self.stdout)
 
     def _seed_user(self, email: str, name: str, *, staff: bool = False) -> User:
         user, created = User.objects.get_or_create(
@@ -156,3 +157,44 @@ class Command(BaseCommand):
             "  rival@example.com        owner of Rival Storage\n"
             "  staff@example.com        platform staff (Django admin at /admin/)"
         )
+
+
+# --- Demo API key (lookup API) -----------------------------------------------------------
+# The README's curl examples read DAVINCI_API_KEY / DAVINCI_API_SECRET from what this prints.
+DEMO_API_KEY_NAME = "Demo Call Center"
+
+
+def seed_demo_api_key(stdout) -> None:
+    """Give Harbor Self Storage an All Facilities key named "Demo Call Center" (once) and
+    print its API Key and API Secret as shell exports, on every run."""
+    from davinci import crypto
+    from integrations import secrets as api_secrets
+    from integrations.models import ApiKey
+
+    account = Account.objects.get(slug="harbor-self-storage")
+    key = ApiKey.objects.filter(account=account, name=DEMO_API_KEY_NAME, deleted_at=None).first()
+    secret = None
+    if key is not None and key.secret_encrypted:
+        try:
+            secret = crypto.decrypt(key.secret_encrypted)
+        except crypto.InvalidToken:
+            secret = None  # FIELD_ENCRYPTION_KEYS changed since: give the demo key a new one
+    if key is None:
+        key = ApiKey(
+            account=account, name=DEMO_API_KEY_NAME, api_key=api_secrets.generate_api_key()
+        )
+    if secret is None:
+        secret = api_secrets.generate_api_secret()
+        key.secret_digest = api_secrets.secret_digest(secret)
+        key.secret_encrypted = crypto.encrypt(secret)
+        key.previous_secret_digest, key.previous_secret_expires_at = "", None
+        key.save()
+    state = "" if key.is_active else "  (disabled in the portal: enable it to use it)"
+    stdout.write(
+        f'\nDemo API key "{DEMO_API_KEY_NAME}" of {account.name}{state}. For the lookup '
+        "API examples in README.md:\n"
+        f"  export DAVINCI_API_KEY={key.api_key}\n"
+        f"  export DAVINCI_API_SECRET={secret}\n"
+        '  curl -s -H "X-API-Key: $DAVINCI_API_KEY" -H "X-API-Secret: $DAVINCI_API_SECRET" '
+        "http://127.0.0.1:8000/api/v1/facilities/"
+    )

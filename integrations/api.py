@@ -1,0 +1,301 @@
+"""The JSON lookup API for call centers (`/api/v1/`), documented by integrations/openapi.py.
+
+Plain Django views. Each one: check the method, authenticate the key (integrations/auth.py),
+validate the parameters, read through the key's scope (integrations/api_services.py), answer
+JSON. A facility, unit or lock the key cannot see is the same 404 as one that does not exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
+
+from facilities.models import UNIT_STATUSES, Facility
+from integrations import api_services, openapi
+from integrations.api_http import api_error, api_response
+from integrations.auth import api_key_required
+
+FACILITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{1,32}\Z")
+SERIAL_PATTERN = re.compile(r"^[A-Z0-9]{8}\Z")
+UNIT_NUMBER_PATTERN = re.compile(r"^[^\s/?#]+(?: [^\s/?#]+)*\Z")
+UNIT_NUMBER_MAX_LENGTH = 20
+Q_MAX_LENGTH = 40
+DEFAULT_PAGE_SIZE = 50
+STATUS_CHOICES = sorted(UNIT_STATUSES)
+
+
+class InvalidParameter(Exception):
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.name, self.message = name, message
+
+
+def api_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """GET only (405 otherwise), key-authenticated, public to the session machinery: no
+    login redirect, no CSRF check (the key, not a cookie, authenticates)."""
+    authenticated = api_key_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "GET":
+            return _method_not_allowed(request)
+        try:
+            return authenticated(request, *args, **kwargs)
+        except InvalidParameter as exc:
+            return api_error(400, "invalid_parameter", exc.message)
+
+    return login_not_required(csrf_exempt(wrapper))
+
+
+def _method_not_allowed(request: HttpRequest) -> HttpResponse:
+    return api_error(
+        405,
+        "method_not_allowed",
+        f"{request.method} is not allowed here; the API only answers GET.",
+        headers={"Allow": "GET"},
+    )
+
+
+def _printable(value: str) -> bool:
+    return all(" " <= char != "\x7f" for char in value)
+
+
+def _facility_id(value: str) -> str | None:
+    """Facility IDs are lower-case letters and digits; accept them typed in capitals."""
+    return value.lower() if FACILITY_ID_PATTERN.match(value) else None
+
+
+def _unit_number(value: str) -> str | None:
+    valid = (
+        len(value) <= UNIT_NUMBER_MAX_LENGTH
+        and _printable(value)
+        and UNIT_NUMBER_PATTERN.match(value)
+    )
+    return value if valid else None
+
+
+def _serial(value: str) -> str | None:
+    """Serials are engraved in capitals; accept them typed in lower case."""
+    value = value.upper()
+    return value if SERIAL_PATTERN.match(value) else None
+
+
+def _not_found(message: str) -> JsonResponse:
+    return api_error(404, "not_found", message)
+
+
+FACILITY_NOT_FOUND = "No facility with this Facility ID is available to this API key."
+
+
+# --- Query parameters --------------------------------------------------------------------
+
+
+def _status_param(request: HttpRequest) -> str | None:
+    status = request.GET.get("status", "")
+    if not status:
+        return None
+    if status not in UNIT_STATUSES:
+        raise InvalidParameter(
+            "status", "status must be one of: " + ", ".join(STATUS_CHOICES) + "."
+        )
+    return status
+
+
+def _q_param(request: HttpRequest) -> str:
+    q = request.GET.get("q", "").strip()
+    if len(q) > Q_MAX_LENGTH or not _printable(q):
+        raise InvalidParameter(
+            "q", f"q must be at most {Q_MAX_LENGTH} printable characters (a unit number or serial)."
+        )
+    return q
+
+
+def _limit_param(request: HttpRequest) -> int:
+    raw = request.GET.get("limit", "")
+    if not raw:
+        return DEFAULT_PAGE_SIZE
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= api_services.MAX_PAGE_SIZE:
+        raise InvalidParameter(
+            "limit", f"limit must be a whole number from 1 to {api_services.MAX_PAGE_SIZE}."
+        )
+    return int(raw)
+
+
+def encode_cursor(after: str) -> str:
+    raw = json.dumps({"after": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_param(request: HttpRequest) -> str | None:
+    cursor = request.GET.get("cursor", "")
+    if not cursor:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        after = data["after"]
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        after = None
+    if not isinstance(after, str) or _unit_number(after) is None:
+        raise InvalidParameter(
+            "cursor", "cursor is not valid; use the `next` link of the previous page as it is."
+        )
+    return after
+
+
+# --- Endpoints ---------------------------------------------------------------------------
+
+
+@api_endpoint
+def facility_list(request: HttpRequest) -> HttpResponse:
+    facilities = api_services.facilities_in_scope(api_key=request.api_key)
+    return api_response({"data": [api_services.facility_to_api_dict(f) for f in facilities]})
+
+
+@api_endpoint
+def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
+    facility_id = _facility_id(facility_id)
+    facility = facility_id and api_services.facility_in_scope(
+        api_key=request.api_key, facility_id=facility_id
+    )
+    if not facility:
+        return _not_found(FACILITY_NOT_FOUND)
+    return api_response({"data": api_services.facility_to_api_dict(facility)})
+
+
+@api_endpoint
+def unit_list(request: HttpRequest, facility_id: str) -> HttpResponse:
+    status, q, limit, after = (
+        _status_param(request),
+        _q_param(request),
+        _limit_param(request),
+        _cursor_param(request),
+    )
+    facility_id = _facility_id(facility_id)
+    facility = facility_id and api_services.facility_in_scope(
+        api_key=request.api_key, facility_id=facility_id
+    )
+    if not facility:
+        return _not_found(FACILITY_NOT_FOUND)
+    page = api_services.unit_page(
+        api_key=request.api_key, facility=facility, status=status, q=q, after=after, limit=limit
+    )
+    return api_response(
+        {
+            "data": [_unit_row(unit, facility) for unit in page.units],
+            "next": _next_link(request, page.next_after),
+        }
+    )
+
+
+def _unit_row(unit, facility: Facility) -> dict:
+    return {
+        "unit_number": unit.unit_number,
+        "facility_id": facility.facility_id,
+        "lock": api_services.lock_summary(getattr(unit, "lock", None)),
+    }
+
+
+def _next_link(request: HttpRequest, after: str | None) -> str | None:
+    if after is None:
+        return None
+    params = {key: value for key, value in request.GET.items() if key != "cursor"}
+    params["cursor"] = encode_cursor(after)
+    return request.build_absolute_uri(f"{request.path}?{urlencode(params)}")
+
+
+@api_endpoint
+def unit_detail(request: HttpRequest, facility_id: str, unit_number: str) -> HttpResponse:
+    facility_id, unit_number = _facility_id(facility_id), _unit_number(unit_number)
+    data = (
+        facility_id
+        and unit_number
+        and api_services.unit_look_up(
+            api_key=request.api_key,
+            facility_id=facility_id,
+            unit_number=unit_number,
+            ip=request.client_ip,
+        )
+    )
+    if not data:
+        return _not_found("No unit with this number in a facility available to this API key.")
+    return api_response({"data": data})
+
+
+@api_endpoint
+def lock_detail(request: HttpRequest, facility_id: str, serial: str) -> HttpResponse:
+    facility_id, serial = _facility_id(facility_id), _serial(serial)
+    data = (
+        facility_id
+        and serial
+        and api_services.lock_look_up(
+            api_key=request.api_key, facility_id=facility_id, serial=serial, ip=request.client_ip
+        )
+    )
+    if not data:
+        return _not_found("No lock with this serial in a facility available to this API key.")
+    return api_response({"data": data})
+
+
+# --- Documentation and the rest of /api/ --------------------------------------------------
+
+
+@login_not_required
+@csrf_exempt
+def openapi_json(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        return _method_not_allowed(request)
+    return HttpResponse(
+        openapi.document_json(),
+        content_type="application/json",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@login_not_required
+@csrf_exempt
+def docs(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        return _method_not_allowed(request)
+    base_url = request.build_absolute_uri(openapi.SERVER_URL)
+    return render(request, "api/docs.html", openapi.docs_context(base_url=base_url))
+
+
+@login_not_required
+@csrf_exempt
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Every other address under /api/: a JSON 404, with a hint for a missing slash."""
+    message = "There is no API endpoint at this address. See /api/docs/."
+    if not request.path_info.endswith("/"):
+        try:
+            match = resolve(request.path_info + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not not_found:
+            message = f"API paths end with a slash: {request.path}/"
+    return _not_found(message)
+
+
+@login_not_required
+@csrf_exempt
+def bench_ping(request: HttpRequest) -> HttpResponse:
+    """bench/api_bench.py's baseline (only routed with BENCH_ENDPOINTS on): one indexed
+    SELECT, one small JSON answer, through the same middleware as the API."""
+    assert settings.BENCH_ENDPOINTS  # noqa: S101 - never reachable otherwise
+    row = (
+        Facility.objects.filter(facility_id=request.GET.get("facility_id", ""))
+        .order_by()
+        .values("facility_id", "name")[:1]
+    )
+    return api_response({"data": next(iter(row), None)})

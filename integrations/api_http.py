@@ -1,0 +1,119 @@
+"""The HTTP edge of the lookup API: JSON answers and JSON errors, whatever goes wrong.
+
+Every error under /api/ is `{"error": {"code": ..., "message": ...}}`. The API's own views
+answer that way directly; `ApiErrorMiddleware` makes sure nothing else slips through: Django's
+HTML 404/500 pages (DEBUG's technical pages included), an empty 405 from a decorator, or a
+database outage raised in a view or in another middleware, which becomes `503 unavailable`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger("integrations.api")
+
+API_PREFIX = "/api/"
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+UNAVAILABLE_RETRY_AFTER = 5  # seconds; a database restart or failover takes about that long
+
+# What a bare error status means when something other than an API view produced it.
+FALLBACK_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "The request could not be understood."),
+    403: ("forbidden", "This request is not allowed."),
+    404: ("not_found", "There is nothing at this address. See /api/docs/."),
+    405: ("method_not_allowed", "This method is not allowed here."),
+    413: ("request_too_large", "The request is too large."),
+    429: ("rate_limited", "Too many requests; wait and try again."),
+    500: ("internal_error", "Something went wrong on our side; it has been logged."),
+    503: ("unavailable", "The service is temporarily unavailable; try again shortly."),
+}
+
+
+def is_api_path(request: HttpRequest) -> bool:
+    path = request.path_info
+    return path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")
+
+
+def api_response(data: Any, *, status: int = 200, cache: str = "no-store") -> JsonResponse:
+    """A JSON answer. API data is private to the key that asked: never stored by a cache."""
+    response = JsonResponse(data, status=status, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = cache
+    return response
+
+
+def api_error(
+    status: int, code: str, message: str, *, headers: dict[str, str] | None = None
+) -> JsonResponse:
+    response = api_response({"error": {"code": code, "message": message}}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def unavailable() -> JsonResponse:
+    return api_error(
+        503,
+        "unavailable",
+        "The service is temporarily unavailable (its database cannot be reached). "
+        "Try again shortly.",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+    )
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
+
+
+@receiver(got_request_exception)
+def _remember_exception(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+    # Django turns an exception raised in a middleware into a response before any outer
+    # middleware sees it; keep the exception so ApiErrorMiddleware can tell a database
+    # outage (503) from a bug (500).
+    if request is not None:
+        request._api_exception = sys.exc_info()[1]
+
+
+class ApiErrorMiddleware:
+    """Under /api/: database errors become `503 unavailable`, and any error response that
+    is not already JSON (Django's HTML pages, empty 405s) is rewritten as a JSON error with
+    the same status and headers. Other paths are untouched."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code < 400 or not is_api_path(request) or _is_json(response):
+            return response
+        exception = getattr(request, "_api_exception", None)
+        if isinstance(exception, DATABASE_ERRORS):
+            replacement = unavailable()
+            response.status_code = replacement.status_code
+            response["Retry-After"] = replacement["Retry-After"]
+        else:
+            code, message = FALLBACK_ERRORS.get(
+                response.status_code, ("error", "The request failed.")
+            )
+            replacement = api_error(response.status_code, code, message)
+        if response.streaming:
+            return replacement
+        # Rewrite in place so headers set on the way out (request id, Allow, security
+        # headers, Retry-After) survive.
+        response.content = replacement.content
+        response["Content-Type"] = replacement["Content-Type"]
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_api_path(request) or not isinstance(exception, DATABASE_ERRORS):
+            return None
+        logger.warning("API request failed: database unavailable (%s)", type(exception).__name__)
+        return unavailable()

@@ -1,0 +1,191 @@
+"""API key authentication for the lookup API: `@api_key_required`.
+
+Credentials come in the `X-API-Key` and `X-API-Secret` headers, or as HTTP Basic
+`key:secret`; never in the URL. Authenticating costs one indexed query (the key by its public
+id, with its account) and a constant-time compare of HMAC digests: no password hasher, no
+decryption. The only write is `last_used_at`/`last_used_ip`, at most once a minute per key.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from functools import lru_cache, wraps
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from davinci.net import client_ip
+from integrations import ratelimit
+from integrations.api_http import api_error
+from integrations.models import ApiKey
+from integrations.secrets import secret_has_valid_checksum, secret_matches
+
+API_KEY_PATTERN = re.compile(r"^dvk_[0-9A-Za-z]{20}\Z")
+TOUCH_INTERVAL = timedelta(minutes=1)
+# Sent with every 401 so HTTP clients know Basic is one way in.
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="DaVinci Lock API", charset="UTF-8"'}
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class _Malformed(Exception):
+    """Credentials were sent but cannot be read."""
+
+
+def _credentials(request: HttpRequest) -> tuple[str, str] | None:
+    """(key, secret) from the headers, None when none were sent; raises _Malformed."""
+    key = request.headers.get("X-API-Key")
+    secret = request.headers.get("X-API-Secret")
+    if key is not None or secret is not None:
+        if not key or not secret:
+            return None
+        return key.strip(), secret.strip()
+    authorization = request.headers.get("Authorization")
+    if authorization is None:
+        return None
+    scheme, _, encoded = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        raise _Malformed("Use HTTP Basic (key:secret) or the X-API-Key and X-API-Secret headers.")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise _Malformed("The Authorization header is not valid Basic credentials.") from None
+    key, colon, secret = decoded.partition(":")
+    if not colon or not key or not secret:
+        raise _Malformed("Basic credentials must be API Key and API Secret: key:secret.")
+    return key.strip(), secret.strip()
+
+
+def _authenticate(key: str, secret: str) -> ApiKey | None:
+    """The key these credentials belong to, or None. One query, constant-time compares."""
+    if not API_KEY_PATTERN.match(key) or not secret_has_valid_checksum(secret):
+        return None  # cannot exist: no query
+    api_key = (
+        ApiKey.objects.select_related("account")
+        .defer("secret_encrypted")
+        .filter(api_key=key, deleted_at__isnull=True)
+        .first()
+    )
+    if api_key is None:
+        return None
+    if secret_matches(secret, api_key.secret_digest):
+        return api_key
+    # After "Roll secret" with a grace period the previous secret works until it ends.
+    grace_ends = api_key.previous_secret_expires_at
+    in_grace = grace_ends is not None and grace_ends > timezone.now()
+    if in_grace and secret_matches(secret, api_key.previous_secret_digest):
+        return api_key
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _networks(ranges: tuple[str, ...]) -> tuple[Network, ...]:
+    networks = []
+    for entry in ranges:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except (ValueError, TypeError):
+            continue  # an unreadable entry allows nobody (the form never saves one)
+    return tuple(networks)
+
+
+def ip_allowed(api_key: ApiKey, ip: str | None) -> bool:
+    """An empty allowlist lets any address in; otherwise the address must be in a range."""
+    if not api_key.allowed_ips:
+        return True
+    if ip is None:
+        return False
+    address = ipaddress.ip_address(ip)
+    return any(address in network for network in _networks(tuple(map(str, api_key.allowed_ips))))
+
+
+def _valid_ip(address: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
+def _touch(api_key: ApiKey, ip: str | None) -> None:
+    """Record use at most once a minute: a query only when the loaded value is stale, and
+    the UPDATE's condition keeps concurrent workers from writing twice."""
+    now = timezone.now()
+    stale = now - TOUCH_INTERVAL
+    if api_key.last_used_at is not None and api_key.last_used_at >= stale:
+        return
+    ApiKey.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=api_key.pk
+    ).update(last_used_at=now, last_used_ip=ip)
+    api_key.last_used_at, api_key.last_used_ip = now, ip
+
+
+def _rate_limited(retry_after: int, message: str) -> HttpResponse:
+    return api_error(429, "rate_limited", message, headers={"Retry-After": str(retry_after)})
+
+
+def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Authenticate the request's API key, then call the view with `request.api_key`,
+    `request.account` (the key's account) and `request.client_ip` set.
+
+    Answers, in this order: 429 when the client IP failed to authenticate too often this
+    minute (even with a correct secret); 401 missing_credentials / invalid_credentials /
+    key_disabled / key_expired; 403 ip_not_allowed; 429 over the key's own limit.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        ip = _valid_ip(client_ip(request))
+        failure_bucket = f"auth-failures:{ip or 'unknown'}"
+        failure_limit = settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE
+        retry_after = ratelimit.exceeded(failure_bucket, limit=failure_limit)
+        if retry_after is not None:
+            return _rate_limited(
+                retry_after, "Too many failed authentications from this address; wait a minute."
+            )
+        try:
+            credentials = _credentials(request)
+        except _Malformed as exc:
+            ratelimit.hit(failure_bucket, limit=failure_limit)
+            return api_error(401, "invalid_credentials", str(exc), headers=CHALLENGE)
+        if credentials is None:
+            return api_error(
+                401,
+                "missing_credentials",
+                "Send your API Key and API Secret in the X-API-Key and X-API-Secret headers "
+                "(or as HTTP Basic key:secret).",
+                headers=CHALLENGE,
+            )
+        api_key = _authenticate(*credentials)
+        if api_key is None:
+            ratelimit.hit(failure_bucket, limit=failure_limit)
+            return api_error(
+                401,
+                "invalid_credentials",
+                "The API Key and API Secret do not match an API key.",
+                headers=CHALLENGE,
+            )
+        if not api_key.is_active:
+            return api_error(401, "key_disabled", "This API key is disabled.", headers=CHALLENGE)
+        if api_key.is_expired:
+            return api_error(401, "key_expired", "This API key has expired.", headers=CHALLENGE)
+        if not ip_allowed(api_key, ip):
+            return api_error(
+                403, "ip_not_allowed", f"This API key cannot be used from {ip or 'this address'}."
+            )
+        retry_after = ratelimit.hit(f"key:{api_key.pk}", limit=settings.API_RATE_LIMIT_PER_MINUTE)
+        if retry_after is not None:
+            return _rate_limited(retry_after, "This API key made too many requests this minute.")
+        _touch(api_key, ip)
+        request.api_key = api_key
+        request.account = api_key.account
+        request.client_ip = ip
+        return view(request, *args, **kwargs)
+
+    return wrapper

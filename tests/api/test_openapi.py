@@ -1,0 +1,115 @@
+"""The OpenAPI 3.1 document: valid, public, describing exactly the API's operations, and
+matching what the API really answers. /api/docs/ is rendered from it."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.urls import URLPattern, get_resolver
+from django.utils.html import escape
+from openapi_schema_validator import OAS31Validator
+from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+
+from facilities.models import LockStatus
+from integrations import api_services, openapi
+from tests.api.conftest import lock_in
+from tests.factories import UnitFactory
+
+
+@pytest.fixture
+def document(api, db) -> dict:
+    response = api.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    return json.loads(response.content)
+
+
+def test_document_is_valid_openapi_3_1_and_needs_no_credentials(document):
+    assert document["openapi"].startswith("3.1")
+    validate(document, cls=OpenAPIV31SpecValidator)
+
+
+def test_document_describes_exactly_the_routes_of_the_api(document):
+    resolver = get_resolver()
+    (api_patterns,) = [p for p in resolver.url_patterns if str(p.pattern) == "api/"]
+    routes = set()
+    for pattern in api_patterns.url_patterns:
+        assert isinstance(pattern, URLPattern)
+        if pattern.name in {"docs", "not_found", "bench_ping"}:
+            continue
+        route = "/api/" + re.sub(r"<str:(\w+)>", r"{\1}", str(pattern.pattern))
+        routes.add(route)
+    assert routes == {openapi.SERVER_URL + path for path in document["paths"]}
+    for item in document["paths"].values():
+        assert set(item) == {"get"}
+
+
+def test_page_size_limit_matches_the_code():
+    assert openapi.MAX_PAGE_SIZE == api_services.MAX_PAGE_SIZE
+
+
+def test_security_schemes_are_the_two_headers_and_basic(document):
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["ApiKey"] == schemes["ApiKey"] | {"in": "header", "name": "X-API-Key"}
+    assert schemes["ApiSecret"] == schemes["ApiSecret"] | {"in": "header", "name": "X-API-Secret"}
+    assert schemes["Basic"]["scheme"] == "basic"
+    assert document["security"] == [{"ApiKey": [], "ApiSecret": []}, {"Basic": []}]
+
+
+def _validator(document: dict, operation_id: str, status: str) -> OAS31Validator:
+    for item in document["paths"].values():
+        operation = item["get"]
+        if operation["operationId"] == operation_id:
+            response = operation["responses"][status]
+            if "$ref" in response:
+                response = document["components"]["responses"][response["$ref"].split("/")[-1]]
+            schema = response["content"]["application/json"]["schema"]
+            return OAS31Validator({**schema, "components": document["components"]})
+    raise AssertionError(operation_id)
+
+
+def test_real_answers_match_the_document(world, api, document):
+    lock_in(world.facility, "A200", LockStatus.ASSIGNED_AUCTION, "HD000200")
+    UnitFactory(facility=world.facility, unit_number="C300")
+    fid = world.facility.facility_id
+    calls = [
+        ("listFacilities", "/api/v1/facilities/", "200"),
+        ("getFacility", f"/api/v1/facilities/{fid}/", "200"),
+        ("listUnits", f"/api/v1/facilities/{fid}/units/?limit=1", "200"),
+        ("listUnits", f"/api/v1/facilities/{fid}/units/?limit=200", "200"),
+        ("getUnit", f"/api/v1/facilities/{fid}/units/A101/", "200"),
+        ("getUnit", f"/api/v1/facilities/{fid}/units/A200/", "200"),
+        ("getUnit", f"/api/v1/facilities/{fid}/units/C300/", "200"),
+        ("getLock", f"/api/v1/facilities/{fid}/locks/HD000001/", "200"),
+        ("getLock", f"/api/v1/facilities/{fid}/locks/HD000200/", "200"),
+        ("getLock", f"/api/v1/facilities/{fid}/locks/ZZ000000/", "404"),
+        ("listUnits", f"/api/v1/facilities/{fid}/units/?status=x", "400"),
+    ]
+    for operation_id, url, status in calls:
+        response = api.call(url, world.key)
+        assert str(response.status_code) == status, url
+        _validator(document, operation_id, status).validate(response.data)
+    unauthenticated = api.call("/api/v1/facilities/")
+    _validator(document, "listFacilities", "401").validate(unauthenticated.data)
+
+
+def test_docs_page_is_rendered_from_the_document(api, db, document):
+    response = api.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for path, item in document["paths"].items():
+        assert f"<code>{openapi.SERVER_URL}{path}</code>" in html
+        assert escape(item["get"]["summary"]) in html
+    for code, _, _ in openapi.ERROR_CODES:
+        assert f"<code>{code}</code>" in html
+    assert "curl -s" in html and "X-API-Secret: $DAVINCI_API_SECRET" in html
+    assert "http://testserver/api/v1/facilities/k3v9q2m7x1c8b4n6/units/A101/" in html
+    # Served from this server only, and nothing inline for the CSP.
+    assert "<script>" not in html and "style=" not in html and "<style" not in html
+    assert not re.search(r"""(src|href)=["']https?://(?!testserver/)""", html)
+
+
+def test_docs_page_is_public(client, db):
+    assert client.get("/api/docs/").status_code == 200

@@ -1,0 +1,86 @@
+"""Rate limits through the cache: per key, and per client IP for failed authentication."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import override_settings
+
+from integrations import ratelimit
+from integrations.secrets import generate_api_secret
+from tests.api.conftest import error_code, key_headers
+from tests.factories import ApiKeyFactory
+
+
+@pytest.fixture
+def frozen_time(monkeypatch):
+    """time.time() for the rate limiter, settable; starts 10 s into a window."""
+    now = {"t": 1_700_000_000 // 60 * 60 + 10.0}
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now["t"])
+    return now
+
+
+@override_settings(API_RATE_LIMIT_PER_MINUTE=3)
+def test_key_over_its_limit_gets_429_with_retry_after(world, api, frozen_time):
+    for _ in range(3):
+        assert api.call("/api/v1/facilities/", world.key).status_code == 200
+    response = api.call("/api/v1/facilities/", world.key)
+    assert (response.status_code, error_code(response)) == (429, "rate_limited")
+    assert response["Retry-After"] == "50"
+    # Another key of the same account has its own allowance.
+    other = ApiKeyFactory(account=world.facility.account)
+    assert api.call("/api/v1/facilities/", other).status_code == 200
+    # The next minute starts afresh.
+    frozen_time["t"] += 50
+    assert api.call("/api/v1/facilities/", world.key).status_code == 200
+
+
+@override_settings(API_AUTH_FAILURE_LIMIT_PER_MINUTE=2)
+def test_failed_authentications_pause_the_ip_even_for_a_correct_secret(world, api, frozen_time):
+    wrong = key_headers(world.key, generate_api_secret())
+    for _ in range(2):
+        response = api.call("/api/v1/facilities/", **wrong, REMOTE_ADDR="192.0.2.66")
+        assert error_code(response) == "invalid_credentials"
+    response = api.call("/api/v1/facilities/", world.key, REMOTE_ADDR="192.0.2.66")
+    assert (response.status_code, error_code(response)) == (429, "rate_limited")
+    assert response["Retry-After"] == "50"
+    # Other addresses are not affected.
+    assert api.call("/api/v1/facilities/", world.key, REMOTE_ADDR="192.0.2.67").status_code == 200
+    frozen_time["t"] += 50
+    assert api.call("/api/v1/facilities/", world.key, REMOTE_ADDR="192.0.2.66").status_code == 200
+
+
+@override_settings(API_AUTH_FAILURE_LIMIT_PER_MINUTE=2)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_AUTHORIZATION": "Basic !!!"},
+        {"HTTP_X_API_KEY": "dvk_unknown", "HTTP_X_API_SECRET": "nope"},
+    ],
+)
+def test_malformed_and_unknown_credentials_count_as_failures(world, api, headers):
+    for _ in range(2):
+        api.call("/api/v1/facilities/", **headers)
+    assert api.call("/api/v1/facilities/", world.key).status_code == 429
+
+
+@override_settings(API_AUTH_FAILURE_LIMIT_PER_MINUTE=2)
+def test_missing_credentials_and_refused_keys_do_not_count(world, api):
+    disabled = ApiKeyFactory(account=world.facility.account, is_active=False)
+    for _ in range(3):
+        api.call("/api/v1/facilities/")
+        api.call("/api/v1/facilities/", disabled)
+    assert api.call("/api/v1/facilities/", world.key).status_code == 200
+
+
+def test_limits_default_to_600_and_20(settings):
+    assert settings.API_RATE_LIMIT_PER_MINUTE == 600
+    assert settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE == 20
+
+
+def test_counter_survives_eviction_between_add_and_incr(monkeypatch, frozen_time):
+    from django.core.cache import cache
+
+    assert ratelimit.hit("evicted", limit=1) is None
+    monkeypatch.setattr(cache, "incr", lambda key: (_ for _ in ()).throw(ValueError(key)))
+    monkeypatch.setattr(cache, "add", lambda *a, **k: False)
+    assert ratelimit.hit("evicted", limit=1) is None  # counted as the first of a new window
