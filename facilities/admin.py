@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from facilities.forms import LockAdminForm
-from facilities.models import Facility, Lock, LockEvent, Unit
+from facilities.models import Facility, Lock, LockEvent, ReleaseAttempt, Unit
 
 MASKED_CODE = "••••"
 
@@ -60,6 +60,34 @@ class LockEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     # The history is evidence: nobody edits or removes it, staff included.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ReleaseAttempt)
+class ReleaseAttemptAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "account",
+        "facility",
+        "unit_number",
+        "channel",
+        "contact",
+        "outcome",
+        "ip",
+    ]
+    list_filter = ["outcome", "channel", "account"]
+    search_fields = ["unit_number", "contact", "facility__name", "ip"]
+    list_select_related = ["account", "facility"]
+    date_hierarchy = "created_at"
+
+    # A record of what tenants tried: read-only, like the lock history.
     def has_add_permission(self, request) -> bool:
         return False
 
