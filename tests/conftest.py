@@ -12,6 +12,16 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and throttles live in the cache: no test inherits another's counts."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def account(db):
     return AccountFactory(name="Harbor Self Storage", slug="harbor-self-storage")

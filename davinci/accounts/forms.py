@@ -1,5 +1,9 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from davinci.accounts import throttle
+from davinci.net import client_ip
 
 
 class SignInForm(AuthenticationForm):
@@ -12,7 +16,30 @@ class SignInForm(AuthenticationForm):
         "invalid_login": (
             "That email and password do not match an account. Check both and try again."
         ),
+        "throttled": (
+            "Too many failed sign-ins for this address or from your network. "
+            "Try again in %(minutes)s minute(s), or reset your password."
+        ),
     }
+
+    def clean(self) -> dict:
+        email = self.cleaned_data.get("username") or ""
+        ip = client_ip(self.request) if self.request else ""
+        retry_after = throttle.sign_in_retry_after(email=email, ip=ip)
+        if retry_after:
+            self.throttled = True
+            raise ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": -(-retry_after // 60)},
+            )
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            throttle.sign_in_failed(email=email, ip=ip)
+            raise
+        throttle.sign_in_succeeded(email=email)
+        return cleaned
 
 
 class SwitchAccountForm(forms.Form):

@@ -14,7 +14,7 @@ def test_sign_in_shows_only_own_facilities(
     sign_in(page, owner.email, password)
 
     expect(page.get_by_role("heading", name="Facilities")).to_be_visible()
-    expect(page.get_by_role("cell", name=facility.name)).to_be_visible()
+    expect(page.get_by_role("link", name=facility.name)).to_be_visible()
     expect(page.get_by_text(other_facility.name)).to_have_count(0)
     screenshot("02-facilities")
     assert_accessible("facilities page")

@@ -124,3 +124,35 @@ def test_every_response_has_a_request_id_and_a_strict_csp(client, db):
     csp = response["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response["X-Frame-Options"] == "DENY"
+
+
+def test_repeated_failed_sign_ins_are_throttled_per_email(client, owner, password, settings):
+    settings.SIGN_IN_FAILURES_PER_EMAIL = 3
+    url = reverse("accounts:login")
+    for _ in range(3):
+        client.post(url, {"username": owner.email, "password": "wrong"})
+    response = client.post(url, {"username": owner.email, "password": password})
+    assert response.status_code == 200
+    assert "Too many failed sign-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_failed_sign_ins_are_throttled_per_ip(client, owner, password, settings):
+    settings.SIGN_IN_FAILURES_PER_IP = 4
+    url = reverse("accounts:login")
+    for n in range(4):
+        client.post(url, {"username": f"guess{n}@example.com", "password": "wrong"})
+    response = client.post(url, {"username": owner.email, "password": password})
+    assert "Too many failed sign-ins" in response.content.decode()
+
+
+def test_a_successful_sign_in_clears_the_email_count(client, owner, password, settings):
+    settings.SIGN_IN_FAILURES_PER_EMAIL = 3
+    url = reverse("accounts:login")
+    for _ in range(2):
+        client.post(url, {"username": owner.email, "password": "wrong"})
+    assert client.post(url, {"username": owner.email, "password": password}).status_code == 302
+    client.post(reverse("accounts:logout"))
+    for _ in range(2):
+        client.post(url, {"username": owner.email, "password": "wrong"})
+    assert client.post(url, {"username": owner.email, "password": password}).status_code == 302

@@ -83,4 +83,6 @@ def test_production_without_keys_refuses_to_start(tmp_path):
 def test_development_without_keys_derives_one_and_warns():
     result = _settings_in_subprocess({"DEBUG": "1"})
     assert result.returncode == 0, result.stderr
-    assert "FIELD_ENCRYPTION_KEYS not set: using development values" in result.stderr
+    assert "FIELD_ENCRYPTION_KEYS, API_KEY_DIGEST_SECRET not set: using development values" in (
+        result.stderr
+    )

@@ -164,3 +164,53 @@ def test_admin_refuses_a_duplicate_unit_number(client, unit):
     )
     assert response.status_code == 200
     assert "This facility already has a unit with that number." in response.content.decode()
+
+
+@pytest.fixture
+def staff_client(client, db):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def _admin_lock_data(lock, **changes) -> dict:
+    data = {
+        "account": lock.account_id,
+        "facility": lock.facility_id,
+        "serial": lock.serial,
+        "status": lock.status,
+        "unit": lock.unit_id or "",
+        "unlock_code": "",
+    }
+    return {**data, **changes}
+
+
+def test_admin_refuses_a_five_digit_code(staff_client, lock):
+    url = f"/admin/facilities/lock/{lock.pk}/change/"
+    response = staff_client.post(url, _admin_lock_data(lock, unlock_code="12345"))
+    assert response.status_code == 200
+    assert "Ensure this value has at most 4 characters" in response.content.decode()
+
+
+def test_admin_refuses_an_assigned_lock_without_unit(staff_client, lock):
+    url = f"/admin/facilities/lock/{lock.pk}/change/"
+    response = staff_client.post(url, _admin_lock_data(lock, status="assigned_overlock"))
+    assert response.status_code == 200
+    assert "needs a unit" in response.content.decode()
+
+
+def test_admin_refuses_a_code_change_on_an_assigned_lock(staff_client, unit):
+    lock = assigned_lock(unit, code="1111")
+    url = f"/admin/facilities/lock/{lock.pk}/change/"
+    response = staff_client.post(url, _admin_lock_data(lock, unlock_code="2222"))
+    assert response.status_code == 200
+    assert "only change while the lock is not assigned" in response.content.decode()
+    assert Lock.objects.get(pk=lock.pk).unlock_code == "1111"
+
+
+def test_admin_lock_list_masks_codes(staff_client, lock):
+    body = staff_client.get("/admin/facilities/lock/").content.decode()
+    assert lock.serial in body
+    assert "••••" in body
+    assert lock.unlock_code not in body.replace(lock.serial, "")
