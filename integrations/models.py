@@ -151,6 +151,7 @@ class AuditEvent(models.Model):
         KEY_DELETED = "key_deleted", "API key deleted"
         FACILITY_INCLUDED = "facility_included", "Facility included in API"
         FACILITY_EXCLUDED = "facility_excluded", "Facility excluded from API"
+        SIGN_IN_THROTTLED = "sign_in_throttled", "Sign-in blocked after failed attempts"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
     actor = models.ForeignKey(

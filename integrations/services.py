@@ -46,7 +46,7 @@ def audit_event_record(
     action: AuditEvent.Action,
     actor: User | None,
     ip: str | None,
-    target: ApiKey | Facility | None = None,
+    target: ApiKey | Facility | User | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one line to the account's activity log."""
@@ -57,6 +57,8 @@ def audit_event_record(
     elif isinstance(target, Facility):
         target_type, target_id = "facility", target.facility_id
         target_repr = f"{target.name} ({target.facility_id})"
+    elif target is not None:
+        target_type, target_id, target_repr = "user", str(target.pk), target.email
     return AuditEvent.objects.create(
         account=account,
         actor=actor,

@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from davinci.accounts import throttle
+from davinci.accounts.services import sign_in_throttled_record
 from davinci.net import client_ip
 
 
@@ -36,7 +37,9 @@ class SignInForm(AuthenticationForm):
         try:
             cleaned = super().clean()
         except ValidationError:
-            throttle.sign_in_failed(email=email, ip=ip)
+            reached = throttle.sign_in_failed(email=email, ip=ip)
+            if reached:
+                sign_in_throttled_record(email=email, ip=ip, limits=reached)
             raise
         throttle.sign_in_succeeded(email=email)
         return cleaned

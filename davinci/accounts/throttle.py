@@ -41,14 +41,20 @@ def sign_in_retry_after(*, email: str, ip: str) -> int:
     return 0
 
 
-def sign_in_failed(*, email: str, ip: str) -> None:
+def sign_in_failed(*, email: str, ip: str) -> list[str]:
+    """Count one failure; returns which limits ("email", "ip") this very failure reached."""
     _number, left = _window()
-    for key, _limit in _keys(email, ip):
+    reached = []
+    for (key, limit), kind in zip(_keys(email, ip), ("email", "ip"), strict=True):
         cache.add(key, 0, timeout=left + 1)
         try:
-            cache.incr(key)
+            count = cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.add(key, 1, timeout=left + 1)
+            count = 1
+        if count == limit:
+            reached.append(kind)
+    return reached
 
 
 def sign_in_succeeded(*, email: str) -> None:

@@ -156,3 +156,18 @@ def test_a_successful_sign_in_clears_the_email_count(client, owner, password, se
     for _ in range(2):
         client.post(url, {"username": owner.email, "password": "wrong"})
     assert client.post(url, {"username": owner.email, "password": password}).status_code == 302
+
+
+def test_reaching_the_limit_writes_one_audit_event(client, owner, account, settings):
+    from integrations.models import AuditEvent
+
+    settings.SIGN_IN_FAILURES_PER_EMAIL = 3
+    for _ in range(5):
+        client.post(reverse("accounts:login"), {"username": owner.email, "password": "wrong"})
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.SIGN_IN_THROTTLED)
+    assert [(e.account, e.target_repr, e.details["limits"]) for e in events] == [
+        (account, owner.email, ["email"])
+    ]
+    owner_page = signed_in(owner).get(reverse("integrations:activity")).content.decode()
+    assert "Sign-in blocked after failed attempts" in owner_page
+    assert "Too many failed sign-ins for this address" in owner_page
