@@ -8,12 +8,12 @@ urlpatterns = [
     # "API Settings" tab
     path("", views.api_settings, name="api_settings"),
     path("keys/new/", views.api_key_create, name="api_key_create"),
-    path("keys/<int:pk>/", views.api_key_detail, name="api_key_detail"),
-    path("keys/<int:pk>/reveal/", views.api_key_reveal, name="api_key_reveal"),
-    path("keys/<int:pk>/disable/", views.api_key_disable, name="api_key_disable"),
-    path("keys/<int:pk>/enable/", views.api_key_enable, name="api_key_enable"),
-    path("keys/<int:pk>/roll/", views.api_key_roll, name="api_key_roll"),
-    path("keys/<int:pk>/delete/", views.api_key_delete, name="api_key_delete"),
+    path("keys/<id:pk>/", views.api_key_detail, name="api_key_detail"),
+    path("keys/<id:pk>/reveal/", views.api_key_reveal, name="api_key_reveal"),
+    path("keys/<id:pk>/disable/", views.api_key_disable, name="api_key_disable"),
+    path("keys/<id:pk>/enable/", views.api_key_enable, name="api_key_enable"),
+    path("keys/<id:pk>/roll/", views.api_key_roll, name="api_key_roll"),
+    path("keys/<id:pk>/delete/", views.api_key_delete, name="api_key_delete"),
     # "Facilities" tab
     path("facilities/", views.facility_list, name="facility_list"),
     path(

@@ -1,0 +1,99 @@
+"""One test walks every URL pattern of the portal: anonymous visitors are sent to sign in, and
+a user of another account gets 404 for every object URL (never 403: existence must not leak)."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import signed_in
+from tests.factories import ApiKeyFactory, LockFactory, UnitFactory, assigned_lock
+
+# Reachable without signing in, by design. The API authenticates with keys (tests/api).
+PUBLIC_NAMESPACES = {"api", "release", "admin"}
+PUBLIC_NAMES = {
+    "healthz",
+    "readyz",
+    "accounts:login",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+}
+
+
+def _patterns(patterns=None, namespace: str = ""):
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            inner = entry.namespace or namespace
+            yield from _patterns(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            yield name, namespace, list(entry.pattern.converters) or _regex_groups(entry)
+
+
+def _regex_groups(entry: URLPattern) -> list[str]:
+    return list(entry.pattern.regex.groupindex)
+
+
+PORTAL_URLS = [
+    (name, kwargs)
+    for name, namespace, kwargs in _patterns()
+    if namespace not in PUBLIC_NAMESPACES and name not in PUBLIC_NAMES
+]
+OBJECT_URLS = [(name, kwargs) for name, kwargs in PORTAL_URLS if kwargs]
+
+
+@pytest.fixture
+def objects(account, facility):
+    unit = UnitFactory(facility=facility)
+    return {
+        "facility": facility,
+        "unit": unit,
+        "lock": assigned_lock(unit),
+        "spare_lock": LockFactory(facility=facility),
+        "api_key": ApiKeyFactory(account=account),
+    }
+
+
+def _kwargs(name: str, params: list[str], objects: dict) -> dict:
+    """Arguments that name an object of the first account for each URL parameter."""
+    short = name.split(":")[-1]
+    kwargs = {}
+    for param in params:
+        if param == "facility_id":
+            kwargs[param] = objects["facility"].facility_id
+        elif param != "pk":
+            raise AssertionError(f"{name}: teach this test the URL parameter {param!r}")
+        elif short.startswith("api_key"):
+            kwargs[param] = objects["api_key"].pk
+        elif short.startswith("unit"):
+            kwargs[param] = objects["unit"].pk
+        elif short.startswith("lock"):
+            kwargs[param] = objects["spare_lock" if "assign" in short else "lock"].pk
+        else:
+            kwargs[param] = objects["facility"].pk
+    return kwargs
+
+
+def test_the_walk_covers_the_portal():
+    names = {name for name, _ in PORTAL_URLS}
+    assert {"facilities:facility_detail", "integrations:api_key_detail", "home"} <= names
+    assert len(OBJECT_URLS) >= 15
+
+
+@pytest.mark.parametrize(("name", "params"), PORTAL_URLS, ids=[n for n, _ in PORTAL_URLS])
+def test_anonymous_visitors_are_sent_to_sign_in(client, objects, name, params):
+    url = reverse(name, kwargs=_kwargs(name, params, objects))
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code == 302, (method, url)
+        assert response.url.startswith(reverse("accounts:login") + "?next="), url
+
+
+@pytest.mark.parametrize(("name", "params"), OBJECT_URLS, ids=[n for n, _ in OBJECT_URLS])
+def test_another_accounts_user_gets_404(objects, other_account_owner, name, params):
+    client = signed_in(other_account_owner)
+    url = reverse(name, kwargs=_kwargs(name, params, objects))
+    response = client.get(url)
+    if response.status_code == 405:
+        response = client.post(url)
+    assert response.status_code == 404, (url, response.status_code)
