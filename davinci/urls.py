@@ -1,12 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import include, path
 
 from davinci import health
 from davinci.accounts import views as account_views
-from davinci.converters import DatabaseIdConverter
-
-# Before the includes below import the apps' URL modules, which use `<id:...>`.
-register_converter(DatabaseIdConverter, "id")
 
 urlpatterns = [
     path("", account_views.home, name="home"),

@@ -5,3 +5,11 @@ class AccountsConfig(AppConfig):
     name = "davinci.accounts"
     label = "accounts"
     verbose_name = "Accounts and users"
+
+    def ready(self) -> None:
+        from django.urls import register_converter
+
+        from davinci.converters import DatabaseIdConverter
+
+        # Before any URL module is imported: they use `<id:pk>`.
+        register_converter(DatabaseIdConverter, "id")
