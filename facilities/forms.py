@@ -1,6 +1,30 @@
-from django import forms
+from __future__ import annotations
 
-from facilities.models import Lock, unlock_code_validator
+from typing import Any
+
+from django import forms
+from django.core import signing
+from django.core.exceptions import ValidationError
+
+from davinci.accounts.models import Account
+from facilities import imports
+from facilities.models import (
+    UNIT_STATUSES,
+    Facility,
+    Lock,
+    LockStatus,
+    Unit,
+    unlock_code_validator,
+    validate_tenant_phone,
+)
+from facilities.querysets import NO_LOCK
+from facilities.services import UNASSIGN_STATUSES
+
+IMPORT_SALT = "facilities.import.preview"
+IMPORT_PREVIEW_MAX_AGE = 60 * 60  # seconds between the preview and "Import"
+
+ON_UNIT_CHOICES = [(s.value, s.label) for s in LockStatus if s in UNIT_STATUSES]
+OFF_UNIT_CHOICES = [(s.value, s.label) for s in LockStatus if s not in UNIT_STATUSES]
 
 
 class LockCodeFormMixin(forms.ModelForm):
@@ -36,3 +60,285 @@ class LockAdminForm(LockCodeFormMixin):
     class Meta:
         model = Lock
         fields = ["account", "facility", "serial", "status", "unit"]
+
+
+# --- Facilities and units ---------------------------------------------------------------------
+
+
+class FacilityForm(forms.ModelForm):
+    class Meta:
+        model = Facility
+        fields = ["name", "address"]
+        help_texts = {"address": "Street, city, state and ZIP, as tenants know it."}
+
+    def __init__(self, *args, account: Account, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        taken = Facility.objects.for_account(self.account).filter(name__iexact=name)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(
+                "You already have a facility with this name.", code="duplicate_name"
+            )
+        return name
+
+
+class UnitForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = ["unit_number", "tenant_name", "tenant_email", "tenant_phone"]
+        help_texts = {
+            "unit_number": "As painted on the door; leading zeros are kept (007 is not 7).",
+            "tenant_email": "The overlock-release page sends the code to this address.",
+        }
+
+    def __init__(self, *args, facility: Facility, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.facility = facility
+        self.instance.facility = facility
+        self.fields["tenant_phone"].validators.append(validate_tenant_phone)
+
+    def clean_unit_number(self) -> str:
+        number = self.cleaned_data["unit_number"].strip()
+        taken = Unit.objects.filter(facility=self.facility, unit_number=number)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(
+                f"{self.facility} already has a unit {number}.", code="duplicate_unit_number"
+            )
+        return number
+
+
+class UnitFilterForm(forms.Form):
+    """The facility page's filter: lock status (or no lock) and a unit number/serial search."""
+
+    q = forms.CharField(label="Unit number or serial", required=False, max_length=50, strip=True)
+    status = forms.ChoiceField(
+        label="Lock status",
+        required=False,
+        choices=[("", "All units"), (NO_LOCK, "No lock"), *ON_UNIT_CHOICES],
+    )
+
+
+class LockFilterForm(forms.Form):
+    q = forms.CharField(label="Serial or unit number", required=False, max_length=50)
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "All statuses"), *LockStatus.choices]
+    )
+
+
+# --- Locks ------------------------------------------------------------------------------------
+
+
+class LockCreateForm(LockCodeFormMixin):
+    """Add a lock to a facility's inventory: it starts off any unit."""
+
+    status = forms.ChoiceField(
+        label="Status", choices=OFF_UNIT_CHOICES, initial=LockStatus.AVAILABLE
+    )
+
+    class Meta:
+        model = Lock
+        fields = ["serial", "status"]
+        labels = {"serial": "Serial"}
+        help_texts = {"serial": "The 8 letters or digits engraved on the lock."}
+        error_messages = {"serial": {"unique": "A lock with this serial is already registered."}}
+
+    def __init__(self, *args, facility: Facility, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.facility = facility
+        self.instance.account_id = facility.account_id
+
+    def clean_serial(self) -> str:
+        return imports.normalize_serial(self.cleaned_data["serial"])
+
+
+class SerialChoiceField(forms.ModelChoiceField):
+    """A lock picked by typing its serial, in any case."""
+
+    def to_python(self, value: Any):
+        if isinstance(value, str):
+            value = imports.normalize_serial(value)
+        return super().to_python(value)
+
+
+class UnitAssignLockForm(forms.Form):
+    """On a unit's page: put one of the account's available locks on it."""
+
+    lock = SerialChoiceField(
+        label="Lock serial",
+        queryset=Lock.objects.none(),
+        to_field_name="serial",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "list": "available-locks"}),
+        error_messages={"invalid_choice": "Your account has no lock with this serial."},
+    )
+    status = forms.ChoiceField(
+        label="Status", choices=ON_UNIT_CHOICES, initial=LockStatus.ASSIGNED_OVERLOCK
+    )
+
+    def __init__(self, *args, unit: Unit, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.unit = unit
+        self.fields["lock"].queryset = Lock.objects.for_account(
+            unit.facility.account
+        ).select_related("unit")
+
+    def clean_lock(self) -> Lock:
+        lock = self.cleaned_data["lock"]
+        if lock.unit_id is not None:
+            raise ValidationError(
+                f"Lock {lock.serial} is already on unit {lock.unit.unit_number}.",
+                code="lock_on_unit",
+            )
+        if lock.status != LockStatus.AVAILABLE:
+            raise ValidationError(
+                f"Lock {lock.serial} is {lock.get_status_display()}; only Available locks can "
+                "be assigned. Change its status to Available first.",
+                code="lock_not_available",
+            )
+        return lock
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if hasattr(self.unit, "lock"):
+            raise ValidationError(
+                f"Unit {self.unit.unit_number} already has lock {self.unit.lock.serial}. "
+                "Unassign it first.",
+                code="unit_has_lock",
+            )
+        return cleaned
+
+
+class LockAssignForm(forms.Form):
+    """On an available lock's page: put it on a unit of its facility."""
+
+    unit = forms.ModelChoiceField(
+        label="Unit number",
+        queryset=Unit.objects.none(),
+        to_field_name="unit_number",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"invalid_choice": "This facility has no unit with this number."},
+    )
+    status = forms.ChoiceField(
+        label="Status", choices=ON_UNIT_CHOICES, initial=LockStatus.ASSIGNED_OVERLOCK
+    )
+
+    def __init__(self, *args, lock: Lock, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "assign_%s")  # several forms share the lock page
+        super().__init__(*args, **kwargs)
+        self.lock = lock
+        self.fields["unit"].queryset = (
+            Unit.objects.for_account(lock.account)
+            .filter(facility_id=lock.facility_id)
+            .select_related("lock")
+        )
+
+    def clean_unit(self) -> Unit:
+        unit = self.cleaned_data["unit"]
+        if hasattr(unit, "lock"):
+            raise ValidationError(
+                f"Unit {unit.unit_number} already has lock {unit.lock.serial}.",
+                code="unit_has_lock",
+            )
+        return unit
+
+
+class LockStatusForm(forms.Form):
+    """A new status on the same side of the door: on a unit, or off any unit."""
+
+    status = forms.ChoiceField(label="New status")
+
+    def __init__(self, *args, lock: Lock, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "status_%s")
+        super().__init__(*args, **kwargs)
+        choices = ON_UNIT_CHOICES if lock.needs_unit else OFF_UNIT_CHOICES
+        self.fields["status"].choices = [c for c in choices if c[0] != lock.status]
+
+
+class LockUnassignForm(forms.Form):
+    status = forms.ChoiceField(
+        label="After unassigning, the lock is",
+        choices=[(s.value, s.label) for s in UNASSIGN_STATUSES],
+        initial=LockStatus.AVAILABLE,
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "unassign_%s")
+        super().__init__(*args, **kwargs)
+
+
+class LockCodeForm(LockCodeFormMixin):
+    """Set the factory code of a lock that is on no unit."""
+
+    class Meta:
+        model = Lock
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "code_%s")
+        super().__init__(*args, **kwargs)
+        field = self.fields["unlock_code"]
+        field.required = True
+        field.label = "New unlock code"
+        field.help_text = "4 digits, as set at the factory. The change is recorded."
+
+
+# --- CSV import -------------------------------------------------------------------------------
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=f"UTF-8 or Excel CSV, up to {imports.MAX_ROWS:,} rows.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > imports.MAX_BYTES:
+            raise ValidationError(
+                f"The file is larger than {imports.MAX_BYTES // (1024 * 1024)} MB.",
+                code="too_large",
+            )
+        self.text = imports.decode_csv(upload.read())
+        return upload
+
+
+class ImportConfirmForm(forms.Form):
+    """Carries the previewed file to the commit, signed so what is imported is what was seen."""
+
+    payload = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, facility: Facility, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.facility = facility
+
+    @staticmethod
+    def sign(*, facility: Facility, filename: str, text: str) -> str:
+        data = {"facility": facility.pk, "filename": filename, "text": text}
+        return signing.dumps(data, salt=IMPORT_SALT, compress=True)
+
+    def clean_payload(self) -> dict:
+        try:
+            data = signing.loads(
+                self.cleaned_data["payload"], salt=IMPORT_SALT, max_age=IMPORT_PREVIEW_MAX_AGE
+            )
+        except signing.SignatureExpired as exc:
+            raise ValidationError(
+                "This preview is more than an hour old. Upload the file again.", code="expired"
+            ) from exc
+        except signing.BadSignature as exc:
+            raise ValidationError(
+                "This preview could not be read. Upload the file again.", code="bad_payload"
+            ) from exc
+        if data.get("facility") != self.facility.pk:
+            raise ValidationError(
+                "This preview is for another facility. Upload the file again.",
+                code="wrong_facility",
+            )
+        return data

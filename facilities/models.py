@@ -130,6 +130,16 @@ unlock_code_validator = RegexValidator(
 )
 
 
+def validate_tenant_phone(value: str) -> None:
+    """Digits with the usual punctuation, 7 to 15 digits (E.164 allows at most 15)."""
+    digits = sum("0" <= ch <= "9" for ch in value)
+    if not set(value) <= set("0123456789+().- ") or not 7 <= digits <= 15:
+        raise ValidationError(
+            "Enter a phone number of 7 to 15 digits, e.g. (603) 555-0142 or +1 603 555 0142.",
+            code="invalid_phone",
+        )
+
+
 class Lock(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="locks")
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="locks")

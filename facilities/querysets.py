@@ -3,10 +3,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 if TYPE_CHECKING:
     from davinci.accounts.models import Account
     from integrations.models import ApiKey
+
+# The status filter value for units that have no lock on their door.
+NO_LOCK = "none"
+
+
+def _count_of(queryset: models.QuerySet, field: str) -> Coalesce:
+    """A correlated COUNT(*) subquery: one row per outer row, no join fan-out."""
+    counted = (
+        queryset.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
 
 
 class FacilityQuerySet(models.QuerySet):
@@ -28,15 +45,56 @@ class FacilityQuerySet(models.QuerySet):
             facilities = facilities.filter(api_keys=api_key)
         return facilities
 
+    def with_counts(self) -> FacilityQuerySet:
+        """`unit_count` and `lock_count` as subqueries (a double join would multiply rows)."""
+        from facilities.models import Lock, Unit
+
+        return self.annotate(
+            unit_count=_count_of(Unit.objects.all(), "facility"),
+            lock_count=_count_of(Lock.objects.all(), "facility"),
+        )
+
 
 class UnitQuerySet(models.QuerySet):
     def for_account(self, account: Account) -> UnitQuerySet:
         return self.filter(facility__account=account)
 
+    def with_lock(self) -> UnitQuerySet:
+        return self.select_related("lock")
+
+    def search(self, q: str) -> UnitQuerySet:
+        """Unit number or the serial of the lock on its door, case-insensitive."""
+        q = q.strip()
+        if not q:
+            return self
+        return self.filter(Q(unit_number__icontains=q) | Q(lock__serial__icontains=q))
+
+    def with_lock_status(self, status: str) -> UnitQuerySet:
+        """Units whose lock is in `status`; NO_LOCK for units with no lock; "" for all."""
+        if not status:
+            return self
+        if status == NO_LOCK:
+            return self.filter(lock__isnull=True)
+        return self.filter(lock__status=status)
+
 
 class LockQuerySet(models.QuerySet):
     def for_account(self, account: Account) -> LockQuerySet:
         return self.filter(account=account)
+
+    def search(self, q: str) -> LockQuerySet:
+        q = q.strip()
+        if not q:
+            return self
+        return self.filter(Q(serial__icontains=q) | Q(unit__unit_number__icontains=q))
+
+    def off_units(self) -> LockQuerySet:
+        return self.filter(unit__isnull=True)
+
+    def status_counts(self) -> dict[str, int]:
+        """{status: number of locks}, in one GROUP BY query."""
+        rows = self.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+        return dict(rows)
 
 
 class LockEventQuerySet(models.QuerySet):
@@ -44,6 +102,9 @@ class LockEventQuerySet(models.QuerySet):
 
     def for_account(self, account: Account) -> LockEventQuerySet:
         return self.filter(lock__account=account)
+
+    def with_actors(self) -> LockEventQuerySet:
+        return self.select_related("actor_user", "api_key", "unit")
 
     def update(self, **kwargs):
         raise TypeError("Lock events are append-only.")

@@ -1,14 +1,36 @@
-"""Facilities services: everything that changes facilities, units and locks, with side effects."""
+"""Facilities services: everything that changes facilities, units and locks, with side effects.
+
+Each function that changes a lock writes exactly one LockEvent for it, in the same transaction.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from facilities.models import Lock, LockEvent, Unit
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from davinci.accounts.models import Account, Membership, Role
+from facilities import imports
+from facilities.models import (
+    UNIT_STATUSES,
+    Facility,
+    Lock,
+    LockEvent,
+    LockStatus,
+    Unit,
+)
 
 if TYPE_CHECKING:
     from davinci.accounts.models import User
     from integrations.models import ApiKey
+
+# Where a lock taken off a unit can go: back on the shelf, or to a drop box.
+UNASSIGN_STATUSES = (
+    LockStatus.AVAILABLE,
+    LockStatus.RETURNED_TO_DROPBOX,
+    LockStatus.ON_DROPBOX,
+)
 
 
 def lock_event_record(
@@ -41,3 +63,276 @@ def lock_event_record(
         ip=ip,
         details=details or {},
     )
+
+
+def lock_events_record_many(*, events: list[LockEvent]) -> list[LockEvent]:
+    """Append many history lines in a few INSERTs (CSV import). Rows are only ever added."""
+    for event in events:
+        if event.pk is not None:
+            raise TypeError("Lock events are append-only.")
+    return LockEvent.objects.bulk_create(events, batch_size=500)
+
+
+def _user_event(
+    *, lock: Lock, kind: LockEvent.Kind, user: User, ip: str | None, **fields: Any
+) -> LockEvent:
+    return lock_event_record(
+        lock=lock, kind=kind, actor_type=LockEvent.Actor.USER, user=user, ip=ip, **fields
+    )
+
+
+# --- Facilities -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def facility_create(*, account: Account, name: str, address: str = "") -> Facility:
+    """A new facility with a freshly generated Facility ID, included in the API by default
+    (so it is in every "All Facilities" key's scope at once)."""
+    facility = Facility(account=account, name=name, address=address)
+    facility.full_clean()
+    facility.save()
+    return facility
+
+
+@transaction.atomic
+def facility_update(*, facility: Facility, name: str, address: str) -> Facility:
+    """Name and address only: the Facility ID never changes."""
+    facility.name = name
+    facility.address = address
+    facility.full_clean()
+    facility.save(update_fields=["name", "address"])
+    return facility
+
+
+# --- Units ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def unit_create(
+    *,
+    facility: Facility,
+    unit_number: str,
+    tenant_name: str = "",
+    tenant_email: str = "",
+    tenant_phone: str = "",
+) -> Unit:
+    unit = Unit(
+        facility=facility,
+        unit_number=unit_number,
+        tenant_name=tenant_name,
+        tenant_email=tenant_email,
+        tenant_phone=tenant_phone,
+    )
+    unit.full_clean()
+    unit.save()
+    return unit
+
+
+@transaction.atomic
+def unit_update(
+    *,
+    unit: Unit,
+    unit_number: str,
+    tenant_name: str,
+    tenant_email: str,
+    tenant_phone: str,
+) -> Unit:
+    unit.unit_number = unit_number
+    unit.tenant_name = tenant_name
+    unit.tenant_email = tenant_email
+    unit.tenant_phone = tenant_phone
+    unit.full_clean()
+    unit.save()
+    return unit
+
+
+# --- Locks ------------------------------------------------------------------------------------
+
+
+def _locked(lock: Lock) -> Lock:
+    """The lock row re-read under SELECT … FOR UPDATE, so two edits cannot interleave."""
+    locked = Lock.objects.select_for_update(of=("self",)).select_related("unit", "facility")
+    return locked.get(pk=lock.pk)
+
+
+@transaction.atomic
+def lock_create(
+    *,
+    facility: Facility,
+    serial: str,
+    unlock_code: str,
+    status: str = LockStatus.AVAILABLE,
+    user: User,
+    ip: str | None,
+) -> Lock:
+    """Add a lock to a facility's inventory (off any unit) and record it."""
+    lock = Lock(account_id=facility.account_id, facility=facility, serial=serial, status=status)
+    lock.unlock_code = unlock_code
+    lock.full_clean()
+    lock.save()
+    _user_event(lock=lock, kind=LockEvent.Kind.CREATED, user=user, ip=ip, to_status=status)
+    return lock
+
+
+@transaction.atomic
+def lock_assign(*, lock: Lock, unit: Unit, status: str, user: User, ip: str | None) -> Lock:
+    """Put an available lock on a unit's door in an Assigned… / Tenant Using Lock status.
+
+    A lock kept at another facility of the same account moves to the unit's facility.
+    """
+    lock = _locked(lock)
+    if lock.account_id != unit.facility.account_id:
+        raise ValidationError("The unit belongs to another account.", code="wrong_account")
+    if status not in UNIT_STATUSES:
+        raise ValidationError("Choose a status for a lock on a unit.", code="status_not_on_unit")
+    if lock.unit_id is not None or lock.status != LockStatus.AVAILABLE:
+        raise ValidationError(
+            f"Lock {lock.serial} is {lock.get_status_display()}; only Available locks can be "
+            "assigned.",
+            code="lock_not_available",
+        )
+    if Lock.objects.filter(unit=unit).exists():
+        raise ValidationError(f"Unit {unit.unit_number} already has a lock.", code="unit_has_lock")
+    from_status = lock.status
+    details: dict[str, Any] = {}
+    if lock.facility_id != unit.facility_id:
+        details["moved_from_facility"] = lock.facility.name
+        lock.facility = unit.facility
+    lock.unit = unit
+    lock.status = status
+    lock.full_clean()
+    lock.save()
+    _user_event(
+        lock=lock,
+        kind=LockEvent.Kind.ASSIGNED,
+        user=user,
+        ip=ip,
+        unit=unit,
+        from_status=from_status,
+        to_status=status,
+        details=details,
+    )
+    return lock
+
+
+@transaction.atomic
+def lock_status_change(*, lock: Lock, status: str, user: User, ip: str | None) -> Lock:
+    """Change the status without moving the lock: on a unit it stays on it (Assigned… /
+    Tenant Using Lock), off a unit it stays off (Available, Damaged, Lost…)."""
+    lock = _locked(lock)
+    if status == lock.status:
+        raise ValidationError(
+            f"The lock is already {lock.get_status_display()}.", code="status_unchanged"
+        )
+    if (status in UNIT_STATUSES) != lock.needs_unit:
+        if lock.needs_unit:
+            message = "To take the lock off its unit, use Unassign."
+        else:
+            message = "To put the lock on a unit, use Assign to a unit."
+        raise ValidationError(message, code="status_changes_unit")
+    from_status = lock.status
+    lock.status = status
+    lock.full_clean()
+    lock.save(update_fields=["status", "updated_at"])
+    _user_event(
+        lock=lock,
+        kind=LockEvent.Kind.STATUS_CHANGED,
+        user=user,
+        ip=ip,
+        unit=lock.unit,
+        from_status=from_status,
+        to_status=status,
+    )
+    return lock
+
+
+@transaction.atomic
+def lock_unassign(*, lock: Lock, status: str, user: User, ip: str | None) -> Lock:
+    """Take a lock off its unit: back to Available, or Returned to Dropbox / On Dropbox."""
+    lock = _locked(lock)
+    if lock.unit_id is None:
+        raise ValidationError("The lock is not on a unit.", code="not_assigned")
+    if status not in UNASSIGN_STATUSES:
+        raise ValidationError(
+            "Choose Available, Returned to Dropbox or On Dropbox.", code="invalid_status"
+        )
+    unit, from_status = lock.unit, lock.status
+    lock.unit = None
+    lock.status = status
+    lock.full_clean()
+    lock.save(update_fields=["unit", "status", "updated_at"])
+    _user_event(
+        lock=lock,
+        kind=LockEvent.Kind.UNASSIGNED,
+        user=user,
+        ip=ip,
+        unit=unit,
+        from_status=from_status,
+        to_status=status,
+    )
+    return lock
+
+
+@transaction.atomic
+def lock_code_set(*, lock: Lock, unlock_code: str, user: User, ip: str | None) -> Lock:
+    """Set the factory code of a lock that is on no unit (re-entering the same code is
+    recorded too, so the form cannot be used to test codes unseen)."""
+    lock = _locked(lock)
+    lock.unlock_code = unlock_code
+    lock.full_clean()
+    lock.save(update_fields=["unlock_code_encrypted", "updated_at"])
+    _user_event(
+        lock=lock,
+        kind=LockEvent.Kind.CODE_SET,
+        user=user,
+        ip=ip,
+        from_status=lock.status,
+        to_status=lock.status,
+    )
+    return lock
+
+
+def lock_code_readable(*, lock: Lock, membership: Membership) -> bool:
+    """Call-center users never read the code of a lock whose code is withheld (auction)."""
+    return not (membership.role == Role.CALL_CENTER and lock.code_withheld)
+
+
+@transaction.atomic
+def lock_code_reveal(*, lock: Lock, user: User, membership: Membership, ip: str | None) -> str:
+    """The plain code for a portal user, recorded in the lock's history like an API read."""
+    if lock.account_id != membership.account_id or membership.user_id != user.pk:
+        raise PermissionDenied("This lock belongs to another account.")
+    if not lock_code_readable(lock=lock, membership=membership):
+        raise PermissionDenied(
+            f"The code of a lock in {lock.get_status_display()} is withheld from call-center users."
+        )
+    _user_event(
+        lock=lock,
+        kind=LockEvent.Kind.CODE_REVEALED,
+        user=user,
+        ip=ip,
+        unit=lock.unit,
+        details={"status": lock.status},
+    )
+    return lock.unlock_code
+
+
+# --- CSV import -------------------------------------------------------------------------------
+
+
+def facility_import_preview(*, facility: Facility, text: str, filename: str) -> imports.ImportPlan:
+    """What the file would change and every row's errors; writes nothing."""
+    return imports.plan_import(facility=facility, text=text, filename=filename)
+
+
+@transaction.atomic
+def facility_import_commit(
+    *, facility: Facility, text: str, filename: str, user: User, ip: str | None
+) -> tuple[imports.ImportPlan, imports.ImportResult | None]:
+    """All or nothing: the file is checked again against the database as it is now (rows
+    locked), and written only when every row is valid; otherwise nothing is written and the
+    plan carries the errors. Each lock created or changed gets one LockEvent."""
+    plan = imports.plan_import(facility=facility, text=text, filename=filename, for_update=True)
+    if not plan.is_valid:
+        return plan, None
+    return plan, imports.apply_plan(plan, user=user, ip=ip)

@@ -1,0 +1,201 @@
+"""A lock's page and its actions: reveal the code, assign, change status, unassign, set code.
+
+Each action is a POST that calls one service (which writes the lock's one LockEvent), then
+redirects; an invalid form re-renders the lock page with the error next to the action.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from davinci.accounts.decorators import account_required, get_account_object_or_404
+from davinci.net import client_ip
+from facilities import services
+from facilities.forms import (
+    LockAssignForm,
+    LockCodeForm,
+    LockCreateForm,
+    LockStatusForm,
+    LockUnassignForm,
+    UnitAssignLockForm,
+)
+from facilities.models import Facility, Lock, LockStatus, Unit
+from facilities.views import add_service_error, edits_facilities, posted, unit_page
+
+HISTORY_PER_PAGE = 50
+
+
+def _locks():
+    return Lock.objects.select_related("facility", "unit")
+
+
+def lock_page(
+    request: HttpRequest, lock: Lock, *, revealed_code: str = "", **forms
+) -> HttpResponse:
+    """The lock page; `forms` replaces the blank form of the action that was just posted."""
+    history = lock.events.with_actors().order_by("-created_at", "-id")
+    context = {
+        "lock": lock,
+        "facility": lock.facility,
+        "code_readable": services.lock_code_readable(lock=lock, membership=request.membership),
+        "revealed_code": revealed_code,
+        "history": Paginator(history, HISTORY_PER_PAGE).get_page(request.GET.get("page")),
+        "status_form": LockStatusForm(lock=lock),
+        "unassign_form": LockUnassignForm(),
+        "assign_form": LockAssignForm(lock=lock),
+        "code_form": LockCodeForm(instance=lock),
+        **forms,
+        "error_summary": [error for form in forms.values() for error in _error_lines(form)],
+    }
+    return render(request, "facilities/lock_detail.html", context)
+
+
+def _error_lines(form) -> list[str]:
+    """The form's errors as sentences, for the summary at the top of the page (the form
+    itself may not be on the page any more, e.g. the lock changed in another tab)."""
+    lines = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        prefix = f"{field.label}: " if field is not None and field.label else ""
+        lines += [f"{prefix}{error}" for error in errors]
+    return lines
+
+
+@require_safe
+@account_required()
+def lock_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    return lock_page(request, lock)
+
+
+@never_cache
+@require_POST
+@account_required()
+def lock_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show the code once, in this response only (no-store), and record who saw it."""
+    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    code = services.lock_code_reveal(
+        lock=lock, user=request.user, membership=request.membership, ip=client_ip(request)
+    )
+    return lock_page(request, lock, revealed_code=code)
+
+
+@require_http_methods(["GET", "POST"])
+@edits_facilities
+def lock_create(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = get_account_object_or_404(Facility.objects, request.account, pk=pk)
+    form = LockCreateForm(posted(request), facility=facility)
+    if request.method == "POST" and form.is_valid():
+        lock = services.lock_create(
+            facility=facility, **form.cleaned_data, user=request.user, ip=client_ip(request)
+        )
+        messages.success(request, f"Lock {lock.serial} is added to {facility.name}.")
+        if "add_another" in request.POST:
+            return redirect("facilities:lock_create", pk=facility.pk)
+        return redirect("facilities:lock_detail", pk=lock.pk)
+    return render(request, "facilities/lock_form.html", {"form": form, "facility": facility})
+
+
+def _act(request: HttpRequest, lock: Lock, form, form_name: str, action) -> HttpResponse:
+    """For a valid form, `action(**cleaned_data)` (which returns what to tell the user), then
+    redirect; otherwise the lock page again with the errors next to that action."""
+    if form.is_valid():
+        try:
+            done = action(**form.cleaned_data)
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect("facilities:lock_detail", pk=lock.pk)
+    return lock_page(request, lock, **{form_name: form})
+
+
+@require_POST
+@edits_facilities
+def lock_status(request: HttpRequest, pk: int) -> HttpResponse:
+    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+
+    def change(status: str) -> str:
+        services.lock_status_change(
+            lock=lock, status=status, user=request.user, ip=client_ip(request)
+        )
+        return f"Lock {lock.serial} is now {LockStatus(status).label}."
+
+    return _act(request, lock, LockStatusForm(request.POST, lock=lock), "status_form", change)
+
+
+@require_POST
+@edits_facilities
+def lock_unassign(request: HttpRequest, pk: int) -> HttpResponse:
+    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+
+    def unassign(status: str) -> str:
+        unit = lock.unit
+        services.lock_unassign(lock=lock, status=status, user=request.user, ip=client_ip(request))
+        where = f"unit {unit.unit_number}" if unit else "its unit"
+        return f"Lock {lock.serial} is off {where}: {LockStatus(status).label}."
+
+    return _act(request, lock, LockUnassignForm(request.POST), "unassign_form", unassign)
+
+
+@require_POST
+@edits_facilities
+def lock_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+
+    def assign(unit: Unit, status: str) -> str:
+        services.lock_assign(
+            lock=lock, unit=unit, status=status, user=request.user, ip=client_ip(request)
+        )
+        return f"Lock {lock.serial} is on unit {unit.unit_number}: {LockStatus(status).label}."
+
+    return _act(request, lock, LockAssignForm(request.POST, lock=lock), "assign_form", assign)
+
+
+@require_POST
+@edits_facilities
+def lock_code(request: HttpRequest, pk: int) -> HttpResponse:
+    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+
+    def set_code(unlock_code: str) -> str:
+        services.lock_code_set(
+            lock=lock, unlock_code=unlock_code, user=request.user, ip=client_ip(request)
+        )
+        return f"The unlock code of {lock.serial} is changed."
+
+    return _act(request, lock, LockCodeForm(request.POST, instance=lock), "code_form", set_code)
+
+
+@require_POST
+@edits_facilities
+def unit_assign_lock(request: HttpRequest, pk: int) -> HttpResponse:
+    """From a unit's page: put one of the account's available locks on it."""
+    unit = get_account_object_or_404(
+        Unit.objects.select_related("facility__account", "lock"), request.account, pk=pk
+    )
+    form = UnitAssignLockForm(request.POST, unit=unit)
+    if form.is_valid():
+        lock = form.cleaned_data["lock"]
+        try:
+            services.lock_assign(
+                lock=lock,
+                unit=unit,
+                status=form.cleaned_data["status"],
+                user=request.user,
+                ip=client_ip(request),
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            status = LockStatus(form.cleaned_data["status"]).label
+            messages.success(
+                request, f"Lock {lock.serial} is on unit {unit.unit_number}: {status}."
+            )
+            return redirect("facilities:unit_detail", pk=unit.pk)
+    return unit_page(request, unit, assign_form=form)
