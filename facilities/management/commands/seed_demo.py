@@ -126,6 +126,10 @@ class Command(BaseCommand):
         for status in OFF_UNIT_STATUSES:
             plan += [(status, None), (status, None)]
 
+        # One released unit per facility, for trying the overlock-release page: the first
+        # unit without a lock had the first Returned to Dropbox lock on its door.
+        first_returned = 1 + [status for status, _ in plan].index(LockStatus.RETURNED_TO_DROPBOX)
+        released_unit_index = len(UNIT_STATUSES) * 6
         for index, (status, unit) in enumerate(plan, start=1):
             serial = f"{prefix}{index:06d}"
             if Lock.objects.filter(serial=serial).exists():
@@ -144,6 +148,29 @@ class Command(BaseCommand):
                 unit=unit,
                 details={"source": "seed_demo"},
             )
+            if status == LockStatus.RETURNED_TO_DROPBOX and index == first_returned:
+                self._seed_release_history(lock, units[released_unit_index])
+
+    def _seed_release_history(self, lock: Lock, unit: Unit) -> None:
+        """The lock hung on `unit` as an overlock and came back to the dropbox when the tenant
+        paid: the tenant can now get the code from the overlock-release page."""
+        for kind, from_status, to_status in [
+            (LockEvent.Kind.ASSIGNED, LockStatus.AVAILABLE, LockStatus.ASSIGNED_OVERLOCK),
+            (
+                LockEvent.Kind.UNASSIGNED,
+                LockStatus.ASSIGNED_OVERLOCK,
+                LockStatus.RETURNED_TO_DROPBOX,
+            ),
+        ]:
+            LockEvent.objects.create(
+                lock=lock,
+                actor_type=LockEvent.Actor.SYSTEM,
+                kind=kind,
+                from_status=from_status,
+                to_status=to_status,
+                unit=unit,
+                details={"source": "seed_demo"},
+            )
 
     def _print_sign_in(self) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
@@ -155,7 +182,9 @@ class Command(BaseCommand):
             "  manager@example.com      manager of Harbor Self Storage\n"
             "  callcenter@example.com   call-center user of Harbor Self Storage\n"
             "  rival@example.com        owner of Rival Storage\n"
-            "  staff@example.com        platform staff (Django admin at /admin/)"
+            "  staff@example.com        platform staff (Django admin at /admin/)\n"
+            "Overlock release (/release/harbor-self-storage/): Harbor Downtown, unit B137, "
+            "harper.hd37@example.com has paid and can receive the code."
         )
 
 

@@ -1,0 +1,58 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from davinci.accounts.models import Account, Membership, User
+from facilities.models import Facility, Lock, LockEvent, LockStatus
+from facilities.release_services import units_with_released_lock
+
+
+def _seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> tuple[int, ...]:
+    return tuple(
+        model.objects.count() for model in (User, Account, Membership, Facility, Lock, LockEvent)
+    )
+
+
+def test_seed_demo_is_idempotent_and_complete(db, settings):
+    settings.DEBUG = True
+    output = _seed()
+    first = _counts()
+    _seed()
+    assert _counts() == first
+    assert "owner@example.com" in output and "davinci-demo" in output
+
+    harbor = Account.objects.get(slug="harbor-self-storage")
+    rival = Account.objects.get(slug="rival-storage")
+    assert harbor.facilities.count() == 3
+    assert harbor.facilities.filter(include_in_api=False).count() == 1
+    assert rival.facilities.count() == 2
+    for facility in Facility.objects.all():
+        assert facility.units.count() >= 40
+        statuses = set(facility.locks.values_list("status", flat=True))
+        assert statuses == set(LockStatus.values)
+    roles = {m.role for m in harbor.memberships.all()}
+    assert roles == {"owner", "admin", "manager", "call_center"}
+    assert User.objects.get(email="staff@example.com").is_staff
+
+
+def test_seed_demo_leaves_a_released_unit_for_the_release_page(db, settings):
+    settings.DEBUG = True
+    _seed()
+    downtown = Facility.objects.get(name="Harbor Downtown")
+    released = [u for u in units_with_released_lock(downtown) if u.released_lock_id]
+    assert [(u.unit_number, u.tenant_email) for u in released] == [
+        ("B137", "harper.hd37@example.com")
+    ]
+
+
+def test_seed_demo_refuses_without_debug(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only runs with DEBUG on"):
+        _seed()
