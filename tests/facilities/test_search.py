@@ -1,0 +1,69 @@
+"""The search box in the top navigation: a serial or unit number across the account."""
+
+from django.urls import reverse
+
+from tests.factories import FacilityFactory, LockFactory, UnitFactory
+
+SEARCH = reverse("facilities:search")
+
+
+def test_the_search_box_is_in_the_navigation_of_member_pages(owner_client, facility):
+    for url in (reverse("facilities:facility_list"), reverse("integrations:facility_list")):
+        body = owner_client.get(url).content.decode()
+        assert f'action="{SEARCH}"' in body and 'placeholder="Serial or unit number"' in body
+
+
+def test_the_sign_in_page_has_no_search_box(client):
+    assert SEARCH not in client.get(reverse("accounts:login")).content.decode()
+
+
+def test_an_exact_serial_opens_its_lock(owner_client, overlocked):
+    response = owner_client.get(SEARCH, {"q": " hd000202 "})
+    assert response.status_code == 302
+    assert response.url == reverse("facilities:lock_detail", args=[overlocked.pk])
+
+
+def test_a_unit_number_is_found_in_every_facility_of_the_account(
+    owner_client, account, facility, other_facility
+):
+    annex = FacilityFactory(account=account, name="Harbor Annex")
+    UnitFactory(facility=facility, unit_number="A101")
+    UnitFactory(facility=annex, unit_number="A101")
+    UnitFactory(facility=other_facility, unit_number="A101")
+    response = owner_client.get(SEARCH, {"q": "a101"})
+    units = response.context["units"]
+    assert sorted(unit.facility.name for unit in units) == ["Harbor Annex", "Harbor Downtown"]
+    assert "Rival North" not in response.content.decode()
+
+
+def test_part_of_a_serial_lists_matching_locks_without_codes(owner_client, facility, other_lock):
+    LockFactory(facility=facility, serial="HD000011", code="8181")
+    LockFactory(facility=facility, serial="HD000012", code="8282")
+    response = owner_client.get(SEARCH, {"q": "000"})
+    assert [lock.serial for lock in response.context["locks"]] == ["HD000011", "HD000012"]
+    body = response.content.decode()
+    assert "RV000001" not in body and "8181" not in body and "••••" in body
+
+
+def test_nothing_found_says_so(owner_client, facility):
+    body = owner_client.get(SEARCH, {"q": "nothing"}).content.decode()
+    assert "No lock serial contains “nothing”" in body
+    assert "No unit number contains “nothing”" in body
+
+
+def test_an_empty_or_huge_query_is_harmless(owner_client, facility):
+    assert owner_client.get(SEARCH).status_code == 200
+    assert owner_client.get(SEARCH, {"q": "x" * 10_000}).status_code == 200
+
+
+def test_search_runs_in_a_few_queries(owner_client, facility, django_assert_max_num_queries):
+    for n in range(60):
+        LockFactory(
+            facility=facility,
+            unit=UnitFactory(facility=facility, unit_number=f"Q{n}"),
+            status="assigned_vacant",
+        )
+    with django_assert_max_num_queries(8):
+        response = owner_client.get(SEARCH, {"q": "Q"})
+    assert len(response.context["units"]) == 50  # the first 50, and a note to narrow it down
+    assert "type more of the unit number" in response.content.decode()
