@@ -19,6 +19,8 @@ MAX_PAGE_SIZE = 200  # integrations.api_services.MAX_PAGE_SIZE, asserted in the 
 EXAMPLE_FACILITY_ID = "k3v9q2m7x1c8b4n6"
 EXAMPLE_UNIT_NUMBER = "A101"
 EXAMPLE_SERIAL = "HD000001"
+# No control characters (the API refuses them in text parameters).
+PRINTABLE = "^[^\\u0000-\\u001f\\u007f]*$"
 
 # (code, status, when): every error the API answers, for the schema and the docs page.
 ERROR_CODES: list[tuple[str, int, str]] = [
@@ -244,15 +246,18 @@ PARAMETERS: dict[str, Any] = {
         "in": "query",
         "required": False,
         "description": "Only units whose number or lock serial contains this text.",
-        "schema": {"type": "string", "maxLength": 40},
+        "schema": {"type": "string", "maxLength": 40, "pattern": PRINTABLE},
         "example": "A1",
     },
     "cursor": {
         "name": "cursor",
         "in": "query",
         "required": False,
-        "description": "Where the page starts: take it from the previous page's `next`.",
-        "schema": {"type": "string"},
+        "description": (
+            "Where the page starts: opaque, take it from the previous page's `next`. A value "
+            "no `next` link produced is refused with 400 `invalid_parameter`."
+        ),
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]*$"},
     },
     "limit": {
         "name": "limit",
