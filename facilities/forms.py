@@ -257,7 +257,9 @@ class LockStatusForm(forms.Form):
         kwargs.setdefault("auto_id", "status_%s")
         super().__init__(*args, **kwargs)
         choices = ON_UNIT_CHOICES if lock.needs_unit else OFF_UNIT_CHOICES
-        self.fields["status"].choices = [c for c in choices if c[0] != lock.status]
+        # No status preselected: a change of status is always a deliberate choice.
+        others = [choice for choice in choices if choice[0] != lock.status]
+        self.fields["status"].choices = [("", "Choose a status…"), *others]
 
 
 class LockUnassignForm(forms.Form):

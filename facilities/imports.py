@@ -195,9 +195,9 @@ class ImportPlan:
 
     def changes(self) -> list[tuple[int, str]]:
         """(line, what changes) for the preview, in file order."""
-        described = [(row.line, _describe_unit(row)) for row in self.units]
-        described += [(row.line, _describe_lock(row)) for row in self.locks]
-        return sorted(described)
+        described = [(row.line, 0, _describe_unit(row)) for row in self.units]
+        described += [(row.line, 1, _describe_lock(row)) for row in self.locks]
+        return [(line, text) for line, _, text in sorted(described)]
 
 
 def _describe_unit(row: UnitRow) -> str:
