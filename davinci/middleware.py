@@ -1,15 +1,36 @@
-"""Cross-cutting middleware: request ids and logs, and the security headers of every response."""
+"""Cross-cutting middleware: request ids and logs, the security headers of every response,
+and a friendly 503 page on portal pages when the database cannot be reached."""
 
 import logging
 import re
+import sys
 import time
 import uuid
+from typing import Any
 
 from django.conf import settings
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.template import loader
+from django.utils.functional import SimpleLazyObject, empty
+
+from integrations.api_http import is_api_path
 
 logger = logging.getLogger("davinci.request")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+UNAVAILABLE_RETRY_AFTER = 5  # seconds
+
+
+def _user_id(request: HttpRequest) -> int | None:
+    """The signed-in user's id, without a query: a user never loaded (for instance because
+    the database is down) is logged as None rather than loaded here."""
+    user = getattr(request, "user", None)
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None
+    return user.pk if user.is_authenticated else None
 
 
 class RequestLogMiddleware:
@@ -28,7 +49,6 @@ class RequestLogMiddleware:
         started = time.monotonic()
         response = self.get_response(request)
         response["X-Request-ID"] = request.id
-        user = getattr(request, "user", None)
         api_key = getattr(request, "api_key", None)
         duration_ms = round((time.monotonic() - started) * 1000, 1)
         logger.info(
@@ -43,7 +63,7 @@ class RequestLogMiddleware:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
+                "user_id": _user_id(request),
                 "api_key": api_key.api_key if api_key is not None else None,
             },
         )
@@ -69,3 +89,67 @@ class SecurityHeadersMiddleware:
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         return response
+
+
+@receiver(got_request_exception)
+def _remember_database_error(
+    sender: Any, request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    # An exception raised inside a middleware (the session or the user loaded before any view
+    # runs) is turned into a 500 response before DatabaseUnavailableMiddleware sees it; keep
+    # it on the request so that middleware can tell an outage from a bug.
+    exception = sys.exc_info()[1]
+    if request is not None and isinstance(exception, DATABASE_ERRORS):
+        request._database_error = exception
+
+
+def _unavailable_page() -> str:
+    # No request context: the context processors would query the database that is down.
+    return loader.get_template("503.html").render()
+
+
+class DatabaseUnavailableMiddleware:
+    """Portal pages (everything outside /api/, which answers its own JSON 503) show a short
+    "temporarily unavailable" page with status 503 and Retry-After when the database cannot
+    be reached: never a traceback, never the generic 500 page. Nothing is cached, so the
+    portal recovers by itself on the first request after the database is back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        failed = getattr(request, "_database_error", None)
+        if response.status_code != 500 or failed is None or is_api_path(request):
+            return response
+        _log_outage(request, failed)
+        # Rewrite in place: the security headers and the request id set on the way out stay.
+        response.status_code = 503
+        response.reason_phrase = "Service Unavailable"
+        response.content = _unavailable_page()
+        response["Content-Type"] = "text/html; charset=utf-8"
+        response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        response["Cache-Control"] = "no-store"
+        # The failure may have come before the clickjacking middleware (innermost) ran.
+        response.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DATABASE_ERRORS) or is_api_path(request):
+            return None
+        _log_outage(request, exception)
+        return HttpResponse(
+            _unavailable_page(),
+            status=503,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER), "Cache-Control": "no-store"},
+        )
+
+
+def _log_outage(request: HttpRequest, exception: BaseException) -> None:
+    logger.warning(
+        "database unavailable: %s %s answered 503 (%s)",
+        request.method,
+        request.path,
+        type(exception).__name__,
+        extra={"request_id": getattr(request, "id", None)},
+    )

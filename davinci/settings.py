@@ -94,6 +94,8 @@ MIDDLEWARE = [
     # answers HTML, and a database outage is a JSON 503 there.
     "integrations.api_http.ApiErrorMiddleware",
     "davinci.middleware.RequestLogMiddleware",
+    # Portal pages: a friendly 503 page when the database is down (the API has its own).
+    "davinci.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "davinci.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

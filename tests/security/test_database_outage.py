@@ -1,0 +1,96 @@
+"""A database that cannot be reached: portal pages answer a friendly 503 page, the API its JSON
+503; never a traceback or the generic 500 page. bench/db_outage.py does the same against a
+real PostgreSQL that is stopped and started again."""
+
+from __future__ import annotations
+
+import json
+import logging
+from unittest import mock
+
+import pytest
+from django.db import InterfaceError, OperationalError
+from django.test import Client
+
+from tests.conftest import signed_in
+
+OUTAGE = OperationalError('connection to server at "127.0.0.1", port 5432 failed')
+
+
+@pytest.fixture
+def owner_browser(owner) -> Client:
+    client = signed_in(owner)
+    client.raise_request_exception = False
+    return client
+
+
+@pytest.fixture
+def session_cannot_load(owner_browser):
+    """From here on every session read fails the way it does when PostgreSQL is down."""
+    with mock.patch(
+        "django.contrib.sessions.backends.db.SessionStore.load", side_effect=OUTAGE
+    ) as patched:
+        yield patched
+
+
+def _assert_friendly_503(response) -> None:
+    body = response.content.decode()
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("text/html")
+    assert response["Retry-After"] == "5"
+    assert response["Cache-Control"] == "no-store"
+    assert "The portal is temporarily unavailable" in body
+    assert "Traceback" not in body
+    assert "OperationalError" not in body
+    assert "127.0.0.1" not in body  # nothing about the database leaks
+    # The rewritten page keeps every security header of the response.
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Request-ID"]
+
+
+@pytest.mark.parametrize("path", ["/facilities/", "/integrations/", "/accounts/switch/"])
+def test_portal_page_answers_friendly_503_when_the_session_cannot_load(
+    owner_browser, session_cannot_load, path
+):
+    _assert_friendly_503(owner_browser.get(path))
+
+
+def test_sign_in_post_answers_friendly_503_when_the_database_is_down(db, owner, password):
+    client = Client(raise_request_exception=False)
+    with mock.patch("django.contrib.auth.forms.authenticate", side_effect=InterfaceError("gone")):
+        response = client.post(
+            "/accounts/sign-in/", {"username": "owner@example.com", "password": password}
+        )
+    _assert_friendly_503(response)
+
+
+def test_outage_is_one_warning_and_a_request_log_line_without_a_user(
+    owner_browser, session_cannot_load, caplog
+):
+    with caplog.at_level(logging.INFO, logger="davinci.request"):
+        response = owner_browser.get("/facilities/")
+    assert response.status_code == 503
+    lines = [r for r in caplog.records if r.name == "davinci.request"]
+    assert any("database unavailable" in r.getMessage() for r in lines)
+    request_line = next(r for r in lines if getattr(r, "status", None) is not None)
+    assert request_line.status == 503
+    assert request_line.user_id is None
+    assert request_line.request_id == response["X-Request-ID"]
+
+
+def test_api_keeps_its_json_503_when_the_session_cannot_load(owner_browser, session_cannot_load):
+    # A browser that also holds a portal session cookie calls the API.
+    response = owner_browser.get("/api/v1/facilities/")
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("application/json")
+    assert json.loads(response.content)["error"]["code"] == "unavailable"
+
+
+def test_a_bug_is_still_the_500_page_not_the_outage_page(owner_browser):
+    with mock.patch(
+        "davinci.accounts.middleware.current_membership", side_effect=RuntimeError("bug")
+    ):
+        response = owner_browser.get("/facilities/")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
