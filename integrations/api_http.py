@@ -77,7 +77,8 @@ def _remember_exception(sender: Any, request: HttpRequest | None = None, **kwarg
     # Django turns an exception raised in a middleware into a response before any outer
     # middleware sees it; keep the exception so ApiErrorMiddleware can tell a database
     # outage (503) from a bug (500).
-    if request is not None:
+    # The first one is the cause; later ones come from error pages failing in turn.
+    if request is not None and not hasattr(request, "_api_exception"):
         request._api_exception = sys.exc_info()[1]
 
 
@@ -90,8 +91,20 @@ class ApiErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if response.status_code < 400 or not is_api_path(request) or _is_json(response):
+        if not is_api_path(request):
+            return self.get_response(request)
+        try:
+            response = self.get_response(request)
+        except Exception as exc:
+            # Django's own error page failed as well (a template or static file it needs is
+            # missing, or it queries the database that is down): answer JSON regardless.
+            logger.exception("API request failed and so did Django's error page")
+            earlier = getattr(request, "_api_exception", None)
+            if isinstance(exc, DATABASE_ERRORS) or isinstance(earlier, DATABASE_ERRORS):
+                return unavailable()
+            code, message = FALLBACK_ERRORS[500]
+            return api_error(500, code, message)
+        if response.status_code < 400 or _is_json(response):
             return response
         exception = getattr(request, "_api_exception", None)
         if isinstance(exception, DATABASE_ERRORS):

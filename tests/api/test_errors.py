@@ -97,6 +97,27 @@ def test_database_down_in_another_middleware_is_json_503(world, api, owner, data
     assert (response.status_code, error_code(response)) == (503, "unavailable")
 
 
+BROKEN_ERROR_PAGES = {
+    # As in production before collectstatic: Django's HTML error pages cannot render.
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
+
+
+@override_settings(STORAGES=BROKEN_ERROR_PAGES)
+def test_database_down_is_json_503_even_when_the_html_error_page_fails(world, api, database_down):
+    api.cookies["sessionid"] = "x" * 32
+    response = api.call("/api/v1/facilities/", world.key)
+    assert (response.status_code, error_code(response)) == (503, "unavailable")
+
+
+@override_settings(STORAGES=BROKEN_ERROR_PAGES)
+def test_a_bug_is_json_500_even_when_the_html_error_page_fails(world, api, monkeypatch):
+    monkeypatch.setattr("integrations.api_services.unit_page", lambda **kw: 1 / 0)
+    response = api.call(f"/api/v1/facilities/{world.facility.facility_id}/units/", world.key)
+    assert (response.status_code, error_code(response)) == (500, "internal_error")
+
+
 def test_database_down_on_an_unknown_path_is_still_json(api, db, database_down):
     response = api.call("/api/v1/nothing/")
     assert response["Content-Type"] == "application/json"
