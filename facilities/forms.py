@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 
@@ -308,7 +310,23 @@ class ImportUploadForm(forms.Form):
                 code="too_large",
             )
         self.text = imports.decode_csv(upload.read())
+        if _signed_size(self.text) > _post_limit():
+            raise ValidationError(
+                "This file is too large to import in one go. Split it into smaller files.",
+                code="too_large_to_confirm",
+            )
         return upload
+
+
+def _signed_size(text: str) -> int:
+    """About the size of the confirmation payload that carries the file (compressed, base64)."""
+    return len(zlib.compress(text.encode())) * 4 // 3 + 1024
+
+
+def _post_limit() -> float:
+    """The preview's Import button posts the file back: it must fit Django's request limit."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return float("inf") if limit is None else limit * 0.9
 
 
 class ImportConfirmForm(forms.Form):

@@ -176,7 +176,7 @@ def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _unit_queryset():
-    return Unit.objects.select_related("facility", "lock")
+    return Unit.objects.select_related("facility__account", "lock")
 
 
 def unit_page(request: HttpRequest, unit: Unit, *, assign_form=None) -> HttpResponse:

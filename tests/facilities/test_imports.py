@@ -493,3 +493,11 @@ def test_the_upload_page_explains_the_columns(owner_client, facility):
     body = owner_client.get(reverse("facilities:facility_import", args=[facility.pk])).content
     for column in imports.COLUMNS:
         assert column.encode() in body
+
+
+def test_a_file_too_large_to_carry_to_the_import_is_refused_up_front(
+    owner_client, facility, settings
+):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    response = _upload(owner_client, facility, _big_file(200))
+    assert "too large to import in one go" in response.content.decode()
