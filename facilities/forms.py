@@ -127,6 +127,10 @@ class UnitFilterForm(forms.Form):
     )
 
 
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Serial or unit number", required=False, max_length=50)
+
+
 class LockFilterForm(forms.Form):
     q = forms.CharField(label="Serial or unit number", required=False, max_length=50)
     status = forms.ChoiceField(
@@ -160,13 +164,28 @@ class LockCreateForm(LockCodeFormMixin):
         return imports.normalize_serial(self.cleaned_data["serial"])
 
 
-class SerialChoiceField(forms.ModelChoiceField):
-    """A lock picked by typing its serial, in any case."""
+class TypedChoiceField(forms.ModelChoiceField):
+    """An object picked by typing its natural key (a serial, a unit number).
+
+    A NUL character would make PostgreSQL raise instead of finding nothing: it is refused as
+    an unknown value."""
 
     def to_python(self, value: Any):
         if isinstance(value, str):
-            value = imports.normalize_serial(value)
+            value = self.normalize(value)
+            if "\x00" in value:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().to_python(value)
+
+    def normalize(self, value: str) -> str:
+        return value.strip()
+
+
+class SerialChoiceField(TypedChoiceField):
+    """A lock picked by typing its serial, in any case."""
+
+    def normalize(self, value: str) -> str:
+        return imports.normalize_serial(value)
 
 
 class UnitAssignLockForm(forms.Form):
@@ -219,7 +238,7 @@ class UnitAssignLockForm(forms.Form):
 class LockAssignForm(forms.Form):
     """On an available lock's page: put it on a unit of its facility."""
 
-    unit = forms.ModelChoiceField(
+    unit = TypedChoiceField(
         label="Unit number",
         queryset=Unit.objects.none(),
         to_field_name="unit_number",

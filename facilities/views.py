@@ -21,6 +21,7 @@ from facilities import services
 from facilities.forms import (
     FacilityForm,
     LockFilterForm,
+    SearchForm,
     UnitAssignLockForm,
     UnitFilterForm,
     UnitForm,
@@ -222,7 +223,8 @@ def search(request: HttpRequest) -> HttpResponse:
 
     One exact hit (the serial read off a lock) opens it directly.
     """
-    q = request.GET.get("q", "").strip()[:50]
+    form = SearchForm(request.GET)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
     units = locks = []
     if q:
         units = list(
@@ -240,5 +242,5 @@ def search(request: HttpRequest) -> HttpResponse:
         exact = [lock for lock in locks if lock.serial == q.upper()]
         if len(exact) == 1:
             return redirect("facilities:lock_detail", pk=exact[0].pk)
-    context = {"q": q, "units": units, "locks": locks, "limit": SEARCH_LIMIT}
+    context = {"q": q, "form": form, "units": units, "locks": locks, "limit": SEARCH_LIMIT}
     return render(request, "facilities/search.html", context)
