@@ -137,6 +137,17 @@ def flush_redis_db(number: int) -> None:
     redis.Redis(host="127.0.0.1", port=6379, db=number).flushdb()
 
 
+def default_postgres_port(wanted: int = 55432) -> int:
+    """`wanted`, or the first port above the kernel's ephemeral range when `wanted` is in it:
+    while the database is down, any outgoing connection on the machine could be given its
+    port, and PostgreSQL could then not start on it again."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        return wanted
+    return high + 1 if low <= wanted <= high and high < 65000 else wanted
+
+
 class ThrowawayPostgres:
     """A PostgreSQL cluster of its own: initdb into the workspace, its own port and socket
     folder, started and stopped with pg_ctl. Never the machine's main cluster."""
@@ -154,13 +165,23 @@ class ThrowawayPostgres:
 
     def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        return subprocess.run(
-            [*prefix, *command], capture_output=True, text=True, check=check, timeout=120
+        result = subprocess.run(
+            [*prefix, *command], capture_output=True, text=True, check=False, timeout=120
         )
+        if check and result.returncode != 0:
+            log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+            raise RuntimeError(
+                f"{Path(command[0]).name} failed ({result.returncode}):\n"
+                f"{result.stdout}{result.stderr}{log}"
+            )
+        return result
 
     def init(self) -> None:
-        if _port_open(self.port):
-            raise SystemExit(f"port {self.port} is in use: pick another with --pg-port")
+        """initdb; the port is the first free one from the one asked for (up to +9)."""
+        free = [port for port in range(self.port, self.port + 10) if not _port_open(port)]
+        if not free:
+            raise SystemExit(f"ports {self.port}-{self.port + 9} are in use: pick --pg-port")
+        self.port = free[0]
         self.root.mkdir()
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
@@ -598,7 +619,7 @@ def run_lookups(
             if total is not None and n >= total:
                 break
             key, target = pick(n)
-            mine.append(_lookup(client, key, target))
+            mine.append(lookup_once(client, key, target))
         client.close()
 
     threads = [threading.Thread(target=worker, args=(o,), daemon=True) for o in outcomes]
@@ -609,7 +630,7 @@ def run_lookups(
     return sorted(itertools.chain.from_iterable(outcomes), key=lambda o: o.started)
 
 
-def _lookup(client: Http, key: Key, target: Target) -> Outcome:
+def lookup_once(client: Http, key: Key, target: Target) -> Outcome:
     started = time.time()
     try:
         response = client.get(target.path, headers=key.headers())
