@@ -601,28 +601,28 @@ def run_lookups(
     concurrency: int,
     total: int | None = None,
     stop: threading.Event | None = None,
-    pick: Callable[[int], tuple[Key, Target]] | None = None,
+    pick: Callable[[int, int], tuple[Key, Target]] | None = None,
 ) -> list[Outcome]:
     """`concurrency` threads, each with its own keep-alive connection, make unit lookups
-    until `total` were made or `stop` is set. Request n uses `pick(n)` (default: keys and
-    targets in turn)."""
+    until `total` were made or `stop` is set. Thread t's request n uses `pick(t, n)`
+    (default: keys and targets in turn)."""
     if total is None and stop is None:
         raise ValueError("give a total or a stop event: the load must end by itself")
     counter = itertools.count()
     outcomes: list[list[Outcome]] = [[] for _ in range(concurrency)]
-    pick = pick or (lambda n: (keys[n % len(keys)], targets[(n // len(keys)) % len(targets)]))
+    pick = pick or (lambda t, n: (keys[n % len(keys)], targets[(n // len(keys)) % len(targets)]))
 
-    def worker(mine: list[Outcome]) -> None:
+    def worker(thread: int) -> None:
         client = Http(port, timeout=30)
         while stop is None or not stop.is_set():
             n = next(counter)
             if total is not None and n >= total:
                 break
-            key, target = pick(n)
-            mine.append(lookup_once(client, key, target))
+            key, target = pick(thread, n)
+            outcomes[thread].append(lookup_once(client, key, target))
         client.close()
 
-    threads = [threading.Thread(target=worker, args=(o,), daemon=True) for o in outcomes]
+    threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
