@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from davinci.net import client_ip
+from facilities import services
 from facilities.forms import LockAdminForm
 from facilities.models import Facility, Lock, LockEvent, ReleaseAttempt, Unit
 
@@ -38,6 +40,16 @@ class LockAdmin(admin.ModelAdmin):
     @admin.display(description="Unlock code")
     def masked_code(self, lock: Lock) -> str:
         return MASKED_CODE
+
+    def save_model(self, request, obj: Lock, form, change: bool) -> None:
+        # Staff edits land in the lock's history like everyone else's.
+        services.lock_admin_save(
+            lock=obj, changed=form.changed_data, user=request.user, ip=client_ip(request)
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A lock's history points at it; retire a lock with a status (Lost, Sold, Damaged).
+        return False
 
 
 @admin.register(LockEvent)

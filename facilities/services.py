@@ -292,6 +292,37 @@ def lock_code_set(*, lock: Lock, unlock_code: str, user: User, ip: str | None) -
     return lock
 
 
+@transaction.atomic
+def lock_admin_save(*, lock: Lock, changed: list[str], user: User, ip: str | None) -> Lock:
+    """Save a lock edited by platform staff in the Django admin, with its one LockEvent.
+
+    `lock` carries the validated changes; `changed` names the edited fields. The event's kind
+    follows the most telling change: created, code, unit, then status.
+    """
+    adding = lock.pk is None
+    stored = None if adding else _locked(lock)
+    lock.save()
+    if adding:
+        kind = LockEvent.Kind.CREATED
+    elif "unlock_code" in changed:
+        kind = LockEvent.Kind.CODE_SET
+    elif stored.unit_id != lock.unit_id:
+        kind = LockEvent.Kind.ASSIGNED if lock.unit_id else LockEvent.Kind.UNASSIGNED
+    else:
+        kind = LockEvent.Kind.STATUS_CHANGED
+    _user_event(
+        lock=lock,
+        kind=kind,
+        user=user,
+        ip=ip,
+        unit=lock.unit or (stored.unit if stored else None),
+        from_status="" if adding else stored.status,
+        to_status=lock.status,
+        details={"source": "admin", "changed": sorted(changed)},
+    )
+    return lock
+
+
 def lock_code_readable(*, lock: Lock, membership: Membership) -> bool:
     """Call-center users never read the code of a lock whose code is withheld (auction)."""
     return not (membership.role == Role.CALL_CENTER and lock.code_withheld)

@@ -214,3 +214,26 @@ def test_admin_lock_list_masks_codes(staff_client, lock):
     assert lock.serial in body
     assert "••••" in body
     assert lock.unlock_code not in body.replace(lock.serial, "")
+
+
+def test_admin_edits_write_one_lock_event(staff_client, lock, unit):
+    url = f"/admin/facilities/lock/{lock.pk}/change/"
+    data = _admin_lock_data(lock, status="assigned_overlock", unit=unit.pk)
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    event = LockEvent.objects.get(lock=lock)
+    assert event.kind == LockEvent.Kind.ASSIGNED
+    assert (event.from_status, event.to_status, event.unit) == (
+        "available",
+        "assigned_overlock",
+        unit,
+    )
+    assert event.actor_user.is_staff
+    assert event.details == {"source": "admin", "changed": ["status", "unit"]}
+
+
+def test_admin_code_change_is_recorded(staff_client, lock):
+    url = f"/admin/facilities/lock/{lock.pk}/change/"
+    assert staff_client.post(url, _admin_lock_data(lock, unlock_code="7777")).status_code == 302
+    assert LockEvent.objects.get(lock=lock).kind == LockEvent.Kind.CODE_SET
+    assert Lock.objects.get(pk=lock.pk).unlock_code == "7777"
