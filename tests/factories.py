@@ -110,7 +110,7 @@ class ApiKeyFactory(DjangoModelFactory):
         return key
 
     @factory.post_generation
-    def facilities(obj, create, extracted, **kwargs):  # noqa: N805
+    def facilities(obj, create, extracted, **kwargs):
         if create and extracted:
             obj.all_facilities = False
             obj.save(update_fields=["all_facilities"])
