@@ -55,7 +55,7 @@ def _credentials(request: HttpRequest) -> tuple[str, str] | None:
         raise _Malformed("Use HTTP Basic (key:secret) or the X-API-Key and X-API-Secret headers.")
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, UnicodeDecodeError, ValueError):  # ValueError: non-ASCII input
         raise _Malformed("The Authorization header is not valid Basic credentials.") from None
     key, colon, secret = decoded.partition(":")
     if not colon or not key or not secret:
