@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import slugify
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from davinci.accounts.decorators import account_required, get_account_object_or_404
@@ -38,6 +39,7 @@ def _preview(request: HttpRequest, facility: Facility, plan: imports.ImportPlan,
     return render(request, "facilities/import_preview.html", context)
 
 
+@sensitive_variables()  # the file holds unlock codes: never in an error report
 @require_http_methods(["GET", "POST"])
 @edits_facilities
 def facility_import(request: HttpRequest, pk: int) -> HttpResponse:
@@ -55,6 +57,8 @@ def facility_import(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "facilities/import_upload.html", context)
 
 
+@sensitive_variables()
+@sensitive_post_parameters("payload")
 @require_POST
 @edits_facilities
 def facility_import_commit(request: HttpRequest, pk: int) -> HttpResponse:

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from davinci.accounts.decorators import account_required, get_account_object_or_404
@@ -74,6 +75,7 @@ def lock_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return lock_page(request, lock)
 
 
+@sensitive_variables()  # the code: never in an error report
 @never_cache
 @require_POST
 @account_required()
@@ -86,6 +88,8 @@ def lock_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     return lock_page(request, lock, revealed_code=code)
 
 
+@sensitive_variables()  # the code, in this view and every frame below it
+@sensitive_post_parameters("unlock_code")
 @require_http_methods(["GET", "POST"])
 @edits_facilities
 def lock_create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -158,6 +162,8 @@ def lock_assign(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, lock, LockAssignForm(request.POST, lock=lock), "assign_form", assign)
 
 
+@sensitive_variables()  # the new code, in this view and every frame below it
+@sensitive_post_parameters("unlock_code")
 @require_POST
 @edits_facilities
 def lock_code(request: HttpRequest, pk: int) -> HttpResponse:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from davinci.net import client_ip
 from integrations import ratelimit
@@ -139,6 +140,9 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     key_disabled / key_expired; 403 ip_not_allowed; 429 over the key's own limit.
     """
 
+    # Every frame from here down holds the secret (credentials) or a code (the view's data):
+    # error reports show none of their variables.
+    @sensitive_variables()
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         ip = _valid_ip(client_ip(request))
