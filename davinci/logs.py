@@ -2,6 +2,9 @@
 
 import json
 import logging
+from typing import Any
+
+from django.http import HttpRequest
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -14,7 +17,17 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update({key: value for key, value in vars(record).items() if key not in _STANDARD})
+        entry.update(
+            {key: _loggable(value) for key, value in vars(record).items() if key not in _STANDARD}
+        )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+def _loggable(value: Any) -> Any:
+    # Django passes the request along with its error records; its repr carries the query
+    # string, which can hold anything a client typed (even credentials). Method and path only.
+    if isinstance(value, HttpRequest):
+        return f"{value.method} {value.path}"
+    return value

@@ -327,3 +327,19 @@ def test_csv_import_leaves_no_code_even_when_it_fails(owner, facility, captured)
     assert len([m for m in mail.outbox if "ops@example.com" in m.to]) == 2
 
     assert_nothing_leaked(captured, codes=[CODES[1], CODES[2]])
+
+
+def test_a_failing_request_with_credentials_in_its_url_logs_no_secret(
+    account, facility, lock, captured
+):
+    """A client that wrongly puts its secret in the query string, on a request that fails:
+    the production log line (JSON) names the method and path, never the query string."""
+    key = ApiKeyFactory(account=account)
+    client = Client(raise_request_exception=False)
+    url = f"/api/v1/facilities/{facility.facility_id}/units/A101/?api_secret={key.plain_secret}"
+    with mock.patch("integrations.api.api_services.unit_look_up", side_effect=RuntimeError("x")):
+        response = client.get(url, HTTP_X_API_KEY=key.api_key, HTTP_X_API_SECRET=key.plain_secret)
+    assert response.status_code == 500
+    lines = [JsonFormatter().format(r) for r in captured.records]
+    assert any('"request": "GET /api/v1/facilities/' in line for line in lines)
+    assert not [line for line in lines if key.plain_secret in line]
