@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.debug import sensitive_variables
 
 from davinci.net import client_ip
@@ -68,11 +69,10 @@ def _authenticate(key: str, secret: str) -> ApiKey | None:
     """The key these credentials belong to, or None. One query, constant-time compares."""
     if not API_KEY_PATTERN.match(key) or not secret_has_valid_checksum(secret):
         return None  # cannot exist: no query
-    api_key = (
-        ApiKey.objects.select_related("account")
-        .defer("secret_encrypted")
-        .filter(api_key=key, deleted_at__isnull=True)
-        .first()
+    # No join, no defer(): building a plain query is measurably cheaper on the hot path,
+    # and the account is loaded only if a view asks for it (request.account is lazy).
+    api_key = next(
+        iter(ApiKey.objects.filter(api_key=key, deleted_at__isnull=True).order_by()[:1]), None
     )
     if api_key is None:
         return None
@@ -133,7 +133,7 @@ def _rate_limited(retry_after: int, message: str) -> HttpResponse:
 
 def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Authenticate the request's API key, then call the view with `request.api_key`,
-    `request.account` (the key's account) and `request.client_ip` set.
+    `request.account` (the key's account, loaded on first use) and `request.client_ip` set.
 
     Answers, in this order: 429 when the client IP failed to authenticate too often this
     minute (even with a correct secret); 401 missing_credentials / invalid_credentials /
@@ -188,7 +188,7 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             return _rate_limited(retry_after, "This API key made too many requests this minute.")
         _touch(api_key, ip)
         request.api_key = api_key
-        request.account = api_key.account
+        request.account = SimpleLazyObject(lambda: api_key.account)
         request.client_ip = ip
         return view(request, *args, **kwargs)
 

@@ -404,3 +404,18 @@ def test_bad_parameters_are_a_clear_400(world, api, params, name):
 def test_bad_parameters_are_checked_after_authentication(world, api):
     response = api.call(_units_url(world, status="nonsense"))
     assert error_code(response) == "missing_credentials"
+
+
+def test_scope_changes_apply_to_the_next_lookup(world, api):
+    """Selection and Include in API are read on every request, never remembered."""
+    key = ApiKeyFactory(account=world.facility.account, facilities=[world.sibling])
+    url = f"/api/v1/facilities/{world.facility.facility_id}/units/A101/"
+    assert api.call(url, key).status_code == 404
+    key.facilities.set([world.facility])
+    assert api.call(url, key).status_code == 200
+    world.facility.include_in_api = False
+    world.facility.save()
+    assert api.call(url, key).status_code == 404
+    world.facility.include_in_api = True
+    world.facility.save()
+    assert api.call(url, key).status_code == 200

@@ -80,7 +80,48 @@ def test_limits_default_to_600_and_20(settings):
 def test_counter_survives_eviction_between_add_and_incr(monkeypatch, frozen_time):
     from django.core.cache import cache
 
+    monkeypatch.setattr(ratelimit, "_redis", lambda key: None)  # the generic cache path
     assert ratelimit.hit("evicted", limit=1) is None
     monkeypatch.setattr(cache, "incr", lambda key: (_ for _ in ()).throw(ValueError(key)))
     monkeypatch.setattr(cache, "add", lambda *a, **k: False)
     assert ratelimit.hit("evicted", limit=1) is None  # counted as the first of a new window
+
+
+def _redis_reachable() -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+REDIS_CACHE = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/9",
+        "KEY_PREFIX": "test-api-ratelimit",
+    }
+}
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
+@override_settings(CACHES=REDIS_CACHE)
+def test_redis_counters_are_one_window_shared_with_the_cache_api(frozen_time):
+    """On Redis the counters take the pipelined path; they still expire with the window and
+    read the same through Django's cache API (what another instance would see)."""
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    assert ratelimit._redis("probe") is not None
+    bucket = f"redis-test-{frozen_time['t']}"
+    cache.delete(ratelimit._cache_key(bucket, int(frozen_time["t"] // 60 * 60)))
+    assert [ratelimit.hit(bucket, limit=2) for _ in range(3)] == [None, None, 50]
+    key = ratelimit._cache_key(bucket, int(frozen_time["t"] // 60 * 60))
+    assert cache.get(key) == 3
+    client, stored = ratelimit._redis(key)
+    assert 0 < client.ttl(stored) <= ratelimit.TTL_SECONDS
+    assert ratelimit.exceeded(bucket, limit=3) == 50
+    assert ratelimit.exceeded(bucket, limit=4) is None
+    frozen_time["t"] += 50  # the next window starts empty
+    assert ratelimit.hit(bucket, limit=2) is None
+    cache.delete(key)
