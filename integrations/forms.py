@@ -28,6 +28,18 @@ class FacilityChoiceField(forms.ModelMultipleChoiceField):
 
     widget = forms.CheckboxSelectMultiple
 
+    def _check_values(self, value):
+        # Each value goes to the database as it came; an id no column can hold (past 64 bits)
+        # must be a form error, not a database error.
+        for pk in value:
+            if not str(pk).isdigit() or int(pk) > 2**63 - 1:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
     def label_from_instance(self, obj: Facility) -> str:
         if obj.include_in_api:
             return obj.name

@@ -251,7 +251,8 @@ def api_key_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @account_required(*MANAGES_INTEGRATIONS)
 def facility_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:100]
+    # PostgreSQL refuses NUL characters in text: drop them rather than fail the search.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     facilities = Facility.objects.for_account(request.account).order_by("name", "id")
     if query:
         facilities = facilities.filter(
@@ -292,7 +293,9 @@ def facility_include(request: HttpRequest, facility_id: str) -> HttpResponse:
                 "off the overlock-release page.",
             )
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    # A path of this site only: anything else (even a bare word, which redirect() would try
+    # to reverse as a view name) goes back to the list.
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = reverse("integrations:facility_list")

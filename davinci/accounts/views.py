@@ -35,7 +35,8 @@ def switch_account(request: HttpRequest) -> HttpResponse:
     request.session[SESSION_KEY] = membership.account_id
     messages.success(request, f"You are now working in {membership.account}.")
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
+    # A path of this site only: a bare word would be reversed as a view name by redirect().
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = "home"
