@@ -116,6 +116,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "string",
         "enum": [status.value for status in LockStatus],
         "description": "; ".join(f"`{s.value}`: {s.label}" for s in LockStatus),
+        "example": LockStatus.ASSIGNED_OVERLOCK.value,
     },
     "LockSummary": {
         "type": "object",

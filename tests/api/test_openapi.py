@@ -113,3 +113,17 @@ def test_docs_page_is_rendered_from_the_document(api, db, document):
 
 def test_docs_page_is_public(client, db):
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_examples_in_the_document_match_their_schemas(document):
+    """The docs page shows examples built from the document: they must be valid answers."""
+    for item in document["paths"].values():
+        operation = item["get"]
+        if operation["operationId"] == "getOpenApi":
+            continue
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        example = openapi._example(schema)
+        OAS31Validator({**schema, "components": document["components"]}).validate(example)
+        text = json.dumps(example)
+        if '"status": ' in text:
+            assert '"status": "assigned_overlock", "status_label": "Assigned Overlock"' in text
