@@ -120,6 +120,10 @@ def production_env(tmp: Path) -> dict[str, str]:
         "SECURE_PROXY_SSL_HEADER": "1",
         "EMAIL_URL": "dummymail://",
         "LOG_FORMAT": "json",
+        # The fuzzers send thousands of requests, many with wrong credentials on purpose;
+        # the limits themselves are tested in tests/api and bench/multi_instance.py.
+        "API_RATE_LIMIT_PER_MINUTE": "1000000",
+        "API_AUTH_FAILURE_LIMIT_PER_MINUTE": "1000000",
     }
 
 
