@@ -6,6 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run test lint migrations-check seed clean
+.PHONY: bench-multi-instance bench-outage bench-load bench-production
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +39,17 @@ lint: $(VENV)/.installed-dev
 
 migrations-check: $(VENV)/.installed-dev
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Production readiness (README): gunicorn on PostgreSQL (127.0.0.1:5432) and Redis
+# (127.0.0.1:6379). Each prints its figures and fails when a promise is broken.
+LOAD_REQUESTS ?= 20000
+bench-multi-instance: $(VENV)/.installed
+	$(BIN)/python bench/multi_instance.py
+bench-outage: $(VENV)/.installed
+	$(BIN)/python bench/db_outage.py
+bench-load: $(VENV)/.installed
+	$(BIN)/python bench/load_test.py --requests $(LOAD_REQUESTS)
+bench-production: bench-multi-instance bench-outage bench-load
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .ruff_cache

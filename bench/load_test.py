@@ -51,10 +51,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--keys", type=int, default=8, help="ordinary keys, besides the hot one")
-    parser.add_argument("--rate-limit", type=int, default=3000, help="requests a minute per key")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        help="requests a minute per key (default: a tenth of --requests: each ordinary key "
+        "makes fewer than that in the whole run, the hot key more in any run under 5 minutes)",
+    )
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
+    args.rate_limit = args.rate_limit or max(10, args.requests // 10)
     report = Report("load_test: unit lookups under concurrency")
 
     with Workspace("load") as workspace:
