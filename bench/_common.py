@@ -521,6 +521,7 @@ class Http:
             all_headers.setdefault("Referer", self.origin + path)
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        reused = self._connection is not None
         if self._connection is None:
             self._connection = http.client.HTTPConnection(
                 "127.0.0.1", self.port, timeout=self.timeout
@@ -529,6 +530,13 @@ class Http:
             self._connection.request(method, path, body=body, headers=all_headers)
             raw = self._connection.getresponse()
             data = raw.read()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            self.close()
+            # The server closed an idle keep-alive connection just as it was reused: any
+            # HTTP client retries a GET once on a new connection (RFC 9112, 9.3.1).
+            if not reused or method not in ("GET", "HEAD"):
+                raise
+            return self.request(method, path, headers=headers, form=form)
         except (OSError, http.client.HTTPException):
             self.close()
             raise
@@ -590,6 +598,7 @@ class Outcome:
     code_returned: bool = False
     json_body: bool = True
     retry_after: bool = False
+    retry_after_seconds: int | None = None
     problem: str = ""
 
 
@@ -602,24 +611,31 @@ def run_lookups(
     total: int | None = None,
     stop: threading.Event | None = None,
     pick: Callable[[int, int], tuple[Key, Target]] | None = None,
+    polite: Callable[[int], bool] = lambda thread: False,
 ) -> list[Outcome]:
     """`concurrency` threads, each with its own keep-alive connection, make unit lookups
     until `total` were made or `stop` is set. Thread t's request n uses `pick(t, n)`
-    (default: keys and targets in turn)."""
+    (default: keys and targets in turn). A thread for which `polite(t)` is true waits as long
+    as a 429's Retry-After says before its next request, as a well-behaved client does."""
     if total is None and stop is None:
         raise ValueError("give a total or a stop event: the load must end by itself")
+    done = stop or threading.Event()
     counter = itertools.count()
     outcomes: list[list[Outcome]] = [[] for _ in range(concurrency)]
     pick = pick or (lambda t, n: (keys[n % len(keys)], targets[(n // len(keys)) % len(targets)]))
 
     def worker(thread: int) -> None:
         client = Http(port, timeout=30)
-        while stop is None or not stop.is_set():
+        while not done.is_set():
             n = next(counter)
             if total is not None and n >= total:
+                done.set()
                 break
             key, target = pick(thread, n)
-            outcomes[thread].append(lookup_once(client, key, target))
+            outcome = lookup_once(client, key, target)
+            outcomes[thread].append(outcome)
+            if outcome.status == 429 and outcome.retry_after_seconds and polite(thread):
+                done.wait(min(outcome.retry_after_seconds, 65))
         client.close()
 
     threads = [threading.Thread(target=worker, args=(t,), daemon=True) for t in range(concurrency)]
@@ -639,6 +655,8 @@ def lookup_once(client: Http, key: Key, target: Target) -> Outcome:
     outcome = Outcome(started, time.time(), response.status, key.api_key, target.serial)
     outcome.json_body = response.content_type.startswith("application/json")
     outcome.retry_after = "retry-after" in response.headers
+    with contextlib.suppress(ValueError):
+        outcome.retry_after_seconds = int(response.headers.get("retry-after", ""))
     try:
         data = response.json()
     except ValueError:
