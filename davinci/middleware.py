@@ -15,12 +15,16 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.functional import SimpleLazyObject, empty
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from integrations.api_http import is_api_path
 
 logger = logging.getLogger("davinci.request")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-DATABASE_ERRORS = (OperationalError, InterfaceError)
+# PostgreSQL, and Redis (CACHE_URL: sign-in throttles, rate limits): either one down is an
+# outage to wait out, not a bug.
+DATABASE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 UNAVAILABLE_RETRY_AFTER = 5  # seconds
 
 

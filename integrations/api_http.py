@@ -17,11 +17,15 @@ from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger("integrations.api")
 
 API_PREFIX = "/api/"
-DATABASE_ERRORS = (OperationalError, InterfaceError)
+# PostgreSQL, and Redis where the rate limits are counted (CACHE_URL): either one down is
+# an outage (503), not a bug.
+DATABASE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 UNAVAILABLE_RETRY_AFTER = 5  # seconds; a database restart or failover takes about that long
 
 # What a bare error status means when something other than an API view produced it.

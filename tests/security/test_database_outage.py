@@ -94,3 +94,53 @@ def test_a_bug_is_still_the_500_page_not_the_outage_page(owner_browser):
         response = owner_browser.get("/facilities/")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+# --- Redis (CACHE_URL) down ------------------------------------------------------------------
+
+REDIS_DOWN = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+    }
+}
+
+
+@pytest.fixture
+def _fresh_cache():
+    """Replaces the suite's fixture: clearing the cache would itself fail here."""
+    yield
+
+
+@pytest.fixture
+def redis_down(settings):
+    from django.core.cache import caches
+
+    settings.CACHES = REDIS_DOWN
+    yield
+    caches["default"].close()
+
+
+def test_redis_down_is_a_503_on_the_api_not_a_500(db, account, redis_down):
+    from tests.factories import ApiKeyFactory
+
+    key = ApiKeyFactory(account=account)
+    response = Client(raise_request_exception=False).get(
+        "/api/v1/facilities/", HTTP_X_API_KEY=key.api_key, HTTP_X_API_SECRET=key.plain_secret
+    )
+    assert response.status_code == 503
+    assert json.loads(response.content)["error"]["code"] == "unavailable"
+    assert response["Retry-After"] == "5"
+
+
+def test_redis_down_is_the_503_page_on_sign_in_not_a_500(db, owner, password, redis_down):
+    response = Client(raise_request_exception=False).post(
+        "/accounts/sign-in/", {"username": "owner@example.com", "password": password}
+    )
+    _assert_friendly_503(response)
+
+
+def test_readyz_says_which_backend_is_down(db, redis_down):
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert json.loads(response.content)["checks"] == {"database": "ok", "cache": "unavailable"}
