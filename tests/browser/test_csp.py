@@ -8,10 +8,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import chromium, page, sign_in  # noqa: F401 - fixtures
+from tests.browser.conftest import sign_in
 from tests.factories import ApiKeyFactory, UnitFactory, UserFactory, assigned_lock
-
-pytestmark = pytest.mark.browser
 
 LISTEN = """
 window.__cspViolations = [];
@@ -25,7 +23,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 @pytest.fixture
-def violations(page):  # noqa: F811 - the imported fixture
+def violations(page):
     """Every CSP violation the browser reports, from the console and from the DOM event."""
     console: list[str] = []
     page.on(
@@ -44,7 +42,7 @@ def violations(page):  # noqa: F811 - the imported fixture
     return collected
 
 
-def _visit(page, path: str, violations) -> list[str]:  # noqa: F811
+def _visit(page, path: str, violations) -> list[str]:
     response = page.goto(path)
     assert response is not None and response.status == 200, (path, response and response.status)
     assert "'unsafe-inline'" not in response.headers["content-security-policy"]
@@ -53,7 +51,7 @@ def _visit(page, path: str, violations) -> list[str]:  # noqa: F811
 
 
 def test_sign_in_and_portal_pages_raise_no_csp_violation(
-    page,  # noqa: F811
+    page,
     violations,
     owner,
     facility,
@@ -92,7 +90,7 @@ def test_sign_in_and_portal_pages_raise_no_csp_violation(
     assert violations() == []
 
 
-def test_django_admin_raises_no_csp_violation(page, violations, facility, password):  # noqa: F811
+def test_django_admin_raises_no_csp_violation(page, violations, facility, password):
     staff = UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
     unit = UnitFactory(facility=facility, unit_number="A101")
     lock = assigned_lock(unit, serial="HD000001")
@@ -119,7 +117,7 @@ def test_django_admin_raises_no_csp_violation(page, violations, facility, passwo
     assert violations() == []
 
 
-def test_the_listener_does_see_a_blocked_inline_script(page, violations, db):  # noqa: F811
+def test_the_listener_does_see_a_blocked_inline_script(page, violations, db):
     """The control: an inline script added to the page is blocked and reported."""
     page.goto("/accounts/sign-in/")
     page.evaluate(
