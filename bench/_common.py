@@ -9,7 +9,6 @@ on Ctrl-C.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import http.client
 import itertools
@@ -25,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import unescape
 from http.cookies import SimpleCookie
@@ -577,11 +576,6 @@ def csrf_token(page: Response) -> str:
     return unescape(match.group(1))
 
 
-def basic(key: Key) -> dict[str, str]:
-    token = base64.b64encode(f"{key.api_key}:{key.secret}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
 # --- A bounded load of unit lookups ------------------------------------------------------------
 
 
@@ -689,9 +683,3 @@ def percentile(values: list[float], fraction: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-@contextlib.contextmanager
-def timer() -> Iterator[Callable[[], float]]:
-    started = time.monotonic()
-    yield lambda: time.monotonic() - started
