@@ -103,10 +103,10 @@ FACILITY_NOT_FOUND = "No facility with this Facility ID is available to this API
 
 
 def _status_param(request: HttpRequest) -> str | None:
-    status = request.GET.get("status", "")
-    if not status:
+    status = request.GET.get("status")
+    if status is None:
         return None
-    if status not in UNIT_STATUSES:
+    if status not in UNIT_STATUSES:  # "" too: the document lists the values, and "" is none
         raise InvalidParameter(
             "status", "status must be one of: " + ", ".join(STATUS_CHOICES) + "."
         )
@@ -123,9 +123,9 @@ def _q_param(request: HttpRequest) -> str:
 
 
 def _limit_param(request: HttpRequest) -> int:
-    raw = request.GET.get("limit", "")
-    if not raw:
-        return DEFAULT_PAGE_SIZE
+    raw = request.GET.get("limit")
+    if raw is None:
+        return DEFAULT_PAGE_SIZE  # an empty `limit=` is no number: 400 below
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= api_services.MAX_PAGE_SIZE:
         raise InvalidParameter(
             "limit", f"limit must be a whole number from 1 to {api_services.MAX_PAGE_SIZE}."
