@@ -12,7 +12,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-__all__ = ["ENCRYPTED_COLUMNS", "InvalidToken", "decrypt", "encrypt", "rotate"]
+__all__ = [
+    "ENCRYPTED_COLUMNS",
+    "InvalidToken",
+    "decrypt",
+    "decrypt_bytes",
+    "encrypt",
+    "encrypt_bytes",
+    "rotate",
+]
 
 # Every column that holds a Fernet token, as (app_label.Model, field name). The
 # rotate_encryption_keys command re-encrypts all of them.
@@ -48,6 +56,14 @@ def encrypt(value: str) -> str:
 
 def decrypt(token: str) -> str:
     return _fernet().decrypt(token.encode()).decode()
+
+
+def encrypt_bytes(value: bytes) -> str:
+    return _fernet().encrypt(value).decode()
+
+
+def decrypt_bytes(token: str) -> bytes:
+    return _fernet().decrypt(token.encode())
 
 
 def rotate(token: str) -> str:

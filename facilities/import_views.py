@@ -25,7 +25,7 @@ PREVIEW_CHANGES_SHOWN = 200
 def _preview(request: HttpRequest, facility: Facility, plan: imports.ImportPlan, text: str):
     confirm = None
     if plan.is_valid and plan.has_changes:
-        payload = ImportConfirmForm.sign(facility=facility, filename=plan.filename, text=text)
+        payload = ImportConfirmForm.seal(facility=facility, filename=plan.filename, text=text)
         confirm = ImportConfirmForm(initial={"payload": payload}, facility=facility)
     changes = plan.changes()
     context = {

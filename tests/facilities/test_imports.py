@@ -5,7 +5,6 @@ import csv
 import io
 
 import pytest
-from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -433,7 +432,7 @@ def test_confirm_with_a_bad_payload(owner_client, facility, payload, message):
 
 def test_a_preview_for_another_facility_is_refused(owner_client, facility, account):
     elsewhere = FacilityFactory(account=account)
-    payload = ImportConfirmForm.sign(facility=elsewhere, filename="x.csv", text=GOOD)
+    payload = ImportConfirmForm.seal(facility=elsewhere, filename="x.csv", text=GOOD)
     response = owner_client.post(
         reverse("facilities:facility_import_commit", args=[facility.pk]),
         {"payload": payload},
@@ -444,7 +443,7 @@ def test_a_preview_for_another_facility_is_refused(owner_client, facility, accou
 
 
 def test_an_old_preview_is_refused(owner_client, facility, monkeypatch):
-    payload = ImportConfirmForm.sign(facility=facility, filename="x.csv", text=GOOD)
+    payload = ImportConfirmForm.seal(facility=facility, filename="x.csv", text=GOOD)
     monkeypatch.setattr("facilities.forms.IMPORT_PREVIEW_MAX_AGE", -1)
     response = owner_client.post(
         reverse("facilities:facility_import_commit", args=[facility.pk]),
@@ -454,10 +453,22 @@ def test_an_old_preview_is_refused(owner_client, facility, monkeypatch):
     assert "more than an hour old" in response.content.decode()
 
 
-def test_the_payload_is_signed(facility):
-    payload = ImportConfirmForm.sign(facility=facility, filename="x.csv", text=GOOD)
-    with pytest.raises(signing.BadSignature):
-        signing.loads(payload + "x", salt="facilities.import.preview")
+def test_the_payload_is_encrypted_and_sealed(owner_client, facility):
+    text = GOOD
+    payload = ImportConfirmForm.seal(facility=facility, filename="x.csv", text=text)
+    # No code, serial or unit number of the file can be read from the page's hidden field.
+    for row in list(csv.reader(io.StringIO(text)))[1:]:
+        for cell in row:
+            if len(cell) >= 3:
+                assert cell not in payload
+    tampered = payload[:-6] + ("A" if payload[-6] != "A" else "B") + payload[-5:]
+    response = owner_client.post(
+        reverse("facilities:facility_import_commit", args=[facility.pk]),
+        {"payload": tampered},
+        follow=True,
+    )
+    assert "This preview could not be read." in response.content.decode()
+    assert not Unit.objects.exists()
 
 
 @pytest.mark.parametrize(
