@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from davinci.admin import RecordAdmin
 from davinci.net import client_ip
 from facilities import services
 from facilities.forms import LockAdminForm
@@ -53,7 +54,7 @@ class LockAdmin(admin.ModelAdmin):
 
 
 @admin.register(LockEvent)
-class LockEventAdmin(admin.ModelAdmin):
+class LockEventAdmin(RecordAdmin):
     list_display = [
         "created_at",
         "lock",
@@ -71,19 +72,9 @@ class LockEventAdmin(admin.ModelAdmin):
     list_select_related = ["lock", "actor_user", "api_key", "unit"]
     date_hierarchy = "created_at"
 
-    # The history is evidence: nobody edits or removes it, staff included.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(ReleaseAttempt)
-class ReleaseAttemptAdmin(admin.ModelAdmin):
+class ReleaseAttemptAdmin(RecordAdmin):
     list_display = [
         "created_at",
         "account",
@@ -98,13 +89,3 @@ class ReleaseAttemptAdmin(admin.ModelAdmin):
     search_fields = ["unit_number", "contact", "facility__name", "ip"]
     list_select_related = ["account", "facility"]
     date_hierarchy = "created_at"
-
-    # A record of what tenants tried: read-only, like the lock history.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from davinci.admin import RecordAdmin
 from davinci.net import client_ip
 from integrations import services
 from integrations.models import ApiKey, AuditEvent
@@ -90,18 +91,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RecordAdmin):
     list_display = ["created_at", "account", "actor", "action", "target_repr", "ip"]
     list_filter = ["action", "account"]
     search_fields = ["target_repr", "actor__email", "account__name"]
     list_select_related = ["account", "actor"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

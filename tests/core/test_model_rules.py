@@ -237,3 +237,11 @@ def test_admin_code_change_is_recorded(staff_client, lock):
     assert staff_client.post(url, _admin_lock_data(lock, unlock_code="7777")).status_code == 302
     assert LockEvent.objects.get(lock=lock).kind == LockEvent.Kind.CODE_SET
     assert Lock.objects.get(pk=lock.pk).unlock_code == "7777"
+
+
+@pytest.mark.parametrize(
+    "model", ["facilities/lockevent", "facilities/releaseattempt", "integrations/auditevent"]
+)
+def test_records_are_read_only_in_the_admin(staff_client, model):
+    assert staff_client.get(f"/admin/{model}/").status_code == 200
+    assert staff_client.get(f"/admin/{model}/add/").status_code == 403
