@@ -19,6 +19,7 @@ from davinci import sms
 from davinci.accounts.decorators import account_required
 from davinci.accounts.models import Account, Role
 from davinci.net import client_ip
+from facilities.forms import TypedChoiceField
 from facilities.models import Facility, ReleaseAttempt, unit_number_validator
 from facilities.release_services import (
     Contact,
@@ -31,7 +32,7 @@ ATTEMPTS_PER_PAGE = 50
 
 
 class ReleaseForm(forms.Form):
-    facility = forms.ModelChoiceField(
+    facility = TypedChoiceField(
         queryset=Facility.objects.none(),
         to_field_name="facility_id",
         empty_label="Choose your facility",

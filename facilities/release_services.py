@@ -253,7 +253,8 @@ def _send(*, attempt: ReleaseAttempt, lock: Lock) -> None:
     }
     try:
         if attempt.channel == Channel.EMAIL:
-            subject = render_to_string("release/code_email_subject.txt", context).strip()
+            # One line whatever a name holds: a newline would be refused as a header.
+            subject = " ".join(render_to_string("release/code_email_subject.txt", context).split())
             body = render_to_string("release/code_email.txt", context)
             EmailMessage(subject=subject, body=body, to=[unit.tenant_email]).send()
         else:
