@@ -82,7 +82,9 @@ def _insert_sql(vendor: str) -> tuple[str, tuple[Field, ...]]:
     table = quote(LockEvent._meta.db_table)
     # Identifiers from the model, quoted by the backend; every value is a parameter.
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    return f"{sql} RETURNING {quote(LockEvent._meta.pk.column)}", fields
+    if connection.features.can_return_columns_from_insert:
+        sql += f" RETURNING {quote(LockEvent._meta.pk.column)}"
+    return sql, fields
 
 
 def _insert_event(event: LockEvent) -> None:
@@ -93,7 +95,12 @@ def _insert_event(event: LockEvent) -> None:
     values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        event.pk = cursor.fetchone()[0]
+        if connection.features.can_return_columns_from_insert:
+            event.pk = cursor.fetchone()[0]
+        else:
+            event.pk = connection.ops.last_insert_id(
+                cursor, LockEvent._meta.db_table, LockEvent._meta.pk.column
+            )
     event._state.adding = False
     event._state.db = connection.alias
 
@@ -224,6 +231,8 @@ def lock_assign(*, lock: Lock, unit: Unit, status: str, user: User, ip: str | No
             "assigned.",
             code="lock_not_available",
         )
+    # The unit row is locked too, so two assigns to one door cannot both pass this check.
+    Unit.objects.select_for_update().filter(pk=unit.pk).first()
     if Lock.objects.filter(unit=unit).exists():
         raise ValidationError(f"Unit {unit.unit_number} already has a lock.", code="unit_has_lock")
     from_status = lock.status
@@ -311,6 +320,10 @@ def lock_code_set(*, lock: Lock, unlock_code: str, user: User, ip: str | None) -
     """Set the factory code of a lock that is on no unit (re-entering the same code is
     recorded too, so the form cannot be used to test codes unseen)."""
     lock = _locked(lock)
+    if not lock.code_editable:
+        # Checked here too: re-typing the current code changes nothing the model would judge.
+        message = "The code can only change while the lock is not assigned to a unit."
+        raise ValidationError({"unlock_code": ValidationError(message, code="code_locked")})
     lock.unlock_code = unlock_code
     lock.full_clean()
     lock.save(update_fields=["unlock_code_encrypted", "updated_at"])

@@ -112,7 +112,6 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": form,
         "page": page,
         "query_string": query_string,
-        "status_counts": _status_counts(facility),
         "tab": "units",
     }
     return render(request, "facilities/facility_detail.html", context)

@@ -176,6 +176,14 @@ def test_code_of_an_assigned_lock_cannot_change(overlocked, owner):
     assert not LockEvent.objects.exists()
 
 
+def test_retyping_the_code_of_an_assigned_lock_is_refused_too(overlocked, owner):
+    # Otherwise "Set code" would answer yes/no to a guess of an assigned lock's code.
+    with pytest.raises(ValidationError) as exc:
+        services.lock_code_set(lock=overlocked, unlock_code="2468", user=owner, ip=IP)
+    assert "code_locked" in [e.code for e in exc.value.error_dict["unlock_code"]]
+    assert not LockEvent.objects.exists()
+
+
 def test_reveal_records_one_event_and_returns_the_code(overlocked, owner):
     membership = Membership.objects.get(user=owner)
     code = services.lock_code_reveal(lock=overlocked, user=owner, membership=membership, ip=IP)
