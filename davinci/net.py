@@ -34,6 +34,10 @@ def client_ip(request: HttpRequest) -> str:
     """The socket address; when that is a trusted proxy, the right-most X-Forwarded-For entry
     that is not itself a trusted proxy (entries left of it could be forged by the client)."""
     address = request.META.get("REMOTE_ADDR", "")
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return ""  # e.g. a unix socket: no address to record or rate-limit by
     if not _is_trusted(address):
         return address
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")

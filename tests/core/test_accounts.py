@@ -171,3 +171,10 @@ def test_reaching_the_limit_writes_one_audit_event(client, owner, account, setti
     owner_page = signed_in(owner).get(reverse("integrations:activity")).content.decode()
     assert "Sign-in blocked after failed attempts" in owner_page
     assert "Too many failed sign-ins for this address" in owner_page
+
+
+def test_client_ip_is_empty_when_the_socket_has_no_ip(rf):
+    from davinci.net import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="unix:/run/gunicorn.sock")
+    assert client_ip(request) == ""
