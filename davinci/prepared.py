@@ -54,7 +54,7 @@ class PreparedQuery:
         self.sentinels: dict[str, Any] = {
             name: Sentinel(f"\x00prepared:{name}\x00") for name in text
         } | {name: SENTINEL_INT_BASE - index for index, name in enumerate(integers)}
-        self._compiled: dict[tuple[str, Hashable], _Compiled] = {}
+        self._compiled: dict[tuple[str, Hashable, int], _Compiled] = {}
         self._lock = threading.Lock()
 
     def _compile(self, alias: str, shape: Hashable, shape_kwargs: dict[str, Any]) -> _Compiled:
@@ -70,6 +70,10 @@ class PreparedQuery:
             # text itself: then the cached SQL would only be right for the sentinel.
             if slots.count(name) > 1 or str(value).strip("\x00") in sql:
                 raise ValueError(f"{name!r} must be at most one SQL parameter of {sql!r}.")
+        for param, slot in zip(params, slots, strict=True):
+            # A lookup that rewrites its value (icontains adds %…%) would cache it as a constant.
+            if slot is None and isinstance(param, str) and "\x00prepared:" in param:
+                raise ValueError(f"A value is rewritten by its lookup ({param!r}): use exact.")
         return _Compiled(compiler, sql, tuple(params), slots)
 
     def rows(
@@ -81,7 +85,8 @@ class PreparedQuery:
         **values: Any,
     ) -> list[tuple]:
         """Every row, as the queryset's `values_list()` would give it."""
-        key = (using, shape)
+        # Per thread too: a compiler holds the connection of the thread that built it.
+        key = (using, shape, threading.get_ident())
         compiled = self._compiled.get(key)
         if compiled is None:
             with self._lock:

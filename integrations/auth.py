@@ -100,7 +100,10 @@ def _authenticate(key: str, secret: str) -> ApiKey | None:
         return None
     # The fields authentication needs; any other is loaded on first use (deferred), and the
     # account only if a view asks for it (request.account is lazy).
-    api_key = ApiKey.from_db("default", _KEY_FIELDS, row)
+    values = dict(zip(_KEY_FIELDS, row, strict=True))
+    # from_db() wants the loaded fields in the model's own order.
+    loaded = [f.attname for f in ApiKey._meta.concrete_fields if f.attname in values]
+    api_key = ApiKey.from_db("default", loaded, [values[name] for name in loaded])
     if secret_matches(secret, api_key.secret_digest):
         return api_key
     # After "Roll secret" with a grace period the previous secret works until it ends.

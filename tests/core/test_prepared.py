@@ -55,3 +55,12 @@ def test_a_value_written_into_the_sql_refuses_to_compile(db):
     )
     with pytest.raises(ValueError, match="at most one SQL parameter"):
         query.rows(name="x")
+
+
+def test_a_value_rewritten_by_its_lookup_refuses_to_compile(db):
+    query = PreparedQuery(
+        lambda name: Facility.objects.filter(name__icontains=name).values_list("pk"),
+        text=("name",),
+    )
+    with pytest.raises(ValueError, match="rewritten by its lookup"):
+        query.rows(name="x")
