@@ -32,7 +32,8 @@ class FacilityChoiceField(forms.ModelMultipleChoiceField):
         # Each value goes to the database as it came; an id no column can hold (past 64 bits)
         # must be a form error, not a database error.
         for pk in value:
-            if not str(pk).isdigit() or int(pk) > 2**63 - 1:
+            # isascii(): "²" is a digit to isdigit() but not to int().
+            if not (str(pk).isascii() and str(pk).isdigit()) or int(pk) > 2**63 - 1:
                 raise ValidationError(
                     self.error_messages["invalid_pk_value"],
                     code="invalid_pk_value",

@@ -280,6 +280,14 @@ def api_key_enable(*, api_key: ApiKey, actor: User | None, ip: str | None) -> bo
     return True
 
 
+SECRET_FIELDS = [
+    "secret_digest",
+    "secret_encrypted",
+    "previous_secret_digest",
+    "previous_secret_expires_at",
+]
+
+
 @sensitive_variables("secret")
 @transaction.atomic
 def api_key_roll(
@@ -292,28 +300,17 @@ def api_key_roll(
     """Give the key a new secret and return it. The old secret stops working at once, or
     after `grace` (at most 24 hours) so the third party can switch without downtime. Rolling
     again during a grace period ends the earlier grace period immediately."""
-    if api_key.is_deleted:
-        raise ValidationError("This key was deleted.", code="deleted")
     if not timedelta(0) <= grace <= MAX_ROLL_GRACE:
         raise ValidationError("The grace period can be at most 24 hours.", code="grace_too_long")
-    # Lock the row: two rolls at once must not leave a "previous" secret nobody ever saw.
-    locked = ApiKey.objects.select_for_update().get(pk=api_key.pk)
+    # Lock the row: two rolls at once must not leave a "previous" secret nobody ever saw, and
+    # a key deleted meanwhile must not get a secret back.
+    locked = ApiKey.objects.select_for_update().filter(pk=api_key.pk, deleted_at=None).first()
+    if locked is None or api_key.is_deleted:
+        raise ValidationError("This key was deleted.", code="deleted")
     secret = generate_api_secret()
     locked.set_secret(secret, grace=grace)
-    locked.save(
-        update_fields=[
-            "secret_digest",
-            "secret_encrypted",
-            "previous_secret_digest",
-            "previous_secret_expires_at",
-        ]
-    )
-    for field in (
-        "secret_digest",
-        "secret_encrypted",
-        "previous_secret_digest",
-        "previous_secret_expires_at",
-    ):
+    locked.save(update_fields=SECRET_FIELDS)
+    for field in SECRET_FIELDS:
         setattr(api_key, field, getattr(locked, field))
     hours = grace.total_seconds() / 3600
     _record(

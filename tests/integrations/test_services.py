@@ -245,6 +245,16 @@ def test_roll_grace_is_at_most_a_day(account, owner):
     assert secret_matches(key.plain_secret, key.secret_digest)
 
 
+def test_a_key_deleted_meanwhile_does_not_get_a_secret_back(account, owner):
+    key = ApiKeyFactory(account=account)
+    stale = ApiKey.objects.get(pk=key.pk)  # another browser tab still shows the key
+    services.api_key_delete(api_key=key, actor=owner, ip=None)
+    with pytest.raises(ValidationError):
+        services.api_key_roll(api_key=stale, actor=owner, ip=None)
+    key.refresh_from_db()
+    assert key.secret_encrypted == ""
+
+
 # --- delete --------------------------------------------------------------------------------
 
 
