@@ -10,22 +10,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.functional import SimpleLazyObject, empty
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER
 from integrations.api_http import is_api_path
 
 logger = logging.getLogger("davinci.request")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-# PostgreSQL, and Redis (CACHE_URL: sign-in throttles, rate limits): either one down is an
-# outage to wait out, not a bug.
-DATABASE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
-UNAVAILABLE_RETRY_AFTER = 5  # seconds
 
 
 def _user_id(request: HttpRequest) -> int | None:

@@ -14,19 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER
 
 logger = logging.getLogger("integrations.api")
 
 API_PREFIX = "/api/"
-# PostgreSQL, and Redis where the rate limits are counted (CACHE_URL): either one down is
-# an outage (503), not a bug.
-DATABASE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
-UNAVAILABLE_RETRY_AFTER = 5  # seconds; a database restart or failover takes about that long
 
 # What a bare error status means when something other than an API view produced it.
 FALLBACK_ERRORS: dict[int, tuple[str, str]] = {

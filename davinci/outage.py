@@ -1,0 +1,10 @@
+"""What counts as an outage: PostgreSQL, or Redis where throttles and rate limits are counted
+(CACHE_URL). Either one down is a 503 with Retry-After — on the API and the portal alike —
+not a bug."""
+
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+DATABASE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+UNAVAILABLE_RETRY_AFTER = 5  # seconds; a database restart or failover takes about that long
