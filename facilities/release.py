@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from davinci import sms
 from davinci.accounts.decorators import account_required
-from davinci.accounts.models import Account, Role
+from davinci.accounts.models import MANAGES_INTEGRATIONS, Account
 from davinci.net import client_ip
 from facilities.forms import TypedChoiceField
 from facilities.models import Facility, ReleaseAttempt, unit_number_validator
@@ -164,7 +164,7 @@ def release_requested(request: HttpRequest, account_slug: str) -> HttpResponse:
     return render(request, "release/requested.html", {"account": account, "by_sms": by_sms})
 
 
-@account_required(Role.OWNER, Role.ADMIN)
+@account_required(*MANAGES_INTEGRATIONS)
 @require_safe
 def release_activity(request: HttpRequest) -> HttpResponse:
     attempts = (

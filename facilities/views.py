@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_safe
 
 from davinci.accounts.decorators import account_required, get_account_object_or_404
-from davinci.accounts.models import Role
+from davinci.accounts.models import EDITS_FACILITIES
 from facilities import services
 from facilities.forms import (
     FacilityForm,
@@ -28,8 +28,7 @@ from facilities.forms import (
 )
 from facilities.models import Facility, Lock, LockEvent, LockStatus, Unit
 
-EDITORS = (Role.OWNER, Role.ADMIN, Role.MANAGER)
-edits_facilities = account_required(*EDITORS)
+edits_facilities = account_required(*EDITS_FACILITIES)
 PER_PAGE = 50
 SEARCH_LIMIT = 50
 

@@ -22,14 +22,13 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from davinci.accounts.decorators import account_required, get_account_object_or_404
-from davinci.accounts.models import Role
+from davinci.accounts.models import MANAGES_INTEGRATIONS
 from davinci.net import client_ip
 from facilities.models import Facility
 from integrations import services
 from integrations.forms import ApiKeyForm, IncludeInApiForm, PasswordConfirmForm, RollSecretForm
 from integrations.models import ApiKey, AuditEvent
 
-MANAGES_INTEGRATIONS = (Role.OWNER, Role.ADMIN)
 KEYS_PER_PAGE = 25
 FACILITIES_PER_PAGE = 50
 EVENTS_PER_PAGE = 50

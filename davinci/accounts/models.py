@@ -84,6 +84,11 @@ class Role(models.TextChoices):
     CALL_CENTER = "call_center", "Call center"
 
 
+# Who may do what: the one list each, used by the views' decorators and the templates alike.
+MANAGES_INTEGRATIONS = (Role.OWNER, Role.ADMIN)
+EDITS_FACILITIES = (Role.OWNER, Role.ADMIN, Role.MANAGER)
+
+
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def for_account(self, account: Account) -> MembershipQuerySet:
         return self.filter(account=account)
@@ -111,8 +116,8 @@ class Membership(models.Model):
     @property
     def manages_integrations(self) -> bool:
         """Owners and admins manage API keys and the Include-in-API toggles."""
-        return self.role in (Role.OWNER, Role.ADMIN)
+        return self.role in MANAGES_INTEGRATIONS
 
     @property
     def edits_facilities(self) -> bool:
-        return self.role in (Role.OWNER, Role.ADMIN, Role.MANAGER)
+        return self.role in EDITS_FACILITIES
