@@ -275,6 +275,20 @@ def migrate_and_collect_static() -> None:
     call_command("collectstatic", verbosity=0, interactive=False)
 
 
+def prepare_production(
+    workspace: Workspace, *, database_url: str, redis_db: int, **overrides: Any
+) -> dict[str, str]:
+    """What every server script does first: an empty Redis database of its own (emptied again
+    at the end), production settings in this process too, the schema migrated and the static
+    files collected. Returns the environment for the servers."""
+    flush_redis_db(redis_db)
+    workspace.callback(flush_redis_db, redis_db)
+    env = production_env(workspace, database_url=database_url, redis_db=redis_db, **overrides)
+    django_setup(env)
+    migrate_and_collect_static()
+    return env
+
+
 @dataclass
 class Target:
     """One unit lookup a client can make."""

@@ -34,11 +34,8 @@ from _common import (
     code_lookups_by_key_and_serial,
     codes_by_key_and_serial,
     default_postgres_port,
-    django_setup,
-    flush_redis_db,
     lookup_once,
-    migrate_and_collect_static,
-    production_env,
+    prepare_production,
     run_lookups,
     seed,
 )
@@ -70,16 +67,12 @@ def main() -> None:
         postgres.init()
         postgres.start()
         database_url = postgres.create_database("davinci")
-        flush_redis_db(args.redis_db)
-        workspace.callback(flush_redis_db, args.redis_db)
-        env = production_env(
+        env = prepare_production(
             workspace,
             database_url=database_url,
             redis_db=args.redis_db,
             API_RATE_LIMIT_PER_MINUTE=1_000_000,
         )
-        django_setup(env)
-        migrate_and_collect_static()
         data = seed(facilities=2, units_per_facility=25, keys=4)
         server = Gunicorn(workspace, "outage", args.port, env, workers=2, threads=4)
         server.start()

@@ -32,12 +32,9 @@ from _common import (
     Workspace,
     code_lookups_by_key_and_serial,
     codes_by_key_and_serial,
-    django_setup,
     drop_database,
-    flush_redis_db,
-    migrate_and_collect_static,
     percentile,
-    production_env,
+    prepare_production,
     recreate_database,
     run_lookups,
     seed,
@@ -69,16 +66,12 @@ def main() -> None:
     with Workspace("load") as workspace:
         database_url = recreate_database(DATABASE)
         workspace.callback(drop_database, DATABASE)
-        flush_redis_db(args.redis_db)
-        workspace.callback(flush_redis_db, args.redis_db)
-        env = production_env(
+        env = prepare_production(
             workspace,
             database_url=database_url,
             redis_db=args.redis_db,
             API_RATE_LIMIT_PER_MINUTE=args.rate_limit,
         )
-        django_setup(env)
-        migrate_and_collect_static()
         data = seed(facilities=2, units_per_facility=50, keys=args.keys + 1)
         hot, ordinary = data.keys[0], data.keys[1:]
         server = Gunicorn(

@@ -24,11 +24,8 @@ from _common import (
     Report,
     Workspace,
     csrf_token,
-    django_setup,
     drop_database,
-    flush_redis_db,
-    migrate_and_collect_static,
-    production_env,
+    prepare_production,
     recreate_database,
     seed,
 )
@@ -55,9 +52,7 @@ def main() -> None:
     with Workspace("multi") as workspace:
         database_url = recreate_database(DATABASE)
         workspace.callback(drop_database, DATABASE)
-        flush_redis_db(args.redis_db)
-        workspace.callback(flush_redis_db, args.redis_db)
-        env = production_env(
+        env = prepare_production(
             workspace,
             database_url=database_url,
             redis_db=args.redis_db,
@@ -65,8 +60,6 @@ def main() -> None:
             API_AUTH_FAILURE_LIMIT_PER_MINUTE=args.auth_failure_limit,
             **({"CACHE_URL": "locmemcache://bench"} if args.local_cache else {}),
         )
-        django_setup(env)
-        migrate_and_collect_static()
         data = seed(facilities=1, units_per_facility=4, keys=3)
         instances = [
             Gunicorn(workspace, name, port, env, workers=args.workers, threads=2)
