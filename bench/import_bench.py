@@ -36,6 +36,8 @@ from django.test.utils import (  # noqa: E402
     setup_test_environment,
 )
 
+from facilities.imports.rows import COLUMNS  # noqa: E402
+
 STATUSES = ["Assigned Overlock", "Tenant Using Lock", "Assigned Vacant", "Assigned Auction"]
 
 
@@ -43,17 +45,7 @@ def sample_csv(rows: int, shift: int = 0) -> str:
     """`shift` moves every lock on a unit to the next status: a file that changes them all."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "unit_number",
-            "tenant_name",
-            "tenant_email",
-            "tenant_phone",
-            "serial",
-            "unlock_code",
-            "status",
-        ]
-    )
+    writer.writerow(COLUMNS)
     written = 0
     n = 0
     while written < rows:
