@@ -1,4 +1,4 @@
-"""Shared helpers of the production-readiness scripts: bench/multi_instance.py,
+"""Shared helpers of the bench scripts: bench/multi_instance.py, bench/api_bench.py,
 bench/db_outage.py and bench/load_test.py.
 
 They run the portal the way it is deployed: production settings (DEBUG off, fresh secrets,
@@ -177,7 +177,7 @@ class ThrowawayPostgres:
 
     def init(self) -> None:
         """initdb; the port is the first free one from the one asked for (up to +9)."""
-        free = [port for port in range(self.port, self.port + 10) if not _port_open(port)]
+        free = [port for port in range(self.port, self.port + 10) if not port_open(port)]
         if not free:
             raise SystemExit(f"ports {self.port}-{self.port + 9} are in use: pick --pg-port")
         self.port = free[0]
@@ -379,7 +379,7 @@ def code_lookups_by_key_and_serial(since: Any) -> dict[tuple[str, str], int]:
 # --- gunicorn ----------------------------------------------------------------------------------
 
 
-def _port_open(port: int) -> bool:
+def port_open(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
         return probe.connect_ex(("127.0.0.1", port)) == 0
@@ -406,7 +406,7 @@ class Gunicorn:
         workspace.callback(self.stop)
 
     def start(self, timeout: float = 60) -> float:
-        if _port_open(self.port):
+        if port_open(self.port):
             raise SystemExit(f"port {self.port} is in use: pick another with --port(s)")
         started = time.monotonic()
         command = [

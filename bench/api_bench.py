@@ -28,7 +28,6 @@ import platform
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,9 +37,8 @@ import urllib.request
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = Path(sys.executable)
-GUNICORN = PYTHON.with_name("gunicorn")
+from _common import GUNICORN, PYTHON, ROOT, django_setup, port_open
+
 LUA = Path(__file__).with_name("api_wrk.lua")
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "davinci_bench"
@@ -75,6 +73,7 @@ ENV = {
     "API_RATE_LIMIT_PER_MINUTE": "1000000000",
     "LOG_LEVEL": "WARNING",
     "CONN_MAX_AGE": "600",
+    "DJANGO_SETTINGS_MODULE": "davinci.settings",
 }
 
 
@@ -105,15 +104,6 @@ def prepare_database() -> None:
         check=True,
         timeout=600,
     )
-
-
-def django_setup() -> None:
-    os.environ.update(ENV)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "davinci.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def load_data() -> dict:
@@ -221,14 +211,9 @@ def load_data() -> dict:
 # --- Server and load -------------------------------------------------------------------------
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
 @contextmanager
 def gunicorn(port: int):
-    if not _port_free(port):
+    if port_open(port):
         raise SystemExit(f"port {port} is in use: choose another with --port")
     process = subprocess.Popen(
         [
@@ -247,7 +232,7 @@ def gunicorn(port: int):
     )
     try:
         deadline = time.monotonic() + 30
-        while _port_free(port):
+        while not port_open(port):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("gunicorn did not start")
             time.sleep(0.2)
@@ -362,7 +347,7 @@ def main() -> None:
     log(f"   machine: {machine()}")
     log("-- database")
     prepare_database()
-    django_setup()
+    django_setup(ENV)
     log(f"   {versions()}")
     data = load_data()
     base = f"http://127.0.0.1:{args.port}"
