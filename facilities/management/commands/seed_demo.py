@@ -214,9 +214,7 @@ def seed_demo_api_key(stdout) -> None:
         )
     if secret is None:
         secret = api_secrets.generate_api_secret()
-        key.secret_digest = api_secrets.secret_digest(secret)
-        key.secret_encrypted = crypto.encrypt(secret)
-        key.previous_secret_digest, key.previous_secret_expires_at = "", None
+        key.set_secret(secret)
         key.save()
     state = "" if key.is_active else "  (disabled in the portal: enable it to use it)"
     stdout.write(
