@@ -88,9 +88,6 @@ class LockQuerySet(models.QuerySet):
             return self
         return self.filter(Q(serial__icontains=q) | Q(unit__unit_number__icontains=q))
 
-    def off_units(self) -> LockQuerySet:
-        return self.filter(unit__isnull=True)
-
     def status_counts(self) -> dict[str, int]:
         """{status: number of locks}, in one GROUP BY query."""
         rows = self.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
