@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator
+from django.core.validators import validate_email
 
 from facilities.models import (
     UNIT_STATUSES,
@@ -55,8 +55,6 @@ STATUS_BY_TEXT = {status.label.lower(): LockStatus(status.value) for status in L
 }
 # Spreadsheet programs run a cell that starts with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-validate_email = EmailValidator(message="Enter a valid email address.")
 
 
 def normalize_serial(value: str) -> str:
