@@ -97,8 +97,8 @@ def facility_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The facility's units with the lock on each door, filtered and paginated.
 
-    A fixed number of queries whatever the size: the facility, one GROUP BY for the status
-    counts, the page count and one page of units joined to their locks.
+    A fixed number of queries whatever the size: the facility, the page count and one page
+    of units joined to their locks.
     """
     facility = get_account_object_or_404(Facility.objects, request.account, pk=pk)
     form = UnitFilterForm(request.GET)
