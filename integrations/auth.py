@@ -66,7 +66,9 @@ def _credentials(request: HttpRequest) -> tuple[str, str] | None:
     return key.strip(), secret.strip()
 
 
-_KEY_FIELDS = (
+# The fields authentication needs; any other is loaded on first use (deferred), and the
+# account only if a view asks for it (request.account is lazy).
+_NEEDED_FIELDS = {
     "id",
     "account_id",
     "api_key",
@@ -79,6 +81,10 @@ _KEY_FIELDS = (
     "allowed_ips",
     "last_used_at",
     "last_used_ip",
+}
+# In the model's own order, as from_db() wants them: worked out once, not per request.
+_KEY_FIELDS = tuple(
+    field.attname for field in ApiKey._meta.concrete_fields if field.attname in _NEEDED_FIELDS
 )
 # Compiled once per process: on this path building the SQL costs more than running it.
 _KEY_QUERY = PreparedQuery(
@@ -98,12 +104,7 @@ def _authenticate(key: str, secret: str) -> ApiKey | None:
     row = _KEY_QUERY.first(api_key=key)
     if row is None:
         return None
-    # The fields authentication needs; any other is loaded on first use (deferred), and the
-    # account only if a view asks for it (request.account is lazy).
-    values = dict(zip(_KEY_FIELDS, row, strict=True))
-    # from_db() wants the loaded fields in the model's own order.
-    loaded = [f.attname for f in ApiKey._meta.concrete_fields if f.attname in values]
-    api_key = ApiKey.from_db("default", loaded, [values[name] for name in loaded])
+    api_key = ApiKey.from_db("default", _KEY_FIELDS, row)
     if secret_matches(secret, api_key.secret_digest):
         return api_key
     # After "Roll secret" with a grace period the previous secret works until it ends.
