@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from facilities.forms import LockAdminForm
 from facilities.models import Lock, LockEvent, LockStatus, Unit
-from tests.factories import LockFactory, UnitFactory, assigned_lock
+from tests.factories import LockFactory, UnitFactory, UserFactory, assigned_lock
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -114,15 +114,9 @@ class TestAdminForm:
     """The admin shows the same clear errors as the model."""
 
     def _form(self, lock, **data):
-        initial = {
-            "account": lock.account_id,
-            "facility": lock.facility_id,
-            "serial": lock.serial,
-            "status": lock.status,
-            "unit": lock.unit_id or "",
-            "unlock_code": "",
-        }
-        return LockAdminForm(data={**initial, **data}, instance=Lock.objects.get(pk=lock.pk))
+        return LockAdminForm(
+            data=_admin_lock_data(lock, **data), instance=Lock.objects.get(pk=lock.pk)
+        )
 
     def test_five_digit_code(self, lock):
         form = self._form(lock, unlock_code="12345")
@@ -153,25 +147,19 @@ class TestAdminForm:
         )
 
 
-def test_admin_refuses_a_duplicate_unit_number(client, unit):
-    from tests.factories import UserFactory
+@pytest.fixture
+def staff_client(client, db):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
 
-    staff = UserFactory(is_staff=True, is_superuser=True)
-    client.force_login(staff)
-    response = client.post(
+
+def test_admin_refuses_a_duplicate_unit_number(staff_client, unit):
+    response = staff_client.post(
         "/admin/facilities/unit/add/",
         {"facility": unit.facility_id, "unit_number": unit.unit_number},
     )
     assert response.status_code == 200
     assert "This facility already has a unit with that number." in response.content.decode()
-
-
-@pytest.fixture
-def staff_client(client, db):
-    from tests.factories import UserFactory
-
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
 
 
 def _admin_lock_data(lock, **changes) -> dict:
