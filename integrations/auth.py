@@ -108,9 +108,7 @@ def _authenticate(key: str, secret: str) -> ApiKey | None:
     if secret_matches(secret, api_key.secret_digest):
         return api_key
     # After "Roll secret" with a grace period the previous secret works until it ends.
-    grace_ends = api_key.previous_secret_expires_at
-    in_grace = grace_ends is not None and grace_ends > timezone.now()
-    if in_grace and secret_matches(secret, api_key.previous_secret_digest):
+    if api_key.in_grace_period and secret_matches(secret, api_key.previous_secret_digest):
         return api_key
     return None
 
