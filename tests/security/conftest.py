@@ -5,7 +5,6 @@ raw HTTP (oversized headers, invalid UTF-8) and the headers and cookies of produ
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import http.client
 import json
@@ -179,7 +178,3 @@ def production_server(tmp_path_factory) -> Iterator[ProductionServer]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
-
-
-def basic_token(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()

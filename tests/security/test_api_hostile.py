@@ -8,13 +8,13 @@ Run it on PostgreSQL too (DATABASE_URL): NUL characters and collations behave di
 
 from __future__ import annotations
 
-import base64
 import json
 from urllib.parse import quote, urlencode
 
 import pytest
 from django.test import Client, override_settings
 
+from tests.api.conftest import basic_headers, key_headers
 from tests.factories import ApiKeyFactory, FacilityFactory, UnitFactory, assigned_lock
 from tests.security import hostile
 
@@ -33,10 +33,6 @@ def api_world(account, other_account):
         "rival": rival.facility_id,
         "key": ApiKeyFactory(account=account),
     }
-
-
-def _headers(key) -> dict[str, str]:
-    return {"HTTP_X_API_KEY": key.api_key, "HTTP_X_API_SECRET": key.plain_secret}
 
 
 def _wsgi(value: str) -> str:
@@ -67,7 +63,7 @@ def _segment(value: str) -> str:
 def test_hostile_values_in_every_path_and_query_parameter(api_world, value):
     client = Client()
     fid, key, x = api_world["fid"], api_world["key"], _segment(value)
-    headers = _headers(key)
+    headers = key_headers(key)
     paths = {
         "facility_id": f"/api/v1/facilities/{x}/",
         "facility_id of units": f"/api/v1/facilities/{x}/units/",
@@ -103,8 +99,7 @@ def test_hostile_values_in_every_path_and_query_parameter(api_world, value):
         assert response.status_code in (401, 429), header
         _check(response, header)
     for user, password in ((value, key.plain_secret), (key.api_key, value)):
-        token = base64.b64encode(f"{user}:{password}".encode()).decode()
-        response = client.get(f"/api/v1/facilities/{fid}/", HTTP_AUTHORIZATION=f"Basic {token}")
+        response = client.get(f"/api/v1/facilities/{fid}/", **basic_headers(user, password))
         assert response.status_code in (401, 429)
         _check(response, "Basic")
     response = client.get(f"/api/v1/facilities/{fid}/", HTTP_AUTHORIZATION=_wsgi(value))
@@ -132,7 +127,7 @@ def test_unit_numbers_with_slashes_and_unicode_are_not_found_not_confused(api_wo
     reaches unit A101, and none is a 5xx."""
     client = Client()
     path = f"/api/v1/facilities/{api_world['fid']}/units/{quote(unit_number, safe='/')}/"
-    response = client.get(path, **_headers(api_world["key"]))
+    response = client.get(path, **key_headers(api_world["key"]))
     body = _check(response, unit_number)
     assert response.status_code == 404, body
 
@@ -142,7 +137,7 @@ def test_another_accounts_facility_is_not_found_whatever_the_spelling(api_world)
     client = Client()
     for spelling in (api_world["rival"], api_world["rival"].upper(), f" {api_world['rival']}"):
         path = f"/api/v1/facilities/{quote(spelling)}/units/A101/"
-        response = client.get(path, **_headers(api_world["key"]))
+        response = client.get(path, **key_headers(api_world["key"]))
         assert response.status_code == 404
         assert CODE not in response.content.decode()
 
@@ -152,14 +147,15 @@ def test_another_accounts_facility_is_not_found_whatever_the_spelling(api_world)
 def test_large_bodies_on_the_api_never_reach_a_5xx(api_world, size):
     client = Client()
     path = f"/api/v1/facilities/{api_world['fid']}/units/A101/"
+    headers = key_headers(api_world["key"])
     for method in ("post", "put", "patch", "delete"):
         response = getattr(client, method)(
-            path, data=b"{" * size, content_type="application/json", **_headers(api_world["key"])
+            path, data=b"{" * size, content_type="application/json", **headers
         )
         assert response.status_code == 405
         _check(response, method)
     response = client.generic(
-        "GET", path, data=b"[" * size, content_type="application/json", **_headers(api_world["key"])
+        "GET", path, data=b"[" * size, content_type="application/json", **headers
     )
     assert _check(response, "GET with a body")["data"]["lock"]["unlock_code"] == CODE
 
@@ -182,7 +178,7 @@ def test_hostile_forwarded_for_from_a_trusted_proxy(api_world, forwarded):
     response = client.get(
         f"/api/v1/facilities/{api_world['fid']}/units/A101/",
         HTTP_X_FORWARDED_FOR=_wsgi(forwarded),
-        **_headers(api_world["key"]),
+        **key_headers(api_world["key"]),
     )
     assert response.status_code == 200
     _check(response, forwarded)

@@ -10,7 +10,6 @@ when an error report with every frame's local variables is written.
 
 from __future__ import annotations
 
-import base64
 import logging
 import re
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from davinci import crypto
 from davinci.logs import JsonFormatter
 from facilities.models import LockStatus
 from integrations.models import ApiKey
+from tests.api.conftest import basic_headers, key_headers
 from tests.conftest import signed_in
 from tests.factories import PASSWORD, ApiKeyFactory, UnitFactory, assigned_lock
 
@@ -172,11 +172,6 @@ def test_failures_while_a_secret_is_in_hand_leave_it_in_no_error_report(owner, c
 # --- The lookup API -----------------------------------------------------------------------------
 
 
-def _basic(key: str, secret: str) -> dict[str, str]:
-    token = base64.b64encode(f"{key}:{secret}".encode()).decode()
-    return {"HTTP_AUTHORIZATION": f"Basic {token}"}
-
-
 def test_api_calls_right_and_wrong_leave_no_secret_or_code(
     account, facility, lock, captured, settings
 ):
@@ -191,30 +186,25 @@ def test_api_calls_right_and_wrong_leave_no_secret_or_code(
     lock_url = f"/api/v1/facilities/{facility.facility_id}/locks/HD000001/"
     wrong = key.plain_secret[:-1] + ("A" if key.plain_secret[-1] != "A" else "B")
 
-    def call(url, **headers):
-        return client.get(url, **headers)
-
-    headers = {"HTTP_X_API_KEY": key.api_key, "HTTP_X_API_SECRET": key.plain_secret}
-    assert CODES[0] in call(unit_url, **headers).content.decode()
-    assert CODES[0] in call(lock_url, **_basic(key.api_key, key.plain_secret)).content.decode()
-    assert call(unit_url, HTTP_X_API_KEY=key.api_key, HTTP_X_API_SECRET=wrong).status_code == 401
+    headers = key_headers(key)
+    assert CODES[0] in client.get(unit_url, **headers).content.decode()
     assert (
-        call(unit_url, HTTP_X_API_KEY=other.api_key, HTTP_X_API_SECRET=key.plain_secret).status_code
-        == 401
+        CODES[0]
+        in client.get(lock_url, **basic_headers(key.api_key, key.plain_secret)).content.decode()
     )
-    assert call(unit_url, **_basic(key.api_key, wrong)).status_code == 401
+    assert client.get(unit_url, **key_headers(key, wrong)).status_code == 401
+    assert client.get(unit_url, **key_headers(other, key.plain_secret)).status_code == 401
+    assert client.get(unit_url, **basic_headers(key.api_key, wrong)).status_code == 401
     # A client that puts credentials in the URL: refused, and the query string is not logged.
     assert (
-        call(f"{unit_url}?api_key={key.api_key}&api_secret={key.plain_secret}").status_code == 401
+        client.get(f"{unit_url}?api_key={key.api_key}&api_secret={key.plain_secret}").status_code
+        == 401
     )
     for refused in (disabled, expired, walled):
-        response = call(
-            unit_url, HTTP_X_API_KEY=refused.api_key, HTTP_X_API_SECRET=refused.plain_secret
-        )
-        assert response.status_code in (401, 403)
+        assert client.get(unit_url, **key_headers(refused)).status_code in (401, 403)
     for _ in range(8):  # over the key's limit
-        call(unit_url, **headers)
-    assert call(unit_url, **headers).status_code == 429
+        client.get(unit_url, **headers)
+    assert client.get(unit_url, **headers).status_code == 429
 
     secrets = [k.plain_secret for k in (key, other, disabled, expired, walled)] + [wrong]
     assert_nothing_leaked(captured, secrets=secrets, codes=[CODES[0]])
@@ -229,7 +219,7 @@ def test_a_failure_after_the_code_was_read_leaves_it_in_no_error_report(
 ):
     key = ApiKeyFactory(account=account)
     client = Client(raise_request_exception=False)
-    headers = {"HTTP_X_API_KEY": key.api_key, "HTTP_X_API_SECRET": key.plain_secret}
+    headers = key_headers(key)
     with mock.patch(
         "integrations.api_services.lock_event_record", side_effect=RuntimeError("history broke")
     ):
