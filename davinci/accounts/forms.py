@@ -28,7 +28,6 @@ class SignInForm(AuthenticationForm):
         ip = client_ip(self.request) if self.request else ""
         retry_after = throttle.sign_in_retry_after(email=email, ip=ip)
         if retry_after:
-            self.throttled = True
             raise ValidationError(
                 self.error_messages["throttled"],
                 code="throttled",
