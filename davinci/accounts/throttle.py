@@ -35,8 +35,9 @@ def _keys(email: str, ip: str) -> list[tuple[str, int]]:
 
 def sign_in_retry_after(*, email: str, ip: str) -> int:
     """Seconds until sign-in may be tried again; 0 when it is not throttled."""
-    counts = cache.get_many([key for key, _limit in _keys(email, ip)])
-    if any(counts.get(key, 0) >= limit for key, limit in _keys(email, ip)):
+    keys = _keys(email, ip)
+    counts = cache.get_many([key for key, _limit in keys])
+    if any(counts.get(key, 0) >= limit for key, limit in keys):
         return _window()[1]
     return 0
 
