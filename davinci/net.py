@@ -8,6 +8,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -22,11 +23,14 @@ def _forget_proxies(*, setting: str, **kwargs) -> None:
         _trusted_networks.cache_clear()
 
 
-def _is_trusted(address: str) -> bool:
+def _parse(address: str) -> Address | None:
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address(address)
     except ValueError:
-        return False
+        return None
+
+
+def _is_trusted(ip: Address) -> bool:
     return any(ip in network for network in _trusted_networks())
 
 
@@ -34,18 +38,16 @@ def client_ip(request: HttpRequest) -> str:
     """The socket address; when that is a trusted proxy, the right-most X-Forwarded-For entry
     that is not itself a trusted proxy (entries left of it could be forged by the client)."""
     address = request.META.get("REMOTE_ADDR", "")
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
+    ip = _parse(address)
+    if ip is None:
         return ""  # e.g. a unix socket: no address to record or rate-limit by
-    if not _is_trusted(address):
+    if not _is_trusted(ip):
         return address
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
     for hop in reversed([part.strip() for part in forwarded.split(",") if part.strip()]):
-        try:
-            ipaddress.ip_address(hop)
-        except ValueError:
+        hop_ip = _parse(hop)
+        if hop_ip is None:
             return address  # a malformed chain: trust nothing beyond the proxy itself
-        if not _is_trusted(hop):
+        if not _is_trusted(hop_ip):
             return hop
     return address
