@@ -101,11 +101,6 @@ def _remember_database_error(
         request._database_error = exception
 
 
-def _unavailable_page() -> str:
-    # No request context: the context processors would query the database that is down.
-    return loader.get_template("503.html").render()
-
-
 class DatabaseUnavailableMiddleware:
     """Portal pages (everything outside /api/, which answers its own JSON 503) show a short
     "temporarily unavailable" page with status 503 and Retry-After when the database cannot
@@ -120,30 +115,19 @@ class DatabaseUnavailableMiddleware:
         failed = getattr(request, "_database_error", None)
         if response.status_code != 500 or failed is None or is_api_path(request):
             return response
-        _log_outage(request, failed)
         # Rewrite in place: the security headers and the request id set on the way out stay.
-        response.status_code = 503
-        response.reason_phrase = "Service Unavailable"
-        response.content = _unavailable_page()
-        response["Content-Type"] = "text/html; charset=utf-8"
-        response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
-        response["Cache-Control"] = "no-store"
-        # The failure may have come before the clickjacking middleware (innermost) ran.
-        response.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
-        return response
+        return _unavailable(request, failed, response)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, DATABASE_ERRORS) or is_api_path(request):
             return None
-        _log_outage(request, exception)
-        return HttpResponse(
-            _unavailable_page(),
-            status=503,
-            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER), "Cache-Control": "no-store"},
-        )
+        return _unavailable(request, exception, HttpResponse())
 
 
-def _log_outage(request: HttpRequest, exception: BaseException) -> None:
+def _unavailable(
+    request: HttpRequest, exception: BaseException, response: HttpResponse
+) -> HttpResponse:
+    """`response` turned into the 503 page, and the outage logged."""
     logger.warning(
         "database unavailable: %s %s answered 503 (%s)",
         request.method,
@@ -151,3 +135,13 @@ def _log_outage(request: HttpRequest, exception: BaseException) -> None:
         type(exception).__name__,
         extra={"request_id": getattr(request, "id", None)},
     )
+    response.status_code = 503
+    response.reason_phrase = "Service Unavailable"
+    # No request context: the context processors would query the database that is down.
+    response.content = loader.get_template("503.html").render()
+    response["Content-Type"] = "text/html; charset=utf-8"
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
+    # The failure may have come before the clickjacking middleware (innermost) ran.
+    response.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
+    return response
