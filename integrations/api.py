@@ -32,7 +32,6 @@ SERIAL_PATTERN = re.compile(r"^[A-Z0-9]{8}\Z")
 UNIT_NUMBER_PATTERN = re.compile(r"^[^\s/?#]+(?: [^\s/?#]+)*\Z")
 UNIT_NUMBER_MAX_LENGTH = 20
 Q_MAX_LENGTH = 40
-DEFAULT_PAGE_SIZE = 50
 STATUS_CHOICES = sorted(UNIT_STATUSES)
 
 
@@ -125,7 +124,7 @@ def _q_param(request: HttpRequest) -> str:
 def _limit_param(request: HttpRequest) -> int:
     raw = request.GET.get("limit")
     if raw is None:
-        return DEFAULT_PAGE_SIZE  # an empty `limit=` is no number: 400 below
+        return api_services.DEFAULT_PAGE_SIZE  # an empty `limit=` is no number: 400 below
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= api_services.MAX_PAGE_SIZE:
         raise InvalidParameter(
             "limit", f"limit must be a whole number from 1 to {api_services.MAX_PAGE_SIZE}."

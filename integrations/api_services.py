@@ -23,6 +23,7 @@ from facilities.models import WITHHELD_STATUSES, Facility, Lock, LockEvent, Unit
 from facilities.services import lock_event_record
 from integrations.models import ApiKey
 
+DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
 
@@ -77,7 +78,7 @@ def unit_page(
     status: str | None = None,
     q: str = "",
     after: str | None = None,
-    limit: int = 50,
+    limit: int = DEFAULT_PAGE_SIZE,
 ) -> UnitPage:
     """One page of a facility's units with their locks, in unit-number order (keyset
     pagination: one query whatever the page size or position)."""

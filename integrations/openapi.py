@@ -13,9 +13,9 @@ from functools import cache
 from typing import Any
 
 from facilities.models import UNIT_STATUSES, WITHHELD_STATUSES, LockStatus
+from integrations.api_services import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 SERVER_URL = "/api/v1"
-MAX_PAGE_SIZE = 200  # integrations.api_services.MAX_PAGE_SIZE, asserted in the tests
 EXAMPLE_FACILITY_ID = "k3v9q2m7x1c8b4n6"
 EXAMPLE_UNIT_NUMBER = "A101"
 EXAMPLE_SERIAL = "HD000001"
@@ -264,8 +264,13 @@ PARAMETERS: dict[str, Any] = {
         "name": "limit",
         "in": "query",
         "required": False,
-        "description": f"Units per page, 1 to {MAX_PAGE_SIZE} (default 50).",
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 50},
+        "description": f"Units per page, 1 to {MAX_PAGE_SIZE} (default {DEFAULT_PAGE_SIZE}).",
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_PAGE_SIZE,
+            "default": DEFAULT_PAGE_SIZE,
+        },
     },
 }
 
