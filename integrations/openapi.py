@@ -524,20 +524,20 @@ def _curl(base_url: str, path: str, parameters: list[dict[str, Any]], secured: b
     )
 
 
-def _example(schema: dict[str, Any], depth: int = 0) -> Any:
+def _example(schema: dict[str, Any]) -> Any:
     """A small example value built from the schema's own examples."""
     schema = _resolve(schema, "schemas")
     if "example" in schema:
         return copy.deepcopy(schema["example"])
     if "oneOf" in schema:
-        return _example(schema["oneOf"][0], depth)
+        return _example(schema["oneOf"][0])
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next(k for k in kind if k != "null")
     if kind == "object":
-        return {name: _example(sub, depth + 1) for name, sub in schema["properties"].items()}
+        return {name: _example(sub) for name, sub in schema["properties"].items()}
     if kind == "array":
-        return [_example(schema["items"], depth + 1)]
+        return [_example(schema["items"])]
     if "enum" in schema:
         return schema["enum"][0]
     if schema.get("format") == "date-time":
