@@ -189,8 +189,8 @@ class Lock(models.Model):
 
     @unlock_code.setter
     def unlock_code(self, code: str) -> None:
-        if self.unlock_code_encrypted and code == self.unlock_code:
-            return
+        # Every code handed in is judged by clean(), the current one too: a form that let the
+        # current code of an assigned lock through and refused any other would tell the code.
         self.unlock_code_encrypted = crypto.encrypt(code)
         self._pending_code = code
         self._code_changed = True

@@ -320,10 +320,6 @@ def lock_code_set(*, lock: Lock, unlock_code: str, user: User, ip: str | None) -
     """Set the factory code of a lock that is on no unit (re-entering the same code is
     recorded too, so the form cannot be used to test codes unseen)."""
     lock = _locked(lock)
-    if not lock.code_editable:
-        # Checked here too: re-typing the current code changes nothing the model would judge.
-        message = "The code can only change while the lock is not assigned to a unit."
-        raise ValidationError({"unlock_code": ValidationError(message, code="code_locked")})
     lock.unlock_code = unlock_code
     lock.full_clean()
     lock.save(update_fields=["unlock_code_encrypted", "updated_at"])

@@ -63,9 +63,11 @@ def test_unit_numbers_keep_leading_zeros(facility):
     assert unit.unit_number == "007"
 
 
-def test_the_code_of_an_assigned_lock_cannot_change(unit):
+# Re-typing the current code is refused too: otherwise the refusal would tell a guess apart.
+@pytest.mark.parametrize("code", ["2222", "1111"], ids=["another code", "the current code"])
+def test_the_code_of_an_assigned_lock_cannot_change(unit, code):
     lock = Lock.objects.get(pk=assigned_lock(unit, code="1111").pk)
-    lock.unlock_code = "2222"
+    lock.unlock_code = code
     with pytest.raises(ValidationError) as exc:
         lock.full_clean()
     assert "code_locked" in _errors(exc.value)["unlock_code"]
@@ -188,10 +190,11 @@ def test_admin_refuses_an_assigned_lock_without_unit(staff_client, lock):
     assert "needs a unit" in response.content.decode()
 
 
-def test_admin_refuses_a_code_change_on_an_assigned_lock(staff_client, unit):
+@pytest.mark.parametrize("code", ["2222", "1111"], ids=["another code", "the current code"])
+def test_admin_refuses_a_code_change_on_an_assigned_lock(staff_client, unit, code):
     lock = assigned_lock(unit, code="1111")
     url = f"/admin/facilities/lock/{lock.pk}/change/"
-    response = staff_client.post(url, _admin_lock_data(lock, unlock_code="2222"))
+    response = staff_client.post(url, _admin_lock_data(lock, unlock_code=code))
     assert response.status_code == 200
     assert "only change while the lock is not assigned" in response.content.decode()
     assert Lock.objects.get(pk=lock.pk).unlock_code == "1111"
