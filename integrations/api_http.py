@@ -34,6 +34,7 @@ FALLBACK_ERRORS: dict[int, tuple[str, str]] = {
     500: ("internal_error", "Something went wrong on our side; it has been logged."),
     503: ("unavailable", "The service is temporarily unavailable; try again shortly."),
 }
+UNLISTED_ERROR = ("error", "The request failed.")  # any other error status
 
 
 def is_api_path(request: HttpRequest) -> bool:
@@ -111,9 +112,7 @@ class ApiErrorMiddleware:
             response.status_code = replacement.status_code
             response["Retry-After"] = replacement["Retry-After"]
         else:
-            code, message = FALLBACK_ERRORS.get(
-                response.status_code, ("error", "The request failed.")
-            )
+            code, message = FALLBACK_ERRORS.get(response.status_code, UNLISTED_ERROR)
             replacement = api_error(response.status_code, code, message)
         if response.streaming:
             return replacement

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from facilities.models import UNIT_STATUSES, WITHHELD_STATUSES, LockStatus
+from integrations.api_http import FALLBACK_ERRORS, UNLISTED_ERROR
 from integrations.api_services import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 SERVER_URL = "/api/v1"
@@ -50,8 +51,12 @@ ERROR_CODES: list[tuple[str, int, str]] = [
     ),
     ("unavailable", 503, "The database cannot be reached. Retry after Retry-After seconds."),
 ]
-# Codes of the safety net for errors outside the API views (see integrations/api_http.py).
-OTHER_ERROR_CODES = ["bad_request", "forbidden", "request_too_large", "internal_error", "error"]
+# Codes of the safety net for errors outside the API views, taken from it
+# (integrations/api_http.py) so the schema's enum cannot miss one it answers.
+_VIEW_CODES = {code for code, _, _ in ERROR_CODES}
+OTHER_ERROR_CODES = [
+    code for code, _ in [*FALLBACK_ERRORS.values(), UNLISTED_ERROR] if code not in _VIEW_CODES
+]
 
 
 def _ref(name: str) -> dict[str, str]:
