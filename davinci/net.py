@@ -1,4 +1,5 @@
-"""The client's IP address, believing X-Forwarded-For only from configured trusted proxies."""
+"""Where a request comes from: the client's IP address (believing X-Forwarded-For only from
+configured trusted proxies), and the page of this site a form may send it back to."""
 
 import ipaddress
 from functools import cache
@@ -7,6 +8,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -51,3 +53,14 @@ def client_ip(request: HttpRequest) -> str:
         if not _is_trusted(hop_ip):
             return hop
     return address
+
+
+def next_path(request: HttpRequest, default: str) -> str:
+    """The POSTed `next` when it is a path of this site, else `default`. Only a path: anything
+    else, even a bare word (which redirect() would try to reverse as a view name), is refused."""
+    wanted = request.POST.get("next", "")
+    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return default

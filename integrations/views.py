@@ -16,14 +16,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from davinci.accounts.decorators import account_required, get_account_object_or_404
 from davinci.accounts.models import MANAGES_INTEGRATIONS
-from davinci.net import client_ip
+from davinci.net import client_ip, next_path
 from facilities.models import Facility
 from integrations import services
 from integrations.forms import ApiKeyForm, IncludeInApiForm, PasswordConfirmForm, RollSecretForm
@@ -291,14 +290,7 @@ def facility_include(request: HttpRequest, facility_id: str) -> HttpResponse:
                 f"{facility.name} is excluded from the API: no API key can read it and it is "
                 "off the overlock-release page.",
             )
-    next_url = request.POST.get("next", "")
-    # A path of this site only: anything else (even a bare word, which redirect() would try
-    # to reverse as a view name) goes back to the list.
-    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = reverse("integrations:facility_list")
-    return redirect(next_url)
+    return redirect(next_path(request, default=reverse("integrations:facility_list")))
 
 
 @require_GET

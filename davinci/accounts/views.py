@@ -4,12 +4,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from davinci.accounts.forms import SignInForm, SwitchAccountForm
 from davinci.accounts.middleware import SESSION_KEY
 from davinci.accounts.models import Membership
+from davinci.net import next_path
 
 
 class SignInView(auth_views.LoginView):
@@ -34,13 +35,7 @@ def switch_account(request: HttpRequest) -> HttpResponse:
     )
     request.session[SESSION_KEY] = membership.account_id
     messages.success(request, f"You are now working in {membership.account}.")
-    next_url = request.POST.get("next", "")
-    # A path of this site only: a bare word would be reversed as a view name by redirect().
-    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "home"
-    return redirect(next_url)
+    return redirect(next_path(request, default=reverse("home")))
 
 
 @login_not_required

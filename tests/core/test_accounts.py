@@ -61,11 +61,22 @@ def test_switcher_with_garbage_is_404_not_500(owner_client, bad):
     assert response.status_code == 404
 
 
-def test_switcher_ignores_an_offsite_next(owner_client, account):
+@pytest.mark.parametrize(
+    "wanted", ["https://evil.example", "//evil.example/", "accounts:logout", "/\\evil.example"]
+)
+def test_switcher_ignores_an_offsite_next(owner_client, account, wanted):
     response = owner_client.post(
-        reverse("accounts:switch_account"), {"account": account.pk, "next": "https://evil.example"}
+        reverse("accounts:switch_account"), {"account": account.pk, "next": wanted}
     )
     assert response.url == reverse("home")
+
+
+def test_switcher_follows_a_next_path_of_this_site(owner_client, account):
+    wanted = reverse("integrations:facility_list") + "?page=2"
+    response = owner_client.post(
+        reverse("accounts:switch_account"), {"account": account.pk, "next": wanted}
+    )
+    assert response.url == wanted
 
 
 def test_a_user_without_account_gets_a_clear_403(db):
