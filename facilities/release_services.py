@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
@@ -23,7 +22,7 @@ from django.db import transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 from django.template.loader import render_to_string
 
-from davinci import sms
+from davinci import counters, sms
 from davinci.accounts.models import Account
 from facilities.models import Facility, Lock, LockEvent, LockStatus, ReleaseAttempt, Unit
 from facilities.services import lock_event_record
@@ -171,14 +170,7 @@ def _hit(scope: str, parts: tuple, limit: int) -> bool:
     """Count one attempt in a fixed window; True when the count is over `limit`."""
     digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
     key = f"release-rate:{scope}:{digest}"
-    window = settings.RELEASE_RATE_LIMIT_WINDOW
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window ended between add() and incr()
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count > limit
+    return counters.count(key, timeout=settings.RELEASE_RATE_LIMIT_WINDOW) > limit
 
 
 def release_rate_limited(*, ip: str | None, facility: Facility, unit_number: str) -> bool:

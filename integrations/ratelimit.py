@@ -6,8 +6,8 @@ its edge a client may briefly get up to twice its limit, the usual price of fixe
 
 On Django's Redis backend a count is one round trip (INCR and EXPIRE in a pipeline) instead
 of the three that `cache.add()` + `cache.incr()` cost there; the values are plain integers
-either way, so both paths read each other's counters. Any other cache backend works through
-the public cache API.
+either way, so both paths read each other's counters. Any other cache backend counts through
+`davinci.counters.count()`, on the public cache API.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from typing import Any
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
+
+from davinci import counters
 
 WINDOW_SECONDS = 60
 # A little longer than the window so a slow clock on another instance still finds it.
@@ -64,13 +66,7 @@ def _count(key: str) -> int:
         pipeline.expire(stored, TTL_SECONDS)
         count, _ = pipeline.execute()
         return int(count)
-    if cache.add(key, 1, timeout=TTL_SECONDS):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, timeout=TTL_SECONDS)
-        return 1
+    return counters.count(key, timeout=TTL_SECONDS)
 
 
 def hit(bucket: str, *, limit: int) -> int | None:

@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from davinci import counters
 from davinci.accounts.decorators import account_required, get_account_object_or_404
 from davinci.accounts.models import MANAGES_INTEGRATIONS
 from davinci.net import client_ip, next_path
@@ -81,11 +82,7 @@ def _confirm_password(request: HttpRequest) -> PasswordConfirmForm:
         request.session[PASSWORD_CONFIRMED_AT] = time.time()
         cache.delete(_failures_key(request))
     else:
-        cache.add(_failures_key(request), 0, PASSWORD_FAILURES_WINDOW)
-        try:
-            cache.incr(_failures_key(request))
-        except ValueError:  # expired between add and incr
-            cache.set(_failures_key(request), 1, PASSWORD_FAILURES_WINDOW)
+        counters.count(_failures_key(request), timeout=PASSWORD_FAILURES_WINDOW)
     return form
 
 

@@ -14,6 +14,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from davinci import counters
+
 
 def _window() -> tuple[int, int]:
     """The current window's number and the seconds left in it."""
@@ -47,13 +49,7 @@ def sign_in_failed(*, email: str, ip: str) -> list[str]:
     _number, left = _window()
     reached = []
     for (key, limit), kind in zip(_keys(email, ip), ("email", "ip"), strict=True):
-        cache.add(key, 0, timeout=left + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=left + 1)
-            count = 1
-        if count == limit:
+        if counters.count(key, timeout=left + 1) == limit:
             reached.append(kind)
     return reached
 
