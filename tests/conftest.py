@@ -115,5 +115,21 @@ def owner_client(owner) -> Client:
 
 
 @pytest.fixture
+def admin_client(admin_user) -> Client:
+    """The account's admin (a role), not pytest-django's superuser client of the same name."""
+    return signed_in(admin_user)
+
+
+@pytest.fixture
+def manager_client(manager) -> Client:
+    return signed_in(manager)
+
+
+@pytest.fixture
+def call_center_client(call_center_user) -> Client:
+    return signed_in(call_center_user)
+
+
+@pytest.fixture
 def other_owner_client(other_account_owner) -> Client:
     return signed_in(other_account_owner)

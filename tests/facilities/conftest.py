@@ -1,7 +1,6 @@
 import pytest
 
 from facilities.models import LockStatus
-from tests.conftest import signed_in
 from tests.factories import LockFactory, UnitFactory, assigned_lock
 
 
@@ -34,18 +33,3 @@ def other_lock(other_facility):
 @pytest.fixture
 def other_unit(other_facility):
     return UnitFactory(facility=other_facility, unit_number="A101")
-
-
-@pytest.fixture
-def manager_client(manager):
-    return signed_in(manager)
-
-
-@pytest.fixture
-def admin_client(admin_user):
-    return signed_in(admin_user)
-
-
-@pytest.fixture
-def call_center_client(call_center_user):
-    return signed_in(call_center_user)
