@@ -139,6 +139,25 @@ def test_released_unit_gets_the_code_by_email_and_the_page_never_shows_it(
     assert event.details["release_attempt"] == attempt.pk
 
 
+def test_the_email_subject_is_plain_text_on_one_line(client, account, facility, released):
+    facility.name = "Smith & Sons\nStorage"
+    facility.save()
+    url = reverse("release:page", kwargs={"account_slug": account.slug})
+    response = client.post(
+        url,
+        {
+            "facility": facility.facility_id,
+            "unit_number": "A101",
+            "contact": "avery.johnson@example.com",
+        },
+    )
+    assert response.status_code == 302
+    response.close()  # the code is sent once the answer is written
+    assert [m.subject for m in mail.outbox] == [
+        "Your unlock code for unit A101 at Smith & Sons Storage"
+    ]
+
+
 def test_released_unit_gets_the_code_by_sms_when_the_phone_digits_match(
     client, account, facility, tenant_unit, released
 ):
@@ -357,6 +376,16 @@ def test_bad_input_gets_a_clear_form_error(
     assert error.split("{")[0] in response.content.decode().replace("&#x27;", "'")
     assert attempts() == []
     assert mail.outbox == []
+
+
+def test_a_nul_in_the_facility_is_a_form_error_not_a_500(client, account, facility):
+    url = reverse("release:page", kwargs={"account_slug": account.slug})
+    response = client.post(
+        url, {"facility": "a\x00b", "unit_number": "A101", "contact": "a@example.com"}
+    )
+    assert response.status_code == 200
+    assert "Choose one of the listed facilities." in response.content.decode()
+    assert not ReleaseAttempt.objects.exists()
 
 
 def test_another_accounts_facility_is_an_unknown_facility(
