@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from davinci import crypto
 from davinci.accounts.models import Account
-from facilities import imports
+from facilities import imports, notices
 from facilities.models import (
     UNIT_STATUSES,
     Facility,
@@ -285,15 +285,72 @@ class LockStatusForm(forms.Form):
 
 
 class LockUnassignForm(forms.Form):
+    """Take the lock off its unit: Available first. For an Assigned Overlock lock that means
+    its tenant will never be released, so choosing Available must be confirmed."""
+
     status = forms.ChoiceField(
-        label="After unassigning, the lock is",
+        label="After taking it off the unit, the lock is",
         choices=[(s.value, s.label) for s in UNASSIGN_STATUSES],
         initial=LockStatus.AVAILABLE,
     )
+    confirm_unreleased = forms.BooleanField(
+        label="I understand: the tenant will no longer get the code from the overlock-release page",
+        required=False,
+    )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, lock: Lock, **kwargs) -> None:
         kwargs.setdefault("auto_id", "unassign_%s")
         super().__init__(*args, **kwargs)
+        self.lock = lock
+        if lock.status != LockStatus.ASSIGNED_OVERLOCK:
+            del self.fields["confirm_unreleased"]
+
+    @property
+    def warns_unreleased(self) -> bool:
+        return "confirm_unreleased" in self.fields
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if (
+            self.warns_unreleased
+            and cleaned.get("status") == LockStatus.AVAILABLE
+            and not cleaned.get("confirm_unreleased")
+        ):
+            self.add_error(
+                "confirm_unreleased",
+                ValidationError(
+                    "The tenant of this unit has not been released. If they have paid, use "
+                    "Release overlock instead; otherwise tick the box to set the lock Available.",
+                    code="unreleased",
+                ),
+            )
+        return cleaned
+
+
+class LockReleaseForm(forms.Form):
+    """Release overlock: the tenant has paid. Optionally send them the code at once."""
+
+    notify = forms.BooleanField(label="Send the tenant their code now", required=False)
+
+    def __init__(self, *args, lock: Lock, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "release_%s")
+        super().__init__(*args, **kwargs)
+        field = self.fields["notify"]
+        unit = lock.unit
+        channels = notices.unit_channels(unit) if unit else []
+        if channels:
+            field.initial = True
+            where = " and ".join(
+                unit.tenant_email if channel == "email" else unit.tenant_phone
+                for channel in channels
+            )
+            field.help_text = f"The “Unlock and Delinquency Paid” notice, to {where}."
+        else:
+            field.disabled = True
+            field.help_text = (
+                "No email address or phone number on file for this unit: add one to the unit "
+                "(Edit unit) to send the code."
+            )
 
 
 class LockCodeForm(LockCodeFormMixin):

@@ -11,17 +11,19 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from davinci.accounts.decorators import account_required, get_account_object_or_404
-from davinci.net import client_ip
-from facilities import services
+from davinci.net import client_ip, next_path
+from facilities import notices, services
 from facilities.forms import (
     LockAssignForm,
     LockCodeForm,
     LockCreateForm,
+    LockReleaseForm,
     LockStatusForm,
     LockUnassignForm,
     UnitAssignLockForm,
@@ -48,7 +50,9 @@ def lock_page(
         "revealed_code": revealed_code,
         "history": Paginator(history, HISTORY_PER_PAGE).get_page(request.GET.get("page")),
         "status_form": LockStatusForm(lock=lock),
-        "unassign_form": LockUnassignForm(),
+        "unassign_form": LockUnassignForm(lock=lock),
+        "release_form": LockReleaseForm(lock=lock),
+        "notice_channels": notices.unit_channels(lock.unit) if lock.unit_id else [],
         "assign_form": LockAssignForm(lock=lock),
         "code_form": LockCodeForm(instance=lock),
         **forms,
@@ -139,13 +143,14 @@ def lock_status(request: HttpRequest, pk: int) -> HttpResponse:
 def lock_unassign(request: HttpRequest, pk: int) -> HttpResponse:
     lock = get_account_object_or_404(_locks(), request.account, pk=pk)
 
-    def unassign(status: str) -> str:
+    def unassign(status: str, confirm_unreleased: bool = False) -> str:
         unit = lock.unit
         services.lock_unassign(lock=lock, status=status, user=request.user, ip=client_ip(request))
         where = f"unit {unit.unit_number}" if unit else "its unit"
         return f"Lock {lock.serial} is off {where}: {LockStatus(status).label}."
 
-    return _act(request, lock, LockUnassignForm(request.POST), "unassign_form", unassign)
+    form = LockUnassignForm(request.POST, lock=lock)
+    return _act(request, lock, form, "unassign_form", unassign)
 
 
 @require_POST
@@ -160,6 +165,72 @@ def lock_assign(request: HttpRequest, pk: int) -> HttpResponse:
         return f"Lock {lock.serial} is on unit {unit.unit_number}: {LockStatus(status).label}."
 
     return _act(request, lock, LockAssignForm(request.POST, lock=lock), "assign_form", assign)
+
+
+def _notice_messages(request: HttpRequest, sends: list[notices.NoticeSend], notice) -> None:
+    """One message per channel: a failed send is said, not swallowed (and is in the history)."""
+    for send in sends:
+        if send.sent:
+            messages.success(
+                request, f"The {notice.label} notice is sent by {send.channel.label.lower()}."
+            )
+        else:
+            messages.error(
+                request,
+                f"The {notice.label} notice could not be sent by {send.channel.label.lower()}. "
+                "It is recorded in the lock's history; try again later.",
+            )
+
+
+@require_POST
+@edits_facilities
+def lock_release(request: HttpRequest, pk: int) -> HttpResponse:
+    """Release overlock: the tenant has paid. The lock stays on the unit, Returned to Dropbox,
+    and the tenant is sent their code when asked to (the notice is on by default)."""
+    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    form = LockReleaseForm(request.POST, lock=lock)
+    if form.is_valid():
+        try:
+            lock = services.lock_release(lock=lock, user=request.user, ip=client_ip(request))
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"The overlock on unit {lock.unit.unit_number} is released: lock {lock.serial} "
+                "is Returned to Dropbox and stays on the unit.",
+            )
+            if form.cleaned_data["notify"]:
+                notice = notices.Notice.DELINQUENCY_PAID
+                sends = notices.tenant_notice_send(
+                    lock=lock, notice=notice, user=request.user, ip=client_ip(request)
+                )
+                _notice_messages(request, sends, notice)
+            return redirect(next_path(request, lock_url(lock)))
+    return lock_page(request, lock, release_form=form)
+
+
+@require_POST
+@edits_facilities
+def lock_notify_new_tenant(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send code to new tenant: the vacant unit is rented; its tenant gets the code of the
+    Assigned Vacant lock ("Unlock and New Rental" notice)."""
+    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    notice = notices.Notice.NEW_RENTAL
+    try:
+        sends = notices.tenant_notice_send(
+            lock=lock, notice=notice, user=request.user, ip=client_ip(request)
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        _notice_messages(request, sends, notice)
+    return redirect(next_path(request, lock_url(lock)))
+
+
+def lock_url(lock: Lock) -> str:
+    return reverse("facilities:lock_detail", args=[lock.pk])
 
 
 @sensitive_variables()  # the new code, in this view and every frame below it

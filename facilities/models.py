@@ -106,7 +106,9 @@ class LockStatus(models.TextChoices):
     UNSCANNABLE = "unscannable", "Unscannable"
 
 
-# Statuses in which a lock hangs on a unit's door.
+# Statuses in which a lock's record names a unit: the one whose door it is on, or was on
+# until someone sets it Available (Returned to Dropbox keeps its unit, so a call center
+# looking the unit up still gets the code its paid tenant needs).
 UNIT_STATUSES = frozenset(
     {
         LockStatus.ASSIGNED_VACANT,
@@ -115,8 +117,13 @@ UNIT_STATUSES = frozenset(
         LockStatus.ASSIGNED_AUCTION,
         LockStatus.ASSIGNED_OTHER,
         LockStatus.ASSIGNED_VENDOR,
+        LockStatus.RETURNED_TO_DROPBOX,
     }
 )
+# Statuses that count towards the account's lock limit (DaVinci bills per lock in use): every
+# status on a unit, and On Dropbox. The code of a lock may change only in a status that does
+# not count.
+LIMIT_STATUSES = UNIT_STATUSES | {LockStatus.ON_DROPBOX}
 # The code of a lock on a unit being auctioned is withheld from the API and call centers.
 WITHHELD_STATUSES = frozenset({LockStatus.ASSIGNED_AUCTION})
 
@@ -168,8 +175,8 @@ class Lock(models.Model):
                 ),
                 name="lock_unit_matches_status",
                 violation_error_message=(
-                    "An assigned lock (Assigned …, Tenant Using Lock) needs a unit, "
-                    "and a lock in any other status must not have one."
+                    "A lock on a unit (Assigned …, Tenant Using Lock, Returned to Dropbox) "
+                    "needs a unit, and a lock in any other status must not have one."
                 ),
             ),
         ]
@@ -204,9 +211,14 @@ class Lock(models.Model):
         return self.status in WITHHELD_STATUSES
 
     @property
+    def counts_towards_limit(self) -> bool:
+        return self.status in LIMIT_STATUSES
+
+    @property
     def code_editable(self) -> bool:
-        """The factory code may only be changed while the lock hangs on no unit."""
-        return self._stored_status not in UNIT_STATUSES and not self.needs_unit
+        """The factory code may only change in a status that does not count towards the lock
+        limit, before and after the edit (Available, Damaged, Lost, Sold, Unscannable)."""
+        return self._stored_status not in LIMIT_STATUSES and not self.counts_towards_limit
 
     def clean(self) -> None:
         errors: dict[str, list[ValidationError]] = {}
@@ -218,7 +230,9 @@ class Lock(models.Model):
             if self.pk and not self.code_editable:
                 errors.setdefault("unlock_code", []).append(
                     ValidationError(
-                        "The code can only change while the lock is not assigned to a unit.",
+                        f"The code of a lock that is {self.get_status_display()} cannot change: "
+                        "only a lock that does not count towards the lock limit (Available, "
+                        "Damaged, Lost, Sold, Unscannable) can get a new code.",
                         code="code_locked",
                     )
                 )
@@ -294,6 +308,8 @@ class LockEvent(models.Model):
         CODE_REVEALED = "code_revealed", "Code revealed in the portal"
         CODE_LOOKED_UP = "code_looked_up", "Code looked up through the API"
         CODE_SENT = "code_sent", "Code sent to tenant"
+        CODE_SEND_FAILED = "code_send_failed", "Code could not be sent"
+        RELEASED = "released", "Overlock released"
         IMPORTED = "imported", "Imported"
 
     lock = models.ForeignKey(Lock, on_delete=models.PROTECT, related_name="events")

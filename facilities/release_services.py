@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.template.loader import render_to_string
 
 from davinci import counters, sms
@@ -106,40 +106,12 @@ def contact_parse(value: str) -> Contact:
 
 def units_with_released_lock(facility: Facility) -> QuerySet[Unit]:
     """The facility's units (none if it is excluded from the API), each annotated with
-    `released_lock_id`: the id of the lock whose code its tenant may receive, or None.
-
-    A released lock has left the unit, because the data model keeps Returned to Dropbox locks
-    off units. So the unit's lock is read from the history: the lock of the unit's latest
-    LockEvent (the unassign that released it, or anything after). It is released when that
-    lock is Returned to Dropbox now, has not been on another unit since, and no other lock
-    hangs on the unit. One query whatever the answer, so every outcome costs the same.
-    """
-    unit_events = LockEvent.objects.filter(unit=OuterRef("pk")).order_by("-id")
-    moved_on = (
-        LockEvent.objects.filter(
-            lock_id=OuterRef("last_lock_id"), id__gt=OuterRef("last_event_id"), unit__isnull=False
-        )
-        .exclude(unit=OuterRef("pk"))
-        .values("id")
-    )
-    return (
-        Unit.objects.filter(facility=facility, facility__include_in_api=True)
-        .annotate(
-            last_event_id=Subquery(unit_events.values("id")[:1]),
-            last_lock_id=Subquery(unit_events.values("lock_id")[:1]),
-            last_lock_status=Subquery(unit_events.values("lock__status")[:1]),
-            has_lock=Exists(Lock.objects.filter(unit=OuterRef("pk"))),
-        )
-        .annotate(
-            released_lock_id=Case(
-                When(
-                    Q(has_lock=False, last_lock_status=LockStatus.RETURNED_TO_DROPBOX)
-                    & ~Q(Exists(moved_on)),
-                    then=F("last_lock_id"),
-                ),
-                default=None,
-            )
-        )
+    `released_lock_id`: the id of the lock on the unit when it is Returned to Dropbox (its
+    tenant has paid), else None. One query whatever the answer, so every outcome costs the
+    same."""
+    released = Lock.objects.filter(unit=OuterRef("pk"), status=LockStatus.RETURNED_TO_DROPBOX)
+    return Unit.objects.filter(facility=facility, facility__include_in_api=True).annotate(
+        released_lock_id=Subquery(released.values("id")[:1])
     )
 
 
@@ -272,7 +244,11 @@ def release_attempt_deliver(*, attempt: ReleaseAttempt) -> ReleaseAttempt:
             lock = (
                 Lock.objects.select_for_update()
                 .select_related("facility")
-                .filter(pk=attempt.lock_id, status=LockStatus.RETURNED_TO_DROPBOX, unit=None)
+                .filter(
+                    pk=attempt.lock_id,
+                    status=LockStatus.RETURNED_TO_DROPBOX,
+                    unit_id=attempt.unit_id,
+                )
                 .first()
             )
             if lock is None or attempt.unit is None:

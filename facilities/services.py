@@ -27,12 +27,9 @@ if TYPE_CHECKING:
     from davinci.accounts.models import User
     from integrations.models import ApiKey
 
-# Where a lock taken off a unit can go: back on the shelf, or to a drop box.
-UNASSIGN_STATUSES = (
-    LockStatus.AVAILABLE,
-    LockStatus.RETURNED_TO_DROPBOX,
-    LockStatus.ON_DROPBOX,
-)
+# Where a lock taken off a unit can go: back on the shelf first, else to the drop box or out
+# of use. Returned to Dropbox is not among them: that lock keeps its unit (Release overlock).
+UNASSIGN_STATUSES = tuple(status for status in LockStatus if status not in UNIT_STATUSES)
 
 
 def lock_event_record(
@@ -268,7 +265,7 @@ def lock_status_change(*, lock: Lock, status: str, user: User, ip: str | None) -
         )
     if (status in UNIT_STATUSES) != lock.needs_unit:
         if lock.needs_unit:
-            message = "To take the lock off its unit, use Unassign."
+            message = "To take the lock off its unit, set it Available (Take off the unit)."
         else:
             message = "To put the lock on a unit, use Assign to a unit."
         raise ValidationError(message, code="status_changes_unit")
@@ -290,14 +287,17 @@ def lock_status_change(*, lock: Lock, status: str, user: User, ip: str | None) -
 
 @transaction.atomic
 def lock_unassign(*, lock: Lock, status: str, user: User, ip: str | None) -> Lock:
-    """Take a lock off its unit: back to Available, or Returned to Dropbox / On Dropbox."""
+    """Take a lock off its unit: back to Available (or On Dropbox, or out of use).
+
+    This is what ends a released tenant's access to their code: the overlock-release page and
+    the API find a lock through its unit.
+    """
     lock = _locked(lock)
     if lock.unit_id is None:
         raise ValidationError("The lock is not on a unit.", code="not_assigned")
     if status not in UNASSIGN_STATUSES:
-        raise ValidationError(
-            "Choose Available, Returned to Dropbox or On Dropbox.", code="invalid_status"
-        )
+        labels = ", ".join(LockStatus(s).label for s in UNASSIGN_STATUSES)
+        raise ValidationError(f"Choose one of: {labels}.", code="invalid_status")
     unit, from_status = lock.unit, lock.status
     lock.unit = None
     lock.status = status
@@ -316,9 +316,36 @@ def lock_unassign(*, lock: Lock, status: str, user: User, ip: str | None) -> Loc
 
 
 @transaction.atomic
+def lock_release(*, lock: Lock, user: User, ip: str | None) -> Lock:
+    """The tenant of the unit has paid: Assigned Overlock becomes Returned to Dropbox, and the
+    lock stays on the unit, so the tenant can get the code (a notice, the release page, a call
+    center through the API) until staff set the lock Available."""
+    lock = _locked(lock)
+    if lock.status != LockStatus.ASSIGNED_OVERLOCK:
+        raise ValidationError(
+            f"Only an Assigned Overlock lock can be released; lock {lock.serial} is "
+            f"{lock.get_status_display()}.",
+            code="not_overlocked",
+        )
+    lock.status = LockStatus.RETURNED_TO_DROPBOX
+    lock.full_clean()
+    lock.save(update_fields=["status", "updated_at"])
+    _user_event(
+        lock=lock,
+        kind=LockEvent.Kind.RELEASED,
+        user=user,
+        ip=ip,
+        unit=lock.unit,
+        from_status=LockStatus.ASSIGNED_OVERLOCK,
+        to_status=LockStatus.RETURNED_TO_DROPBOX,
+    )
+    return lock
+
+
+@transaction.atomic
 def lock_code_set(*, lock: Lock, unlock_code: str, user: User, ip: str | None) -> Lock:
-    """Set the factory code of a lock that is on no unit (re-entering the same code is
-    recorded too, so the form cannot be used to test codes unseen)."""
+    """Set the factory code of a lock whose status does not count towards the lock limit
+    (re-entering the same code is recorded too, so the form cannot test codes unseen)."""
     lock = _locked(lock)
     lock.unlock_code = unlock_code
     lock.full_clean()

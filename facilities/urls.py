@@ -29,5 +29,11 @@ urlpatterns = [
     path("locks/<id:pk>/assign/", lock_views.lock_assign, name="lock_assign"),
     path("locks/<id:pk>/unassign/", lock_views.lock_unassign, name="lock_unassign"),
     path("locks/<id:pk>/code/", lock_views.lock_code, name="lock_code"),
+    path("locks/<id:pk>/release/", lock_views.lock_release, name="lock_release"),
+    path(
+        "locks/<id:pk>/notify-new-tenant/",
+        lock_views.lock_notify_new_tenant,
+        name="lock_notify_new_tenant",
+    ),
     path("release-activity/", release.release_activity, name="release_activity"),
 ]

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from davinci.accounts.decorators import account_required, get_account_object_or_404
 from davinci.accounts.models import EDITS_FACILITIES
-from facilities import services
+from facilities import notices, services
 from facilities.forms import (
     FacilityForm,
     LockFilterForm,
+    LockReleaseForm,
     SearchForm,
     UnitAssignLockForm,
     UnitFilterForm,
@@ -198,6 +199,8 @@ def unit_page(request: HttpRequest, unit: Unit, *, assign_form=None) -> HttpResp
         "facility": unit.facility,
         "lock": lock,
         "assign_form": assign_form or UnitAssignLockForm(unit=unit),
+        "release_form": LockReleaseForm(lock=lock) if lock else None,
+        "notice_channels": notices.unit_channels(unit),
         "available_serials": available,
         "events": events,
     }

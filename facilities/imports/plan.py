@@ -19,7 +19,7 @@ from facilities.imports.rows import (
     orphan_row_message,
     read_records,
 )
-from facilities.models import UNIT_STATUSES, Facility, Lock, LockStatus, Unit
+from facilities.models import LIMIT_STATUSES, Facility, Lock, LockStatus, Unit
 
 
 @dataclass
@@ -243,17 +243,17 @@ def _plan_lock(
             return fail(f"Lock {row.serial} is new: its unlock_code is required.")
         row.changes = ["created"]
         return None
-    was_on_unit = lock.status in UNIT_STATUSES
+    counted = lock.status in LIMIT_STATUSES
     if row.status != lock.status:
         row.changes.append("status")
     if (lock.unit.unit_number if lock.unit_id else "") != row.unit_number:
         row.changes.append("unit")
     if row.unlock_code and row.unlock_code != lock.unlock_code:
-        if was_on_unit or row.status in UNIT_STATUSES:
+        if counted or row.status in LIMIT_STATUSES:
             row.changes = []
             return fail(
-                f"Lock {row.serial}: the code can only change while the lock is on no unit "
-                "(leave unlock_code empty to keep it)."
+                f"Lock {row.serial}: the code can only change while the lock does not count "
+                "towards the lock limit (leave unlock_code empty to keep it)."
             )
         row.changes.append("unlock_code")
     return None

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from facilities.models import LockStatus
+from facilities.models import UNIT_STATUSES, LockStatus
 from tests.factories import ApiKeyFactory, FacilityFactory, LockFactory, UnitFactory, assigned_lock
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -29,9 +29,7 @@ def _load(account, other_account) -> None:
         facility = FacilityFactory(account=account, name=name)
         for number, status in enumerate(sorted(LockStatus), start=1):
             unit = UnitFactory(facility=facility, unit_number=f"{'AB'[index]}{100 + number}")
-            if status in {s.value for s in LockStatus if s.startswith("assigned")} | {
-                "tenant_using_lock"
-            }:
+            if status in UNIT_STATUSES:
                 assigned_lock(unit, LockStatus(status), serial=f"F{index}{number:06d}")
             else:
                 LockFactory(facility=facility, status=status, serial=f"I{index}{number:06d}")

@@ -31,6 +31,8 @@ ACTIONS = [  # POST only, editors only
     ("lock_assign", "lock"),
     ("lock_unassign", "lock"),
     ("lock_code", "lock"),
+    ("lock_release", "lock"),
+    ("lock_notify_new_tenant", "lock"),
 ]
 REVEAL = [("lock_reveal", "lock")]
 ALL = READS + FORMS + ACTIONS + REVEAL

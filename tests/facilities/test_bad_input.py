@@ -24,6 +24,8 @@ NUL = "A1\x00"
         ("lock_status", "lock", {"status": NUL}),
         ("lock_unassign", "lock", {"status": NUL}),
         ("lock_code", "lock", {"unlock_code": "12\x0034"}),
+        ("lock_release", "lock", {"notify": NUL, "next": NUL}),
+        ("lock_notify_new_tenant", "lock", {"next": NUL}),
         ("facility_import_commit", "facility", {"payload": NUL}),
     ],
 )
@@ -31,8 +33,11 @@ def test_nul_characters_in_a_form_get_an_error(owner_client, request, name, targ
     kwargs = {"pk": request.getfixturevalue(target).pk} if target else {}
     response = owner_client.post(reverse(f"facilities:{name}", kwargs=kwargs), data)
     assert response.status_code in (200, 302)
-    if response.status_code == 302:  # the import's confirmation: back to the upload form
+    if response.status_code == 302 and name == "facility_import_commit":
+        # The import's confirmation: back to the upload form.
         assert response.url == reverse("facilities:facility_import", kwargs=kwargs)
+    elif response.status_code == 302:  # a refused notice: back to the lock, the error said
+        assert response.url == reverse("facilities:lock_detail", kwargs=kwargs)
     assert not LockEvent.objects.exists()
 
 

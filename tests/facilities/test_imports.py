@@ -116,12 +116,12 @@ def test_a_lock_can_leave_its_unit_for_a_new_lock(facility, owner, overlocked):
     text = (
         "unit_number,serial,unlock_code,status\n"
         "B202,HD777777,1111,Assigned Overlock\n"
-        ",HD000202,,Returned to Dropbox\n"
+        ",HD000202,,Available\n"
     )
     plan, _ = _commit(facility, text, owner)
     assert plan.is_valid, plan.errors
     overlocked.refresh_from_db()
-    assert (overlocked.unit, overlocked.status) == (None, "returned_to_dropbox")
+    assert (overlocked.unit, overlocked.status) == (None, "available")
     assert Lock.objects.get(serial="HD777777").unit.unit_number == "B202"
     left = LockEvent.objects.get(lock=overlocked)
     assert left.unit.unit_number == "B202"  # the event names the unit it left
@@ -214,7 +214,7 @@ def test_the_code_of_an_assigned_lock_cannot_change_by_import(facility, overlock
     assert _plan(facility, same).is_valid and not _plan(facility, same).has_changes
     other = same.replace("2468", "1111")
     assert (
-        "the code can only change while the lock is on no unit"
+        "the code can only change while the lock does not count towards the lock limit"
         in _errors(_plan(facility, other))[0][1]
     )
 

@@ -136,7 +136,7 @@ def test_status_change_to_the_same_status_is_refused(lock, owner):
 
 
 @pytest.mark.parametrize(
-    "status", [LockStatus.AVAILABLE, LockStatus.RETURNED_TO_DROPBOX, LockStatus.ON_DROPBOX]
+    "status", [LockStatus.AVAILABLE, LockStatus.ON_DROPBOX, LockStatus.SOLD]
 )
 def test_unassign_records_one_event_naming_the_unit_it_left(overlocked, owner, status):
     unit = overlocked.unit
@@ -154,7 +154,9 @@ def test_unassign_records_one_event_naming_the_unit_it_left(overlocked, owner, s
 
 def test_unassign_refuses_other_statuses_and_free_locks(overlocked, lock, owner):
     with pytest.raises(ValidationError):
-        services.lock_unassign(lock=overlocked, status=LockStatus.SOLD, user=owner, ip=IP)
+        services.lock_unassign(
+            lock=overlocked, status=LockStatus.RETURNED_TO_DROPBOX, user=owner, ip=IP
+        )
     with pytest.raises(ValidationError):
         services.lock_unassign(lock=lock, status=LockStatus.AVAILABLE, user=owner, ip=IP)
     assert not LockEvent.objects.exists()

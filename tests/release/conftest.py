@@ -18,19 +18,17 @@ def _release_sandbox(settings):
     cache.clear()
 
 
-def release_lock(lock: Lock, *, event_unit: bool = True) -> Lock:
-    """Take a lock off its unit as Returned to Dropbox, recorded the way the Facilities
-    screens do it (the UNASSIGNED event names the unit the lock left)."""
-    unit = lock.unit
+def release_lock(lock: Lock) -> Lock:
+    """The tenant has paid: the overlock becomes Returned to Dropbox and stays on its unit,
+    recorded the way Release overlock does it."""
     from_status = lock.status
-    lock.unit = None
     lock.status = LockStatus.RETURNED_TO_DROPBOX
     lock.save()
     lock_event_record(
         lock=lock,
-        kind=LockEvent.Kind.UNASSIGNED,
+        kind=LockEvent.Kind.RELEASED,
         actor_type=LockEvent.Actor.SYSTEM,
-        unit=unit if event_unit else None,
+        unit=lock.unit,
         from_status=from_status,
         to_status=LockStatus.RETURNED_TO_DROPBOX,
     )

@@ -532,22 +532,15 @@ def test_ipv6_clients_are_counted_per_64(client, account, facility, settings):
 # --- Which lock is "the unit's lock" ----------------------------------------------------------
 
 
-def test_a_lock_that_moved_to_another_unit_is_no_longer_this_units(
+def test_a_released_lock_that_moved_to_another_unit_is_sent_to_that_units_tenant(
     client, account, facility, tenant_unit, released
 ):
     other = UnitFactory(facility=facility, unit_number="B202", tenant_email="blake@example.com")
-    # The returned lock goes back on the shelf, onto another door, and is released there.
-    released.status = LockStatus.ASSIGNED_OVERLOCK
-    released.unit = other
+    # Back from the drop box: set Available (off A101), onto another door, released there.
+    released.status, released.unit = LockStatus.AVAILABLE, None
     released.save()
-    lock_event_record(
-        lock=released,
-        kind=LockEvent.Kind.ASSIGNED,
-        actor_type=LockEvent.Actor.SYSTEM,
-        unit=other,
-        from_status=LockStatus.RETURNED_TO_DROPBOX,
-        to_status=LockStatus.ASSIGNED_OVERLOCK,
-    )
+    released.status, released.unit = LockStatus.ASSIGNED_OVERLOCK, other
+    released.save()
     release_lock(released)
 
     submit(client, account, facility, contact="avery.johnson@example.com")
@@ -560,6 +553,8 @@ def test_a_lock_that_moved_to_another_unit_is_no_longer_this_units(
 def test_a_new_lock_on_the_unit_replaces_the_released_one(
     client, account, facility, tenant_unit, released
 ):
+    released.status, released.unit = LockStatus.AVAILABLE, None
+    released.save()
     assigned_lock(tenant_unit, LockStatus.ASSIGNED_OVERLOCK, code="1111")
 
     submit(client, account, facility, contact="avery.johnson@example.com")

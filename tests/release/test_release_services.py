@@ -12,7 +12,7 @@ from facilities.release_services import (
     release_rate_limited,
     units_with_released_lock,
 )
-from facilities.services import lock_event_record
+from facilities.services import UNASSIGN_STATUSES
 from tests.factories import LockFactory, UnitFactory
 from tests.release.conftest import overlock, release_lock
 
@@ -100,45 +100,29 @@ def released_lock_id(unit):
     return units_with_released_lock(unit.facility).get(pk=unit.pk).released_lock_id
 
 
-def test_unit_whose_overlock_went_to_the_dropbox_is_released(tenant_unit, released):
+def test_unit_whose_overlock_was_released_is_released(tenant_unit, released):
+    assert released.unit == tenant_unit
     assert released_lock_id(tenant_unit) == released.pk
 
 
-def test_history_that_names_no_unit_on_unassign_still_finds_the_released_lock(tenant_unit):
-    """Whether the unassign event names the unit it left or not, the unit's last lock is the
-    lock of its latest event."""
-    lock = release_lock(overlock(tenant_unit, code="1234"), event_unit=False)
-    assert released_lock_id(tenant_unit) == lock.pk
-
-
-@pytest.mark.parametrize(
-    "status", [LockStatus.AVAILABLE, LockStatus.ON_DROPBOX, LockStatus.DAMAGED, LockStatus.LOST]
-)
-def test_lock_taken_off_in_another_status_is_not_released(tenant_unit, status):
-    lock = overlock(tenant_unit, code="1234")
-    lock.unit, lock.status = None, status
-    lock.save()
-    lock_event_record(
-        lock=lock,
-        kind=LockEvent.Kind.UNASSIGNED,
-        actor_type=LockEvent.Actor.SYSTEM,
-        unit=tenant_unit,
-        from_status=LockStatus.ASSIGNED_OVERLOCK,
-        to_status=status,
-    )
+@pytest.mark.parametrize("status", UNASSIGN_STATUSES)
+def test_lock_taken_off_the_unit_is_not_released(tenant_unit, released, status):
+    """Setting the lock Available (or any status off the unit) ends the tenant's access."""
+    released.unit, released.status = None, status
+    released.save()
     assert released_lock_id(tenant_unit) is None
 
 
-@pytest.mark.parametrize("status", sorted(UNIT_STATUSES))
-def test_a_lock_still_on_the_unit_is_never_released(tenant_unit, status):
+@pytest.mark.parametrize("status", sorted(UNIT_STATUSES - {LockStatus.RETURNED_TO_DROPBOX}))
+def test_a_lock_on_the_unit_in_another_status_is_never_released(tenant_unit, status):
     lock = overlock(tenant_unit, code="1234")
     lock.status = status
     lock.save()
     assert released_lock_id(tenant_unit) is None
 
 
-def test_unit_with_no_history_and_a_returned_lock_elsewhere_is_not_released(facility, tenant_unit):
-    LockFactory(facility=facility, status=LockStatus.RETURNED_TO_DROPBOX)
+def test_a_released_lock_on_another_unit_does_not_release_this_one(facility, tenant_unit):
+    release_lock(overlock(UnitFactory(facility=facility, unit_number="B202"), code="1234"))
     assert released_lock_id(tenant_unit) is None
 
 

@@ -254,7 +254,10 @@ def test_portal_code_reveals_and_changes_leave_no_code(owner, facility, lock, ca
     assert CODES[0] in client.post(f"/facilities/locks/{lock.pk}/reveal/").content.decode()
     spare = assigned_lock(UnitFactory(facility=facility), serial="HD000002", code="1111")
     spare_unit = spare.unit
-    client.post(f"/facilities/locks/{spare.pk}/unassign/", {"status": LockStatus.AVAILABLE})
+    client.post(
+        f"/facilities/locks/{spare.pk}/unassign/",
+        {"status": LockStatus.AVAILABLE, "confirm_unreleased": "on"},
+    )
     response = client.post(f"/facilities/locks/{spare.pk}/code/", {"unlock_code": CODES[1]})
     assert response.status_code == 302, response.content[:500]
     spare.refresh_from_db()
@@ -272,7 +275,10 @@ def test_failures_while_a_code_is_in_hand_leave_it_in_no_error_report(
     with mock.patch("facilities.lock_views.lock_page", side_effect=RuntimeError("page broke")):
         assert client.post(f"/facilities/locks/{lock.pk}/reveal/").status_code == 500
     spare = assigned_lock(UnitFactory(facility=facility), serial="HD000002", code="1111")
-    client.post(f"/facilities/locks/{spare.pk}/unassign/", {"status": LockStatus.AVAILABLE})
+    client.post(
+        f"/facilities/locks/{spare.pk}/unassign/",
+        {"status": LockStatus.AVAILABLE, "confirm_unreleased": "on"},
+    )
     # Deep inside the service, after the code was set on the lock.
     with mock.patch("facilities.services._user_event", side_effect=RuntimeError("history broke")):
         response = client.post(f"/facilities/locks/{spare.pk}/code/", {"unlock_code": CODES[2]})

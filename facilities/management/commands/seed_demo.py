@@ -52,6 +52,15 @@ TENANTS = [
 ]
 # Locks on doors: six per unit status. Locks off doors: two per other status.
 OFF_UNIT_STATUSES = [status for status in LockStatus if status not in UNIT_STATUSES]
+RELEASED = LockStatus.RETURNED_TO_DROPBOX
+CREATED = LockEvent.Kind.CREATED
+# A released overlock's history: in stock, on the delinquent tenant's door, then released
+# when the tenant paid (the lock stays on the unit until staff set it Available).
+RELEASE_HISTORY = [
+    (CREATED, "", LockStatus.AVAILABLE),
+    (LockEvent.Kind.ASSIGNED, LockStatus.AVAILABLE, LockStatus.ASSIGNED_OVERLOCK),
+    (LockEvent.Kind.RELEASED, LockStatus.ASSIGNED_OVERLOCK, RELEASED),
+]
 
 
 class Command(BaseCommand):
@@ -121,15 +130,13 @@ class Command(BaseCommand):
 
         plan: list[tuple[LockStatus, Unit | None]] = []
         unit_iter = iter(units)
-        for status in sorted(UNIT_STATUSES):
+        # Released overlocks come last, so unit B137 (the README's walk-through) is the first
+        # unit whose overlock was released: its lock is Returned to Dropbox, still on the door.
+        for status in [*sorted(UNIT_STATUSES - {LockStatus.RETURNED_TO_DROPBOX}), RELEASED]:
             plan += [(LockStatus(status), next(unit_iter)) for _ in range(6)]
         for status in OFF_UNIT_STATUSES:
             plan += [(status, None), (status, None)]
 
-        # One released unit per facility, for trying the overlock-release page: the first
-        # unit without a lock had the first Returned to Dropbox lock on its door.
-        first_returned = 1 + [status for status, _ in plan].index(LockStatus.RETURNED_TO_DROPBOX)
-        released_unit_index = len(UNIT_STATUSES) * 6
         for index, (status, unit) in enumerate(plan, start=1):
             serial = f"{prefix}{index:06d}"
             if Lock.objects.filter(serial=serial).exists():
@@ -140,37 +147,17 @@ class Command(BaseCommand):
             lock.unlock_code = f"{secrets.randbelow(10_000):04d}"
             lock.full_clean()
             lock.save()
-            LockEvent.objects.create(
-                lock=lock,
-                actor_type=LockEvent.Actor.SYSTEM,
-                kind=LockEvent.Kind.CREATED,
-                to_status=status,
-                unit=unit,
-                details={"source": "seed_demo"},
-            )
-            if status == LockStatus.RETURNED_TO_DROPBOX and index == first_returned:
-                self._seed_release_history(lock, units[released_unit_index])
-
-    def _seed_release_history(self, lock: Lock, unit: Unit) -> None:
-        """The lock hung on `unit` as an overlock and came back to the dropbox when the tenant
-        paid: the tenant can now get the code from the overlock-release page."""
-        for kind, from_status, to_status in [
-            (LockEvent.Kind.ASSIGNED, LockStatus.AVAILABLE, LockStatus.ASSIGNED_OVERLOCK),
-            (
-                LockEvent.Kind.UNASSIGNED,
-                LockStatus.ASSIGNED_OVERLOCK,
-                LockStatus.RETURNED_TO_DROPBOX,
-            ),
-        ]:
-            LockEvent.objects.create(
-                lock=lock,
-                actor_type=LockEvent.Actor.SYSTEM,
-                kind=kind,
-                from_status=from_status,
-                to_status=to_status,
-                unit=unit,
-                details={"source": "seed_demo"},
-            )
+            history = RELEASE_HISTORY if status == RELEASED else [(CREATED, "", status)]
+            for kind, from_status, to_status in history:
+                LockEvent.objects.create(
+                    lock=lock,
+                    actor_type=LockEvent.Actor.SYSTEM,
+                    kind=kind,
+                    from_status=from_status,
+                    to_status=to_status,
+                    unit=unit if to_status in UNIT_STATUSES else None,
+                    details={"source": "seed_demo"},
+                )
 
     def _print_sign_in(self) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
@@ -183,6 +170,8 @@ class Command(BaseCommand):
             "  callcenter@example.com   call-center user of Harbor Self Storage\n"
             "  rival@example.com        owner of Rival Storage\n"
             "  staff@example.com        platform staff (Django admin at /admin/)\n"
+            "Released overlocks (Returned to Dropbox, still on the unit): units B137, A138, B139, "
+            "A140, B141 and A142 of every facility.\n"
             "Overlock release (/release/harbor-self-storage/): Harbor Downtown, unit B137, "
             "harper.hd37@example.com has paid and can receive the code."
         )
