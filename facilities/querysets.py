@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from facilities.statuses import LIMIT_STATUSES
+
 if TYPE_CHECKING:
     from davinci.accounts.models import Account
     from integrations.models import ApiKey
@@ -46,12 +48,14 @@ class FacilityQuerySet(models.QuerySet):
         return facilities
 
     def with_counts(self) -> FacilityQuerySet:
-        """`unit_count` and `lock_count` as subqueries (a double join would multiply rows)."""
+        """`unit_count`, `lock_count` and `limit_count` (its locks that count towards the lock
+        limit) as subqueries (a double join would multiply rows)."""
         from facilities.models import Lock, Unit
 
         return self.annotate(
             unit_count=_count_of(Unit.objects.all(), "facility"),
             lock_count=_count_of(Lock.objects.all(), "facility"),
+            limit_count=_count_of(Lock.objects.counting_towards_limit(), "facility"),
         )
 
 
@@ -87,6 +91,10 @@ class LockQuerySet(models.QuerySet):
         if not q:
             return self
         return self.filter(Q(serial__icontains=q) | Q(unit__unit_number__icontains=q))
+
+    def counting_towards_limit(self) -> LockQuerySet:
+        """The locks DaVinci bills for: every status on a unit, and On Dropbox."""
+        return self.filter(status__in=sorted(LIMIT_STATUSES))
 
     def status_counts(self) -> dict[str, int]:
         """{status: number of locks}, in one GROUP BY query."""

@@ -63,7 +63,11 @@ def _filtered_page(request: HttpRequest, queryset, form) -> tuple:
 def facility_list(request: HttpRequest) -> HttpResponse:
     facilities = Facility.objects.for_account(request.account).with_counts().order_by("name", "id")
     page = Paginator(facilities, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "facilities/facility_list.html", {"page": page})
+    context = {"page": page}
+    if request.membership.sees_lock_limit:
+        locks = Lock.objects.for_account(request.account)
+        context["account_limit_count"] = locks.counting_towards_limit().count()
+    return render(request, "facilities/facility_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -101,7 +105,7 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
     A fixed number of queries whatever the size: the facility, the page count and one page
     of units joined to their locks.
     """
-    facility = get_account_object_or_404(Facility.objects, request.account, pk=pk)
+    facility = get_account_object_or_404(Facility.objects.with_counts(), request.account, pk=pk)
     form = UnitFilterForm(request.GET)
     units = facility.units.with_lock().order_by("unit_number", "id")
     if form.is_valid():
@@ -126,7 +130,7 @@ def _status_counts(facility: Facility) -> list[tuple[str, int]]:
 @account_required()
 def facility_locks(request: HttpRequest, pk: int) -> HttpResponse:
     """Every lock of the facility, on a unit or not: the inventory."""
-    facility = get_account_object_or_404(Facility.objects, request.account, pk=pk)
+    facility = get_account_object_or_404(Facility.objects.with_counts(), request.account, pk=pk)
     form = LockFilterForm(request.GET)
     locks = facility.locks.select_related("unit").order_by("serial")
     if form.is_valid():

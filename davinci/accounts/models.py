@@ -87,6 +87,7 @@ class Role(models.TextChoices):
 # Who may do what: the one list each, used by the views' decorators and the templates alike.
 MANAGES_INTEGRATIONS = (Role.OWNER, Role.ADMIN)
 EDITS_FACILITIES = (Role.OWNER, Role.ADMIN, Role.MANAGER)
+SEES_LOCK_LIMIT = (Role.OWNER, Role.ADMIN)
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):
@@ -121,3 +122,8 @@ class Membership(models.Model):
     @property
     def edits_facilities(self) -> bool:
         return self.role in EDITS_FACILITIES
+
+    @property
+    def sees_lock_limit(self) -> bool:
+        """Owners and admins see the account's total of locks counting towards the limit."""
+        return self.role in SEES_LOCK_LIMIT

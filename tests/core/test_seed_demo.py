@@ -46,9 +46,8 @@ def test_seed_demo_leaves_a_released_unit_for_the_release_page(db, settings):
     settings.DEBUG = True
     _seed()
     downtown = Facility.objects.get(name="Harbor Downtown")
-    released = {
-        u.unit_number: u.tenant_email for u in units_with_released_lock(downtown) if u.released_lock_id
-    }
+    units = units_with_released_lock(downtown)
+    released = {u.unit_number: u.tenant_email for u in units if u.released_lock_id}
     assert released["B137"] == "harper.hd37@example.com"
     assert sorted(released) == ["A138", "A140", "A142", "B137", "B139", "B141"]
 

@@ -135,9 +135,7 @@ def test_status_change_to_the_same_status_is_refused(lock, owner):
     assert not LockEvent.objects.exists()
 
 
-@pytest.mark.parametrize(
-    "status", [LockStatus.AVAILABLE, LockStatus.ON_DROPBOX, LockStatus.SOLD]
-)
+@pytest.mark.parametrize("status", [LockStatus.AVAILABLE, LockStatus.ON_DROPBOX, LockStatus.SOLD])
 def test_unassign_records_one_event_naming_the_unit_it_left(overlocked, owner, status):
     unit = overlocked.unit
     services.lock_unassign(lock=overlocked, status=status, user=owner, ip=IP)

@@ -11,7 +11,6 @@ from django.urls import reverse
 from davinci import sms
 from facilities import release
 from facilities.models import LockEvent, LockStatus, ReleaseAttempt
-from facilities.services import lock_event_record
 from tests.factories import UnitFactory, assigned_lock
 from tests.release.conftest import overlock, release_lock
 

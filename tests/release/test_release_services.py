@@ -13,7 +13,7 @@ from facilities.release_services import (
     units_with_released_lock,
 )
 from facilities.services import UNASSIGN_STATUSES
-from tests.factories import LockFactory, UnitFactory
+from tests.factories import UnitFactory
 from tests.release.conftest import overlock, release_lock
 
 Channel = ReleaseAttempt.Channel
