@@ -41,3 +41,22 @@ UNIT_STATUSES = frozenset(
 LIMIT_STATUSES = UNIT_STATUSES | {LockStatus.ON_DROPBOX}
 # The code of a lock on a unit being auctioned is withheld from the API and call centers.
 WITHHELD_STATUSES = frozenset({LockStatus.ASSIGNED_AUCTION})
+
+# What each status means, in DaVinci Lock's words (the API documentation shows them).
+STATUS_MEANINGS = {
+    LockStatus.AVAILABLE: "in stock, ready to be assigned; setting a lock Available takes it "
+    "off its unit",
+    LockStatus.ASSIGNED_VACANT: "securing a vacant unit",
+    LockStatus.ASSIGNED_OVERLOCK: "securing a delinquent tenant's unit",
+    LockStatus.TENANT_USING_LOCK: "the tenant uses it as their own lock",
+    LockStatus.ASSIGNED_AUCTION: "securing a unit being auctioned; its code is withheld",
+    LockStatus.ASSIGNED_OTHER: "used in another capacity",
+    LockStatus.ASSIGNED_VENDOR: "used by a vendor",
+    LockStatus.RETURNED_TO_DROPBOX: "the overlock is released: the tenant has paid and the lock "
+    "goes to the drop box; it keeps its unit and its code until staff set it Available",
+    LockStatus.ON_DROPBOX: "securing the facility's drop box",
+    LockStatus.DAMAGED: "out of use",
+    LockStatus.LOST: "out of use",
+    LockStatus.SOLD: "out of use",
+    LockStatus.UNSCANNABLE: "out of use",
+}

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from facilities.models import UNIT_STATUSES, WITHHELD_STATUSES, LockStatus
+from facilities.statuses import STATUS_MEANINGS
 from integrations.api_http import FALLBACK_ERRORS, UNLISTED_ERROR
 from integrations.api_services import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -120,7 +121,9 @@ SCHEMAS: dict[str, Any] = {
     "LockStatus": {
         "type": "string",
         "enum": [status.value for status in LockStatus],
-        "description": "; ".join(f"`{s.value}`: {s.label}" for s in LockStatus),
+        "description": "; ".join(
+            f"`{s.value}`: {s.label} ({STATUS_MEANINGS[s]})" for s in LockStatus
+        ),
         "example": LockStatus.ASSIGNED_OVERLOCK.value,
     },
     "LockSummary": {
@@ -243,7 +246,10 @@ PARAMETERS: dict[str, Any] = {
         "name": "status",
         "in": "query",
         "required": False,
-        "description": "Only units whose lock has this status.",
+        "description": (
+            "Only units whose lock has this status; `returned_to_dropbox` lists the units "
+            "whose overlock was released (the tenant has paid)."
+        ),
         "schema": {"type": "string", "enum": sorted(UNIT_STATUSES)},
         "example": LockStatus.ASSIGNED_OVERLOCK.value,
     },
@@ -406,8 +412,10 @@ def document() -> dict[str, Any]:
             "getUnit",
             "Get a unit, its lock and the unlock code",
             "The unit and the lock on it with its `unlock_code` (null and explained by "
-            "`unlock_code_withheld` for a lock being auctioned). `lock` is null when the unit "
-            "has no lock. Each code given out is recorded in the lock's history.",
+            "`unlock_code_withheld` for a lock being auctioned). A released overlock "
+            "(`returned_to_dropbox`: the tenant has paid) is still on its unit, with its code, "
+            "until staff set it Available. `lock` is null when the unit has no lock. Each code "
+            "given out is recorded in the lock's history.",
             _data(_ref("Unit")),
             parameters=["facility_id", "unit_number"],
         ),
