@@ -8,6 +8,7 @@ from io import StringIO
 from django.core.management import call_command
 from django.test import Client
 
+from facilities.models import LockEvent
 from integrations.models import ApiKey
 
 
@@ -40,3 +41,26 @@ def test_seed_demo_prints_a_working_demo_key_and_the_same_one_again(db):
     )
     assert unit.status_code == 200
     assert re.fullmatch(r"[0-9]{4}", unit.json()["data"]["lock"]["unlock_code"] or "0000")
+
+
+def test_every_released_demo_unit_answers_with_its_code_and_records_it(db):
+    """B137 and every other released demo unit: Returned to Dropbox, on the unit, with a code."""
+    exports = _seed()
+    headers = {
+        "HTTP_X_API_KEY": exports["DAVINCI_API_KEY"],
+        "HTTP_X_API_SECRET": exports["DAVINCI_API_SECRET"],
+    }
+    client = Client()
+    looked_up = 0
+    for facility in client.get("/api/v1/facilities/", **headers).json()["data"]:
+        base = f"/api/v1/facilities/{facility['facility_id']}/units/"
+        released = client.get(f"{base}?status=returned_to_dropbox", **headers).json()["data"]
+        assert "B137" in [row["unit_number"] for row in released]
+        for row in released:
+            lock = client.get(f"{base}{row['unit_number']}/", **headers).json()["data"]["lock"]
+            assert lock["status"] == "returned_to_dropbox"
+            assert lock["unit_number"] == row["unit_number"]
+            assert re.fullmatch(r"[0-9]{4}", lock["unlock_code"])
+            looked_up += 1
+    assert looked_up == 12  # six released units in each of the key's two facilities
+    assert LockEvent.objects.filter(kind=LockEvent.Kind.CODE_LOOKED_UP).count() == looked_up
