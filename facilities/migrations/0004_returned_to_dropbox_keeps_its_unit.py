@@ -1,7 +1,9 @@
 """Returned to Dropbox keeps its unit (DaVinci's definition): the status now counts as "on a
 unit", so a paid tenant's code stays reachable through the unit.
 
-Before this migration such a lock had been taken off its unit. `place_returned_locks` puts each
+Before this migration such a lock had been taken off its unit. The new CHECK constraint is
+added by 0005, in its own transaction: PostgreSQL cannot alter a table with the row updates of
+this one still pending their foreign-key checks. `place_returned_locks` puts each
 one back on the unit it last left (read from its history) when that unit has no other lock;
 any lock it cannot place is set Available, since the new rule lets no Returned to Dropbox lock
 be on no unit. Every move is a LockEvent by the system, and the migration prints what it did.
@@ -111,47 +113,4 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(place_returned_locks, take_returned_locks_off),
-        migrations.AddConstraint(
-            model_name="lock",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(
-                        (
-                            "status__in",
-                            [
-                                "assigned_auction",
-                                "assigned_other",
-                                "assigned_overlock",
-                                "assigned_vacant",
-                                "assigned_vendor",
-                                "returned_to_dropbox",
-                                "tenant_using_lock",
-                            ],
-                        ),
-                        ("unit__isnull", False),
-                    ),
-                    models.Q(
-                        models.Q(
-                            (
-                                "status__in",
-                                [
-                                    "assigned_auction",
-                                    "assigned_other",
-                                    "assigned_overlock",
-                                    "assigned_vacant",
-                                    "assigned_vendor",
-                                    "returned_to_dropbox",
-                                    "tenant_using_lock",
-                                ],
-                            ),
-                            _negated=True,
-                        ),
-                        ("unit__isnull", True),
-                    ),
-                    _connector="OR",
-                ),
-                name="lock_unit_matches_status",
-                violation_error_message="A lock on a unit (Assigned …, Tenant Using Lock, Returned to Dropbox) needs a unit, and a lock in any other status must not have one.",
-            ),
-        ),
     ]

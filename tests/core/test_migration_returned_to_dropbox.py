@@ -10,7 +10,7 @@ from davinci import crypto
 from facilities.models import Lock, LockEvent, LockStatus
 
 BEFORE = [("facilities", "0003_release_attempt")]
-AFTER = [("facilities", "0004_returned_to_dropbox_keeps_its_unit")]
+AFTER = [("facilities", "0005_lock_unit_matches_status")]
 
 
 def _old_world(apps):
