@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from davinci.accounts import throttle
+from davinci.accounts.middleware import only_inactive_memberships
 from davinci.accounts.services import sign_in_throttled_record
 from davinci.net import client_ip
 
@@ -16,6 +17,9 @@ class SignInForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": (
             "That email and password do not match an account. Check both and try again."
+        ),
+        "inactive_member": (
+            "Your access to this account was turned off. Ask its owner if you need it back."
         ),
         "throttled": (
             "Too many failed sign-ins for this address or from your network. "
@@ -42,6 +46,13 @@ class SignInForm(AuthenticationForm):
             raise
         throttle.sign_in_succeeded(email=email)
         return cleaned
+
+    def confirm_login_allowed(self, user) -> None:
+        """Only after the password matched: a member set Inactive everywhere is refused (an
+        unknown address or a wrong password never learns this)."""
+        super().confirm_login_allowed(user)
+        if only_inactive_memberships(user):
+            raise ValidationError(self.error_messages["inactive_member"], code="inactive_member")
 
 
 class SwitchAccountForm(forms.Form):
