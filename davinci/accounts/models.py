@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -250,6 +251,64 @@ class Membership(models.Model):
                 lock, to_status=choice[0] if isinstance(choice, tuple) else choice
             )
         ]
+
+    # --- Team: who may edit whom ------------------------------------------------------------
+
+    def assignable_roles(self) -> list[str]:
+        """The roles this member may give (their own and below; never Owner, which is
+        handed over with its own action)."""
+        return permissions.assignable_roles(self.role)
+
+    def edit_refusal(self, member: Membership) -> str | None:
+        """Why this member may not edit `member` on Team, or None if they may. Owners edit
+        everyone; Client Admins edit non-admin users; nobody else edits anyone."""
+        if member.account_id != self.account_id or not self.can_manage_users:
+            return "Only the owner and Client Admins manage the team."
+        if self.is_owner:
+            return None
+        if member.rank >= self.rank:
+            return f"A {self.get_role_display()} edits non-admin users only."
+        return None
+
+    def facility_access_error(
+        self, *, all_facilities: bool, facilities
+    ) -> tuple[str, ValidationError] | None:
+        """(field, error) when this member may not give that facility access: nobody grants
+        wider access than their own."""
+        if not all_facilities and not facilities:
+            return "facilities", ValidationError(
+                "Select at least one facility, or turn on All Facilities.", code="no_facilities"
+            )
+        if self.all_facilities:
+            return None
+        if all_facilities:
+            return "all_facilities", ValidationError(
+                "You can only give access to your own facilities: turn off All Facilities "
+                "and select them.",
+                code="access_too_wide",
+            )
+        own = set(self.facilities.values_list("pk", flat=True))
+        if any(facility.pk not in own for facility in facilities):
+            return "facilities", ValidationError(
+                "One of the facilities is outside your own facility access.",
+                code="outside_access",
+            )
+        return None
+
+    @property
+    def invitation_pending(self) -> bool:
+        """Invited, and the password not set yet."""
+        return not self.user.has_usable_password()
+
+    def identity_editable_by_team(self) -> bool:
+        """Team may rename a user who belongs to this account only (a user of several
+        accounts is theirs to rename under Your account)."""
+        return not Membership.objects.filter(user_id=self.user_id).exclude(pk=self.pk).exists()
+
+    def email_editable_by_team(self) -> bool:
+        """Team may correct the address of a pending invitation (the invitation goes to the
+        new address); once the user set a password, only they change it."""
+        return self.invitation_pending and self.identity_editable_by_team()
 
     def has_facility(self, facility_id: int) -> bool:
         """For one object in hand; lists filter with Facility.objects.for_membership()."""

@@ -4,8 +4,15 @@ a user of another account gets 404 for every object URL (never 403: existence mu
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from davinci.accounts.models import Role
 from tests.conftest import signed_in
-from tests.factories import ApiKeyFactory, LockFactory, UnitFactory, assigned_lock
+from tests.factories import (
+    ApiKeyFactory,
+    LockFactory,
+    MembershipFactory,
+    UnitFactory,
+    assigned_lock,
+)
 
 # Reachable without signing in, by design. The API authenticates with keys (tests/api).
 PUBLIC_NAMESPACES = {"api", "release", "admin"}
@@ -17,6 +24,9 @@ PUBLIC_NAMES = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
+    # One-time links from emails: the token is the credential (tests/team, tests/core).
+    "accounts:email_confirm",
+    "team:invitation_accept",
 }
 
 
@@ -51,6 +61,7 @@ def objects(account, facility):
         "lock": assigned_lock(unit),
         "spare_lock": LockFactory(facility=facility),
         "api_key": ApiKeyFactory(account=account),
+        "member": MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL),
     }
 
 
@@ -63,6 +74,8 @@ def _kwargs(name: str, params: list[str], objects: dict) -> dict:
             kwargs[param] = objects["facility"].facility_id
         elif param != "pk":
             raise AssertionError(f"{name}: teach this test the URL parameter {param!r}")
+        elif short.startswith(("member", "ownership")):
+            kwargs[param] = objects["member"].pk
         elif short.startswith("api_key"):
             kwargs[param] = objects["api_key"].pk
         elif short.startswith("unit"):
