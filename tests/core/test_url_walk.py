@@ -1,5 +1,6 @@
 """One test walks every URL pattern of the portal: anonymous visitors are sent to sign in, and
-a user of another account gets 404 for every object URL (never 403: existence must not leak)."""
+a user of another account gets 404 for every object URL (never 403: existence must not leak),
+as does a user of the same account without access to the object's facility."""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -109,4 +110,15 @@ def test_another_accounts_user_gets_404(objects, other_account_owner, name, para
     response = client.get(url)
     if response.status_code == 405:
         response = client.post(url)
+    assert response.status_code == 404, (url, response.status_code)
+
+
+@pytest.mark.parametrize(("name", "params"), OBJECT_URLS, ids=[n for n, _ in OBJECT_URLS])
+def test_a_user_without_the_facility_gets_404(objects, facility_restricted_client, name, params):
+    """A Client Admin of the same account, with access to another facility only: every
+    object of `facility` (its units, locks, a key and a member with All Facilities) is 404."""
+    url = reverse(name, kwargs=_kwargs(name, params, objects))
+    response = facility_restricted_client.get(url)
+    if response.status_code == 405:
+        response = facility_restricted_client.post(url)
     assert response.status_code == 404, (url, response.status_code)
