@@ -74,7 +74,6 @@ class MemberForm(forms.Form):
         if member is None:
             del self.fields["is_active"]
         else:
-            layout.append(Switch("is_active"))
             if not member.identity_editable_by_team():
                 self._read_only(
                     "name",
@@ -103,6 +102,8 @@ class MemberForm(forms.Form):
                 data_hidden_when_checked="#id_all_facilities",
             ),
         ]
+        if member is not None:
+            layout.append(Switch("is_active"))
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
