@@ -478,3 +478,21 @@ def test_a_facility_added_later_is_in_all_facilities_only(account, facility_rest
     client = signed_in(facility_restricted_admin)
     assert later.name not in client.get(reverse("facilities:facility_list")).content.decode()
     assert client.get(reverse("facilities:facility_detail", args=[later.pk])).status_code == 404
+
+
+def test_the_same_address_added_twice_at_once_is_a_form_error(owner_client, account, monkeypatch):
+    """The other request wins between this one's check and its insert: a form error here,
+    never a 500 (in this one-connection test the winner's rows roll back with the loser's
+    savepoint; in real life they are the other transaction's)."""
+    from team import services
+
+    real_create = User.objects.create_user
+
+    def racing_create(email, **kwargs):
+        winner = real_create(email=email, password=None)
+        MembershipFactory(account=account, user=winner, role=Role.CLIENT_CALL_CENTER)
+        return real_create(email=email, **kwargs)  # the loser's insert
+
+    monkeypatch.setattr(services.User.objects, "create_user", racing_create)
+    assert "already on the team" in _errors(_add(owner_client))
+    assert Membership.objects.filter(user__email="cara@example.com").count() <= 1
