@@ -309,7 +309,3 @@ class Membership(models.Model):
         """Team may correct the address of a pending invitation (the invitation goes to the
         new address); once the user set a password, only they change it."""
         return self.invitation_pending and self.identity_editable_by_team()
-
-    def has_facility(self, facility_id: int) -> bool:
-        """For one object in hand; lists filter with Facility.objects.for_membership()."""
-        return self.all_facilities or self.facilities.filter(pk=facility_id).exists()

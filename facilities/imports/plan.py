@@ -232,11 +232,6 @@ def _plan_lock(
         plan.errors.append(RowError(row.line, message))
 
     lock = locks.get(row.serial)
-    if membership is not None and lock is not None and not membership.can_view_code(lock):
-        # Refused before any comparison with its code: the answer must not tell the code.
-        on_unit = lock.unit.unit_number if lock.unit_id else ""
-        if row.unlock_code or row.status != lock.status or row.unit_number != on_unit:
-            return fail(_refusal(membership, row.serial, lock.status))
     if lock is not None and lock.account_id != facility.account_id:
         return fail(f"Lock {row.serial} is registered to another account.")
     if lock is not None and lock.facility_id != facility.pk:
@@ -244,6 +239,11 @@ def _plan_lock(
             f"Lock {row.serial} belongs to {lock.facility.name}. Import it there, or assign it "
             "to a unit here from the unit's page."
         )
+    if membership is not None and lock is not None and not membership.can_view_code(lock):
+        # Refused before any comparison with its code: the answer must not tell the code.
+        on_unit = lock.unit.unit_number if lock.unit_id else ""
+        if row.unlock_code or row.status != lock.status or row.unit_number != on_unit:
+            return fail(_refusal(membership, row.serial, lock.status))
     target = units.get(row.unit_number) if row.unit_number else None
     occupant = getattr(target, "lock", None) if target else None
     if occupant is not None and occupant.serial != row.serial:
