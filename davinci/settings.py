@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "davinci.accounts",
     "facilities",
     "integrations",
+    "team",
 ]
 
 MIDDLEWARE = [

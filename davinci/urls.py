@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include("davinci.accounts.urls")),
     path("facilities/", include("facilities.urls")),
     path("integrations/", include("integrations.urls")),
+    path("team/", include("team.urls")),
     path("api/", include("integrations.api_urls")),
     path("release/", include("facilities.release_urls")),
     path("admin/", admin.site.urls),

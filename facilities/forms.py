@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from davinci import crypto
-from davinci.accounts.models import Account
+from davinci.accounts.models import Account, Membership
 from facilities import imports, notices
 from facilities.models import (
     UNIT_STATUSES,
@@ -203,12 +203,13 @@ class UnitAssignLockForm(forms.Form):
         label="Status", choices=ON_UNIT_CHOICES, initial=LockStatus.ASSIGNED_OVERLOCK
     )
 
-    def __init__(self, *args, unit: Unit, **kwargs) -> None:
+    def __init__(self, *args, unit: Unit, membership: Membership, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.unit = unit
-        self.fields["lock"].queryset = Lock.objects.for_account(
-            unit.facility.account
-        ).select_related("unit")
+        # A lock of another facility may move here, but only from the member's facilities.
+        self.fields["lock"].queryset = Lock.objects.for_membership(membership).select_related(
+            "unit"
+        )
 
     def clean_lock(self) -> Lock:
         lock = self.cleaned_data["lock"]
@@ -275,12 +276,13 @@ class LockStatusForm(forms.Form):
 
     status = forms.ChoiceField(label="New status")
 
-    def __init__(self, *args, lock: Lock, **kwargs) -> None:
+    def __init__(self, *args, lock: Lock, membership: Membership, **kwargs) -> None:
         kwargs.setdefault("auto_id", "status_%s")
         super().__init__(*args, **kwargs)
         choices = ON_UNIT_CHOICES if lock.needs_unit else OFF_UNIT_CHOICES
         # No status preselected: a change of status is always a deliberate choice.
         others = [choice for choice in choices if choice[0] != lock.status]
+        others = membership.settable_statuses(lock, others)
         self.fields["status"].choices = [("", "Choose a status…"), *others]
 
 
@@ -298,10 +300,14 @@ class LockUnassignForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args, lock: Lock, **kwargs) -> None:
+    def __init__(self, *args, lock: Lock, membership: Membership, **kwargs) -> None:
         kwargs.setdefault("auto_id", "unassign_%s")
         super().__init__(*args, **kwargs)
         self.lock = lock
+        choices = membership.settable_statuses(lock, self.fields["status"].choices)
+        self.fields["status"].choices = choices
+        if choices and LockStatus.AVAILABLE not in dict(choices):
+            self.fields["status"].initial = choices[0][0]
         if lock.status != LockStatus.ASSIGNED_OVERLOCK:
             del self.fields["confirm_unreleased"]
 

@@ -12,12 +12,12 @@ from django.utils.text import slugify
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from davinci.accounts.decorators import account_required, get_account_object_or_404
+from davinci.accounts.decorators import account_required, get_member_object_or_404
 from davinci.net import client_ip
 from facilities import imports, services
 from facilities.forms import ImportConfirmForm, ImportUploadForm
 from facilities.models import Facility
-from facilities.views import edits_facilities, posted
+from facilities.views import changes_locks, posted
 
 PREVIEW_CHANGES_SHOWN = 200
 
@@ -41,16 +41,16 @@ def _preview(request: HttpRequest, facility: Facility, plan: imports.ImportPlan,
 
 @sensitive_variables()  # the file holds unlock codes: never in an error report
 @require_http_methods(["GET", "POST"])
-@edits_facilities
+@changes_locks
 def facility_import(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the upload form. POST: the preview of the uploaded file; nothing is written."""
-    facility = get_account_object_or_404(Facility.objects, request.account, pk=pk)
+    facility = get_member_object_or_404(Facility.objects, request.membership, pk=pk)
     files = request.FILES if request.method == "POST" else None
     form = ImportUploadForm(posted(request), files)
     if request.method == "POST" and form.is_valid():
         filename = form.cleaned_data["file"].name[:200]
         plan = services.facility_import_preview(
-            facility=facility, text=form.text, filename=filename
+            facility=facility, text=form.text, filename=filename, membership=request.membership
         )
         return _preview(request, facility, plan, form.text)
     context = {"facility": facility, "form": form, "columns": imports.COLUMNS}
@@ -60,10 +60,10 @@ def facility_import(request: HttpRequest, pk: int) -> HttpResponse:
 @sensitive_variables()
 @sensitive_post_parameters("payload")
 @require_POST
-@edits_facilities
+@changes_locks
 def facility_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
     """Write the previewed file, all or nothing, after checking it again."""
-    facility = get_account_object_or_404(Facility.objects, request.account, pk=pk)
+    facility = get_member_object_or_404(Facility.objects, request.membership, pk=pk)
     form = ImportConfirmForm(request.POST, facility=facility)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["payload"]))
@@ -73,6 +73,7 @@ def facility_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
         facility=facility,
         text=data["text"],
         filename=data["filename"],
+        membership=request.membership,
         user=request.user,
         ip=client_ip(request),
     )
@@ -86,7 +87,7 @@ def facility_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
 @account_required()
 def facility_export(request: HttpRequest, pk: int) -> HttpResponse:
     """Units and locks as CSV, in the import's columns; never a code."""
-    facility = get_account_object_or_404(Facility.objects, request.account, pk=pk)
+    facility = get_member_object_or_404(Facility.objects, request.membership, pk=pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
     filename = f"{slugify(facility.name) or 'facility'}-units-and-locks-{stamp}.csv"

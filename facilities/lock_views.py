@@ -1,13 +1,15 @@
 """A lock's page and its actions: reveal the code, assign, change status, unassign, set code.
 
 Each action is a POST that calls one service (which writes the lock's one LockEvent), then
-redirects; an invalid form re-renders the lock page with the error next to the action.
+redirects; an invalid form re-renders the lock page with the error next to the action. What
+a member may do to a lock is the membership's answer (davinci/accounts/permissions.py): a
+change their role may not make is a 403 with the reason.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from davinci.accounts.decorators import account_required, get_account_object_or_404
+from davinci.accounts.decorators import account_required, get_member_object_or_404
 from davinci.net import client_ip, next_path
 from facilities import notices, services
 from facilities.forms import (
@@ -29,7 +31,13 @@ from facilities.forms import (
     UnitAssignLockForm,
 )
 from facilities.models import Facility, Lock, LockStatus, Unit
-from facilities.views import add_service_error, edits_facilities, posted, unit_page
+from facilities.views import (
+    add_service_error,
+    changes_locks,
+    posted,
+    tenant_notice_actions,
+    unit_page,
+)
 
 HISTORY_PER_PAGE = 50
 
@@ -43,16 +51,17 @@ def lock_page(
 ) -> HttpResponse:
     """The lock page; `forms` replaces the blank form of the action that was just posted."""
     history = lock.events.with_actors().order_by("-created_at", "-id")
+    membership = request.membership
     context = {
         "lock": lock,
         "facility": lock.facility,
-        "code_readable": services.lock_code_readable(lock=lock, membership=request.membership),
+        "code_readable": membership.can_view_code(lock),
+        "lock_editable": membership.can_change_lock(lock),
         "revealed_code": revealed_code,
         "history": Paginator(history, HISTORY_PER_PAGE).get_page(request.GET.get("page")),
-        "status_form": LockStatusForm(lock=lock),
-        "unassign_form": LockUnassignForm(lock=lock),
-        "release_form": LockReleaseForm(lock=lock),
-        "notice_channels": notices.unit_channels(lock.unit) if lock.unit_id else [],
+        "status_form": LockStatusForm(lock=lock, membership=membership),
+        "unassign_form": LockUnassignForm(lock=lock, membership=membership),
+        **tenant_notice_actions(membership, lock),
         "assign_form": LockAssignForm(lock=lock),
         "code_form": LockCodeForm(instance=lock),
         **forms,
@@ -72,10 +81,38 @@ def _error_lines(form) -> list[str]:
     return lines
 
 
+def _refuse_unless(request: HttpRequest, lock: Lock, *, to_status: str | None = None) -> None:
+    """403 with the reason when the member's role may not make this change to `lock`.
+
+    `to_status` None: a change that keeps the status (set code, assign). A posted status
+    that is no status at all (or none) asks only whether the member may change the lock in
+    some way; the form then names the mistake.
+    """
+    membership = request.membership
+    if to_status is not None and to_status not in LockStatus.values:
+        if membership.can_change_lock_somehow(lock):
+            return
+        to_status = None
+    elif membership.can_change_lock(lock, to_status=to_status):
+        return
+    role = membership.get_role_display()
+    if not membership.can_view_code(lock):
+        reason = f"A {role} cannot change a lock that is {lock.get_status_display()}."
+    elif to_status is not None:
+        reason = f"A {role} cannot set a lock to {LockStatus(to_status).label}."
+    else:
+        reason = f"A {role} cannot change this lock."
+    raise PermissionDenied(reason)
+
+
+def _posted_status(request: HttpRequest) -> str:
+    return request.POST.get("status", "")
+
+
 @require_safe
 @account_required()
 def lock_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
     return lock_page(request, lock)
 
 
@@ -85,7 +122,7 @@ def lock_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @account_required()
 def lock_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the code once, in this response only (no-store), and record who saw it."""
-    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
     code = services.lock_code_reveal(
         lock=lock, user=request.user, membership=request.membership, ip=client_ip(request)
     )
@@ -95,11 +132,13 @@ def lock_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 @sensitive_variables()  # the code, in this view and every frame below it
 @sensitive_post_parameters("unlock_code")
 @require_http_methods(["GET", "POST"])
-@edits_facilities
+@changes_locks
 def lock_create(request: HttpRequest, pk: int) -> HttpResponse:
-    facility = get_account_object_or_404(Facility.objects, request.account, pk=pk)
+    facility = get_member_object_or_404(Facility.objects, request.membership, pk=pk)
     form = LockCreateForm(posted(request), facility=facility)
     if request.method == "POST" and form.is_valid():
+        if not request.membership.can_create_lock(status=form.cleaned_data["status"]):
+            raise PermissionDenied("Your role cannot add a lock in this status.")
         lock = services.lock_create(
             facility=facility, **form.cleaned_data, user=request.user, ip=client_ip(request)
         )
@@ -125,9 +164,10 @@ def _act(request: HttpRequest, lock: Lock, form, form_name: str, action) -> Http
 
 
 @require_POST
-@edits_facilities
+@account_required()
 def lock_status(request: HttpRequest, pk: int) -> HttpResponse:
-    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
+    _refuse_unless(request, lock, to_status=_posted_status(request))
 
     def change(status: str) -> str:
         services.lock_status_change(
@@ -135,13 +175,15 @@ def lock_status(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return f"Lock {lock.serial} is now {LockStatus(status).label}."
 
-    return _act(request, lock, LockStatusForm(request.POST, lock=lock), "status_form", change)
+    form = LockStatusForm(request.POST, lock=lock, membership=request.membership)
+    return _act(request, lock, form, "status_form", change)
 
 
 @require_POST
-@edits_facilities
+@account_required()
 def lock_unassign(request: HttpRequest, pk: int) -> HttpResponse:
-    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
+    _refuse_unless(request, lock, to_status=_posted_status(request))
 
     def unassign(status: str, confirm_unreleased: bool = False) -> str:
         unit = lock.unit
@@ -149,14 +191,15 @@ def lock_unassign(request: HttpRequest, pk: int) -> HttpResponse:
         where = f"unit {unit.unit_number}" if unit else "its unit"
         return f"Lock {lock.serial} is off {where}: {LockStatus(status).label}."
 
-    form = LockUnassignForm(request.POST, lock=lock)
+    form = LockUnassignForm(request.POST, lock=lock, membership=request.membership)
     return _act(request, lock, form, "unassign_form", unassign)
 
 
 @require_POST
-@edits_facilities
+@changes_locks
 def lock_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
+    _refuse_unless(request, lock, to_status=_posted_status(request) or None)
 
     def assign(unit: Unit, status: str) -> str:
         services.lock_assign(
@@ -183,11 +226,13 @@ def _notice_messages(request: HttpRequest, sends: list[notices.NoticeSend], noti
 
 
 @require_POST
-@edits_facilities
+@account_required()
 def lock_release(request: HttpRequest, pk: int) -> HttpResponse:
     """Release overlock: the tenant has paid. The lock stays on the unit, Returned to Dropbox,
-    and the tenant is sent their code when asked to (the notice is on by default)."""
-    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    and the tenant is sent their code when asked to (the notice is on by default). Every role
+    that may set a lock Returned to Dropbox may release, the call center included."""
+    lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
+    _refuse_unless(request, lock, to_status=LockStatus.RETURNED_TO_DROPBOX)
     form = LockReleaseForm(request.POST, lock=lock)
     if form.is_valid():
         try:
@@ -211,11 +256,12 @@ def lock_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@edits_facilities
+@changes_locks
 def lock_notify_new_tenant(request: HttpRequest, pk: int) -> HttpResponse:
     """Send code to new tenant: the vacant unit is rented; its tenant gets the code of the
     Assigned Vacant lock ("Unlock and New Rental" notice)."""
-    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
+    _refuse_unless(request, lock)
     notice = notices.Notice.NEW_RENTAL
     try:
         sends = notices.tenant_notice_send(
@@ -236,9 +282,10 @@ def lock_url(lock: Lock) -> str:
 @sensitive_variables()  # the new code, in this view and every frame below it
 @sensitive_post_parameters("unlock_code")
 @require_POST
-@edits_facilities
+@changes_locks
 def lock_code(request: HttpRequest, pk: int) -> HttpResponse:
-    lock = get_account_object_or_404(_locks(), request.account, pk=pk)
+    lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
+    _refuse_unless(request, lock)
 
     def set_code(unlock_code: str) -> str:
         services.lock_code_set(
@@ -250,15 +297,16 @@ def lock_code(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@edits_facilities
+@changes_locks
 def unit_assign_lock(request: HttpRequest, pk: int) -> HttpResponse:
     """From a unit's page: put one of the account's available locks on it."""
-    unit = get_account_object_or_404(
-        Unit.objects.select_related("facility__account", "lock"), request.account, pk=pk
+    unit = get_member_object_or_404(
+        Unit.objects.select_related("facility__account", "lock"), request.membership, pk=pk
     )
-    form = UnitAssignLockForm(request.POST, unit=unit)
+    form = UnitAssignLockForm(request.POST, unit=unit, membership=request.membership)
     if form.is_valid():
         lock = form.cleaned_data["lock"]
+        _refuse_unless(request, lock, to_status=form.cleaned_data["status"])
         try:
             services.lock_assign(
                 lock=lock,

@@ -332,6 +332,14 @@ class ReleaseAttemptQuerySet(models.QuerySet):
     def for_account(self, account: Account) -> ReleaseAttemptQuerySet:
         return self.filter(account=account)
 
+    def for_membership(self, membership) -> ReleaseAttemptQuerySet:
+        """A member with chosen facilities sees the attempts at those facilities only."""
+        attempts = self.filter(account_id=membership.account_id)
+        if membership.all_facilities:
+            return attempts
+        facilities = Facility.objects.for_membership(membership).values("pk")
+        return attempts.filter(facility_id__in=facilities)
+
 
 class ReleaseAttempt(models.Model):
     """One submission of the public overlock-release form, whatever came of it.

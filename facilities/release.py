@@ -168,7 +168,7 @@ def release_requested(request: HttpRequest, account_slug: str) -> HttpResponse:
 @require_safe
 def release_activity(request: HttpRequest) -> HttpResponse:
     attempts = (
-        ReleaseAttempt.objects.for_account(request.account)
+        ReleaseAttempt.objects.for_membership(request.membership)
         .select_related("facility", "unit", "lock")
         .order_by("-created_at", "-id")
     )

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, transaction
 from django.db.models import Field
 
-from davinci.accounts.models import Account, Membership, Role
+from davinci.accounts.models import Account, Membership
 from facilities import imports
 from facilities.models import (
     UNIT_STATUSES,
@@ -122,12 +122,20 @@ def _user_event(
 
 
 @transaction.atomic
-def facility_create(*, account: Account, name: str, address: str = "") -> Facility:
+def facility_create(
+    *, account: Account, name: str, address: str = "", created_by: Membership | None = None
+) -> Facility:
     """A new facility with a freshly generated Facility ID, included in the API by default
-    (so it is in every "All Facilities" key's scope at once)."""
+    (so it is in every "All Facilities" key's scope at once).
+
+    Members with chosen facilities do not get new facilities, except the one who creates it
+    (who would otherwise lose it the moment it exists).
+    """
     facility = Facility(account=account, name=name, address=address)
     facility.full_clean()
     facility.save()
+    if created_by is not None and not created_by.all_facilities:
+        created_by.facilities.add(facility)
     return facility
 
 
@@ -393,8 +401,8 @@ def lock_admin_save(*, lock: Lock, changed: list[str], user: User, ip: str | Non
 
 
 def lock_code_readable(*, lock: Lock, membership: Membership) -> bool:
-    """Call-center users never read the code of a lock whose code is withheld (auction)."""
-    return not (membership.role == Role.CALL_CENTER and lock.code_withheld)
+    """Whether the member's role may see this lock's code (Membership.can_view_code)."""
+    return membership.can_view_code(lock)
 
 
 @transaction.atomic
@@ -404,7 +412,8 @@ def lock_code_reveal(*, lock: Lock, user: User, membership: Membership, ip: str 
         raise PermissionDenied("This lock belongs to another account.")
     if not lock_code_readable(lock=lock, membership=membership):
         raise PermissionDenied(
-            f"The code of a lock in {lock.get_status_display()} is withheld from call-center users."
+            f"The code of a lock that is {lock.get_status_display()} is withheld from "
+            f"{membership.get_role_display()} users."
         )
     _user_event(
         lock=lock,
@@ -420,19 +429,32 @@ def lock_code_reveal(*, lock: Lock, user: User, membership: Membership, ip: str 
 # --- CSV import -------------------------------------------------------------------------------
 
 
-def facility_import_preview(*, facility: Facility, text: str, filename: str) -> imports.ImportPlan:
-    """What the file would change and every row's errors; writes nothing."""
-    return imports.plan_import(facility=facility, text=text, filename=filename)
+def facility_import_preview(
+    *, facility: Facility, text: str, filename: str, membership: Membership | None = None
+) -> imports.ImportPlan:
+    """What the file would change and every row's errors; writes nothing. With `membership`,
+    a row that changes a lock the member's role may not change is an error of that row."""
+    return imports.plan_import(
+        facility=facility, text=text, filename=filename, membership=membership
+    )
 
 
 @transaction.atomic
 def facility_import_commit(
-    *, facility: Facility, text: str, filename: str, user: User, ip: str | None
+    *,
+    facility: Facility,
+    text: str,
+    filename: str,
+    membership: Membership | None = None,
+    user: User,
+    ip: str | None,
 ) -> tuple[imports.ImportPlan, imports.ImportResult | None]:
     """All or nothing: the file is checked again against the database as it is now (rows
     locked), and written only when every row is valid; otherwise nothing is written and the
     plan carries the errors. Each lock created or changed gets one LockEvent."""
-    plan = imports.plan_import(facility=facility, text=text, filename=filename, for_update=True)
+    plan = imports.plan_import(
+        facility=facility, text=text, filename=filename, for_update=True, membership=membership
+    )
     if not plan.is_valid:
         return plan, None
     return plan, imports.apply_plan(plan, user=user, ip=ip)

@@ -1,6 +1,7 @@
 """The owners' day-to-day screens: facilities, their units and locks, and the top search.
 
-Every view reads through `for_account()` (another account's object is a 404), and every change
+Every view reads through `for_membership()` (another account's object, or a facility outside
+the member's access, is a 404), and every change
 goes through facilities.services, which writes the LockEvent. Lock actions and the CSV import
 live in lock_views.py and import_views.py.
 """
@@ -15,8 +16,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_safe
 
-from davinci.accounts.decorators import account_required, get_account_object_or_404
-from davinci.accounts.models import EDITS_FACILITIES
+from davinci.accounts.decorators import account_required, get_member_object_or_404
+from davinci.accounts.models import Membership
+from davinci.accounts.permissions import CHANGES_LOCKS, EDITS_FACILITIES
 from facilities import notices, services
 from facilities.forms import (
     FacilityForm,
@@ -30,6 +32,8 @@ from facilities.forms import (
 from facilities.models import Facility, Lock, LockEvent, LockStatus, Unit
 
 edits_facilities = account_required(*EDITS_FACILITIES)
+# Units and locks (each lock action also asks membership.can_change_lock for its lock).
+changes_locks = account_required(*CHANGES_LOCKS)
 PER_PAGE = 50
 SEARCH_LIMIT = 50
 
@@ -61,11 +65,14 @@ def _filtered_page(request: HttpRequest, queryset, form) -> tuple:
 @require_safe
 @account_required()
 def facility_list(request: HttpRequest) -> HttpResponse:
-    facilities = Facility.objects.for_account(request.account).with_counts().order_by("name", "id")
+    facilities = (
+        Facility.objects.for_membership(request.membership).with_counts().order_by("name", "id")
+    )
     page = Paginator(facilities, PER_PAGE).get_page(request.GET.get("page"))
     context = {"page": page}
     if request.membership.sees_lock_limit:
-        locks = Lock.objects.for_account(request.account)
+        # The account's total; a member with chosen facilities sees the total of theirs.
+        locks = Lock.objects.for_membership(request.membership)
         context["account_limit_count"] = locks.counting_towards_limit().count()
     return render(request, "facilities/facility_list.html", context)
 
@@ -75,7 +82,9 @@ def facility_list(request: HttpRequest) -> HttpResponse:
 def facility_create(request: HttpRequest) -> HttpResponse:
     form = FacilityForm(posted(request), account=request.account)
     if request.method == "POST" and form.is_valid():
-        facility = services.facility_create(account=request.account, **form.cleaned_data)
+        facility = services.facility_create(
+            account=request.account, **form.cleaned_data, created_by=request.membership
+        )
         messages.success(
             request,
             f"{facility.name} is created. Its Facility ID is {facility.facility_id}; it is "
@@ -88,7 +97,7 @@ def facility_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @edits_facilities
 def facility_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    facility = get_account_object_or_404(Facility.objects, request.account, pk=pk)
+    facility = get_member_object_or_404(Facility.objects, request.membership, pk=pk)
     form = FacilityForm(posted(request), instance=facility, account=request.account)
     if request.method == "POST" and form.is_valid():
         services.facility_update(facility=facility, **form.cleaned_data)
@@ -105,7 +114,7 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
     A fixed number of queries whatever the size: the facility, the page count and one page
     of units joined to their locks.
     """
-    facility = get_account_object_or_404(Facility.objects.with_counts(), request.account, pk=pk)
+    facility = get_member_object_or_404(Facility.objects.with_counts(), request.membership, pk=pk)
     form = UnitFilterForm(request.GET)
     units = facility.units.with_lock().order_by("unit_number", "id")
     if form.is_valid():
@@ -130,7 +139,7 @@ def _status_counts(facility: Facility) -> list[tuple[str, int]]:
 @account_required()
 def facility_locks(request: HttpRequest, pk: int) -> HttpResponse:
     """Every lock of the facility, on a unit or not: the inventory."""
-    facility = get_account_object_or_404(Facility.objects.with_counts(), request.account, pk=pk)
+    facility = get_member_object_or_404(Facility.objects.with_counts(), request.membership, pk=pk)
     form = LockFilterForm(request.GET)
     locks = facility.locks.select_related("unit").order_by("serial")
     if form.is_valid():
@@ -153,9 +162,9 @@ def facility_locks(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@edits_facilities
+@changes_locks
 def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
-    facility = get_account_object_or_404(Facility.objects, request.account, pk=pk)
+    facility = get_member_object_or_404(Facility.objects, request.membership, pk=pk)
     form = UnitForm(posted(request), facility=facility)
     if request.method == "POST" and form.is_valid():
         unit = services.unit_create(facility=facility, **form.cleaned_data)
@@ -165,10 +174,10 @@ def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@edits_facilities
+@changes_locks
 def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = get_account_object_or_404(
-        Unit.objects.select_related("facility"), request.account, pk=pk
+    unit = get_member_object_or_404(
+        Unit.objects.select_related("facility"), request.membership, pk=pk
     )
     form = UnitForm(posted(request), instance=unit, facility=unit.facility)
     if request.method == "POST" and form.is_valid():
@@ -183,17 +192,32 @@ def _unit_queryset():
     return Unit.objects.select_related("facility__account", "lock")
 
 
+def tenant_notice_actions(membership: Membership, lock: Lock | None) -> dict:
+    """What the unit and lock pages offer for the tenant's code: Release overlock (a member who
+    may set the lock Returned to Dropbox) and Send code to new tenant (who may change it)."""
+    if lock is None or lock.unit_id is None:
+        return {"release_form": None, "notice_channels": [], "can_notify_new_tenant": False}
+    releasable = lock.status == LockStatus.ASSIGNED_OVERLOCK and membership.can_change_lock(
+        lock, to_status=LockStatus.RETURNED_TO_DROPBOX
+    )
+    return {
+        "release_form": LockReleaseForm(lock=lock) if releasable else None,
+        "notice_channels": notices.unit_channels(lock.unit),
+        "can_notify_new_tenant": membership.can_change_lock(lock),
+    }
+
+
 def unit_page(request: HttpRequest, unit: Unit, *, assign_form=None) -> HttpResponse:
     """The unit page, with a bound assign form when a POST to it was invalid."""
     lock = getattr(unit, "lock", None)
     available = (
-        Lock.objects.for_account(request.account)
+        Lock.objects.for_membership(request.membership)
         .filter(facility=unit.facility, status=LockStatus.AVAILABLE, unit__isnull=True)
         .order_by("serial")
         .values_list("serial", flat=True)[:200]
     )
     events = (
-        LockEvent.objects.for_account(request.account)
+        LockEvent.objects.for_membership(request.membership)
         .filter(unit=unit)
         .with_actors()
         .select_related("lock")[:20]
@@ -202,9 +226,8 @@ def unit_page(request: HttpRequest, unit: Unit, *, assign_form=None) -> HttpResp
         "unit": unit,
         "facility": unit.facility,
         "lock": lock,
-        "assign_form": assign_form or UnitAssignLockForm(unit=unit),
-        "release_form": LockReleaseForm(lock=lock) if lock else None,
-        "notice_channels": notices.unit_channels(unit),
+        "assign_form": assign_form or UnitAssignLockForm(unit=unit, membership=request.membership),
+        **tenant_notice_actions(request.membership, lock),
         "available_serials": available,
         "events": events,
     }
@@ -214,7 +237,7 @@ def unit_page(request: HttpRequest, unit: Unit, *, assign_form=None) -> HttpResp
 @require_safe
 @account_required()
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    unit = get_account_object_or_404(_unit_queryset(), request.account, pk=pk)
+    unit = get_member_object_or_404(_unit_queryset(), request.membership, pk=pk)
     return unit_page(request, unit)
 
 
@@ -233,13 +256,13 @@ def search(request: HttpRequest) -> HttpResponse:
     units = locks = []
     if q:
         units = list(
-            Unit.objects.for_account(request.account)
+            Unit.objects.for_membership(request.membership)
             .filter(unit_number__icontains=q)
             .select_related("facility", "lock")
             .order_by("unit_number", "facility__name")[:SEARCH_LIMIT]
         )
         locks = list(
-            Lock.objects.for_account(request.account)
+            Lock.objects.for_membership(request.membership)
             .filter(serial__icontains=q)
             .select_related("facility", "unit")
             .order_by("serial")[:SEARCH_LIMIT]

@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from davinci.accounts.models import Account
+from davinci.accounts.models import Account, Membership
 from facilities.models import Facility
 from integrations.models import ApiKey
 
@@ -137,12 +137,29 @@ class ApiKeyForm(forms.Form):
         "Empty allows calls from any address.",
     )
 
-    def __init__(self, *args: Any, account: Account, detail: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        account: Account,
+        membership: Membership | None = None,
+        detail: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.account = account
-        self.fields["facilities"].queryset = Facility.objects.for_account(account).order_by(
-            "name", "id"
+        self.membership = membership
+        facilities = (
+            Facility.objects.for_membership(membership)
+            if membership is not None
+            else Facility.objects.for_account(account)
         )
+        self.fields["facilities"].queryset = facilities.order_by("name", "id")
+        if membership is not None and not membership.all_facilities:
+            self.fields["all_facilities"].initial = False
+            self.fields["all_facilities"].help_text = (
+                "Only a user with All Facilities can create an All Facilities key: select "
+                "your facilities below."
+            )
         if not self.fields["facilities"].queryset.exists():
             self.fields["facilities"].help_text = (
                 "This account has no facilities yet. Keep All Facilities on: the key will "
@@ -172,7 +189,9 @@ class ApiKeyForm(forms.Form):
         return [(self[name], error) for name in self.fields for error in self[name].errors]
 
     @classmethod
-    def for_key(cls, api_key: ApiKey, data: Any = None) -> ApiKeyForm:
+    def for_key(
+        cls, api_key: ApiKey, data: Any = None, *, membership: Membership | None = None
+    ) -> ApiKeyForm:
         initial = {
             "name": api_key.name,
             "all_facilities": api_key.all_facilities,
@@ -180,7 +199,9 @@ class ApiKeyForm(forms.Form):
             "expires_on": datetime_to_expiry(api_key.expires_at),
             "allowed_ips": "\n".join(api_key.allowed_ips),
         }
-        return cls(data, account=api_key.account, detail=True, initial=initial)
+        return cls(
+            data, account=api_key.account, membership=membership, detail=True, initial=initial
+        )
 
     def clean_expires_on(self) -> dt.date | None:
         day = self.cleaned_data["expires_on"]
@@ -194,6 +215,19 @@ class ApiKeyForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if (
+            cleaned.get("all_facilities")
+            and self.membership is not None
+            and not self.membership.all_facilities
+        ):
+            self.add_error(
+                "all_facilities",
+                ValidationError(
+                    "Only a user with All Facilities can create an All Facilities key. "
+                    "Turn it off and select your facilities.",
+                    code="all_facilities_not_allowed",
+                ),
+            )
         if (
             "facilities" in cleaned
             and not cleaned.get("all_facilities")

@@ -139,7 +139,7 @@ class ApiKey(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what to an account's integrations, and from where."""
+    """Who did what to an account's integrations and team, and from where."""
 
     class Action(models.TextChoices):
         KEY_CREATED = "key_created", "API key created"
@@ -152,6 +152,12 @@ class AuditEvent(models.Model):
         FACILITY_INCLUDED = "facility_included", "Facility included in API"
         FACILITY_EXCLUDED = "facility_excluded", "Facility excluded from API"
         SIGN_IN_THROTTLED = "sign_in_throttled", "Sign-in blocked after failed attempts"
+        MEMBER_ADDED = "member_added", "User added"
+        MEMBER_EDITED = "member_edited", "User edited"
+        MEMBER_DEACTIVATED = "member_deactivated", "User set Inactive"
+        MEMBER_REACTIVATED = "member_reactivated", "User set Active"
+        MEMBER_INVITED_AGAIN = "member_invited_again", "Invitation sent again"
+        OWNERSHIP_TRANSFERRED = "ownership_transferred", "Ownership handed over"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
     actor = models.ForeignKey(

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from davinci import crypto
-from davinci.accounts.models import Account, User
+from davinci.accounts.models import Account, Membership, User
 from facilities.models import Facility
 from integrations import notices
 from integrations.models import MAX_ROLL_GRACE, ApiKey, AuditEvent
@@ -116,6 +116,34 @@ def _check_scope(*, all_facilities: bool, facilities: Sequence[Facility]) -> Non
         )
 
 
+def _check_member_scope(
+    *, membership: Membership | None, all_facilities: bool, facilities: Sequence[Facility]
+) -> None:
+    """A key names only facilities of the member who makes it; only a member with All
+    Facilities makes an All Facilities key."""
+    if membership is None or membership.all_facilities:
+        return
+    if all_facilities:
+        raise ValidationError(
+            {
+                "all_facilities": ValidationError(
+                    "Only a user with All Facilities can create an All Facilities key.",
+                    code="all_facilities_not_allowed",
+                )
+            }
+        )
+    allowed = set(Facility.objects.for_membership(membership).values_list("pk", flat=True))
+    if any(facility.pk not in allowed for facility in facilities):
+        raise ValidationError(
+            {
+                "facilities": ValidationError(
+                    "One of the facilities is outside your facility access.",
+                    code="outside_access",
+                )
+            }
+        )
+
+
 def _scope_summary(all_facilities: bool, facilities: Iterable[Facility]) -> str:
     if all_facilities:
         return "All Facilities"
@@ -133,6 +161,7 @@ def api_key_create(
     facilities: Sequence[Facility] = (),
     expires_at: datetime | None = None,
     allowed_ips: Sequence[str] = (),
+    membership: Membership | None = None,
     actor: User | None,
     ip: str | None,
 ) -> NewApiKey:
@@ -141,6 +170,7 @@ def api_key_create(
     facilities = list(facilities)
     _check_facilities(account=account, facilities=facilities)
     _check_scope(all_facilities=all_facilities, facilities=facilities)
+    _check_member_scope(membership=membership, all_facilities=all_facilities, facilities=facilities)
     secret = generate_api_secret()
     api_key = ApiKey(
         account=account,
@@ -192,6 +222,7 @@ def api_key_update(
     facilities: Sequence[Facility],
     expires_at: datetime | None,
     allowed_ips: Sequence[str],
+    membership: Membership | None = None,
     actor: User | None,
     ip: str | None,
 ) -> bool:
@@ -202,6 +233,7 @@ def api_key_update(
     facilities = list(facilities)
     _check_facilities(account=api_key.account, facilities=facilities)
     _check_scope(all_facilities=all_facilities, facilities=facilities)
+    _check_member_scope(membership=membership, all_facilities=all_facilities, facilities=facilities)
 
     old_facilities = list(api_key.facilities.all())
     changes: dict[str, list[Any]] = {}

@@ -1,5 +1,6 @@
 """The Integrations tabs: "API Settings" (API keys), "Facilities" (Facility ID and Include in
-API) and "Activity". Owners and admins only; another account's objects are 404s."""
+API) and "Activity". Owners and Client Admins only, each within their facility access;
+another account's objects, and those outside the member's facilities, are 404s."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from davinci import counters
-from davinci.accounts.decorators import account_required, get_account_object_or_404
+from davinci.accounts.decorators import account_required, get_member_object_or_404
 from davinci.accounts.models import MANAGES_INTEGRATIONS
 from davinci.net import client_ip, next_path
 from facilities.models import Facility
@@ -42,13 +43,13 @@ PASSWORD_FAILURES_WINDOW = 15 * 60
 
 
 def _keys(request: HttpRequest):
-    return ApiKey.objects.for_account(request.account).not_deleted()
+    return ApiKey.objects.for_membership(request.membership).not_deleted()
 
 
 def _get_key(request: HttpRequest, pk: int) -> ApiKey:
-    return get_account_object_or_404(
+    return get_member_object_or_404(
         _keys(request).select_related("account", "created_by", "disabled_by"),
-        request.account,
+        request.membership,
         pk=pk,
     )
 
@@ -122,12 +123,17 @@ def api_settings(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @account_required(*MANAGES_INTEGRATIONS)
 def api_key_create(request: HttpRequest) -> HttpResponse:
-    form = ApiKeyForm(request.POST if request.method == "POST" else None, account=request.account)
+    form = ApiKeyForm(
+        request.POST if request.method == "POST" else None,
+        account=request.account,
+        membership=request.membership,
+    )
     if form.is_bound and form.is_valid():
         try:
             created = services.api_key_create(
                 account=request.account,
                 **form.service_kwargs(),
+                membership=request.membership,
                 actor=request.user,
                 ip=client_ip(request),
             )
@@ -147,11 +153,16 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
 @account_required(*MANAGES_INTEGRATIONS)
 def api_key_detail(request: HttpRequest, pk: int) -> HttpResponse:
     api_key = _get_key(request, pk)
-    form = ApiKeyForm.for_key(api_key, request.POST if request.method == "POST" else None)
+    data = request.POST if request.method == "POST" else None
+    form = ApiKeyForm.for_key(api_key, data, membership=request.membership)
     if form.is_bound and form.is_valid():
         try:
             changed = services.api_key_update(
-                api_key=api_key, **form.service_kwargs(), actor=request.user, ip=client_ip(request)
+                api_key=api_key,
+                **form.service_kwargs(),
+                membership=request.membership,
+                actor=request.user,
+                ip=client_ip(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -169,7 +180,9 @@ def api_key_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def api_key_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Show Key": the secret, once the password was confirmed in the last 10 minutes."""
     api_key = _get_key(request, pk)
-    context = _detail_context(api_key, form=ApiKeyForm.for_key(api_key))
+    context = _detail_context(
+        api_key, form=ApiKeyForm.for_key(api_key, membership=request.membership)
+    )
     if not password_recently_confirmed(request):
         if "password" in request.POST:
             password_form = _confirm_password(request)
@@ -248,7 +261,7 @@ def api_key_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def facility_list(request: HttpRequest) -> HttpResponse:
     # PostgreSQL refuses NUL characters in text: drop them rather than fail the search.
     query = request.GET.get("q", "").replace("\x00", "").strip()[:100]
-    facilities = Facility.objects.for_account(request.account).order_by("name", "id")
+    facilities = Facility.objects.for_membership(request.membership).order_by("name", "id")
     if query:
         facilities = facilities.filter(
             Q(name__icontains=query) | Q(facility_id__iexact=query) | Q(address__icontains=query)
@@ -270,8 +283,8 @@ def facility_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @account_required(*MANAGES_INTEGRATIONS)
 def facility_include(request: HttpRequest, facility_id: str) -> HttpResponse:
-    facility = get_account_object_or_404(
-        Facility.objects.select_related("account"), request.account, facility_id=facility_id
+    facility = get_member_object_or_404(
+        Facility.objects.select_related("account"), request.membership, facility_id=facility_id
     )
     form = IncludeInApiForm(request.POST)
     form.is_valid()  # a lone optional checkbox: absent means off, so it is always valid
@@ -294,7 +307,7 @@ def facility_include(request: HttpRequest, facility_id: str) -> HttpResponse:
 @account_required(*MANAGES_INTEGRATIONS)
 def activity(request: HttpRequest) -> HttpResponse:
     events = (
-        AuditEvent.objects.for_account(request.account)
+        AuditEvent.objects.for_membership(request.membership)
         .select_related("actor")
         .order_by("-created_at", "-id")
     )

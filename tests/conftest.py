@@ -74,6 +74,30 @@ def call_center_user(account):
 
 
 @pytest.fixture
+def restricted_user(account):
+    """Client Personnel (Restricted): no Tenant Using Lock or Assigned Auction codes."""
+    return _member(account, Role.CLIENT_PERSONNEL_RESTRICTED, "restricted@example.com")
+
+
+@pytest.fixture
+def second_facility(account):
+    return FacilityFactory(account=account, name="Harbor Eastside")
+
+
+@pytest.fixture
+def facility_restricted_admin(account, second_facility):
+    """A Client Admin with access to Harbor Eastside only (not to the `facility` fixture)."""
+    membership = MembershipFactory(
+        account=account,
+        role=Role.CLIENT_ADMIN,
+        all_facilities=False,
+        user__email="eastside@example.com",
+    )
+    membership.facilities.set([second_facility])
+    return membership.user
+
+
+@pytest.fixture
 def other_account_owner(other_account):
     return _member(other_account, Role.OWNER, "rival@example.com")
 
@@ -128,6 +152,16 @@ def manager_client(manager) -> Client:
 @pytest.fixture
 def call_center_client(call_center_user) -> Client:
     return signed_in(call_center_user)
+
+
+@pytest.fixture
+def restricted_client(restricted_user) -> Client:
+    return signed_in(restricted_user)
+
+
+@pytest.fixture
+def facility_restricted_client(facility_restricted_admin) -> Client:
+    return signed_in(facility_restricted_admin)
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user", "account"]
+    # Chosen facilities are edited on the membership's own page (or, better, on Team).
+    fields = ["user", "account", "role", "all_facilities", "is_active"]
 
 
 class PortalUserCreationForm(UserCreationForm):
@@ -56,8 +58,9 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "account", "role", "created_at"]
-    list_filter = ["role", "account"]
+    list_display = ["user", "account", "role", "all_facilities", "is_active", "created_at"]
+    list_filter = ["role", "is_active", "all_facilities", "account"]
     search_fields = ["user__email", "account__name"]
-    autocomplete_fields = ["user", "account"]
+    # Facilities of another account would never show: for_membership() filters the account.
+    autocomplete_fields = ["user", "account", "facilities"]
     list_select_related = ["user", "account"]

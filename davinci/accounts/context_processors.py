@@ -9,7 +9,7 @@ def current_account(request: HttpRequest) -> dict:
     if membership is None:
         return {"current_account": None, "current_membership": None, "other_memberships": []}
     others = (
-        Membership.objects.filter(user_id=membership.user_id)
+        Membership.objects.filter(user_id=membership.user_id, is_active=True)
         .exclude(pk=membership.pk)
         .select_related("account")
         .order_by("account__name")

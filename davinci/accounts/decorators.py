@@ -7,7 +7,7 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from davinci.accounts.models import Account, Role
+from davinci.accounts.models import Account, Membership, Role
 
 M = TypeVar("M", bound=Model)
 
@@ -39,3 +39,9 @@ def account_required(*roles: Role) -> Callable:
 def get_account_object_or_404(queryset: QuerySet[M], account: Account, **lookup) -> M:
     """Fetch an object of `account`; another account's object is a 404, never a 403."""
     return get_object_or_404(queryset.for_account(account), **lookup)
+
+
+def get_member_object_or_404(queryset: QuerySet[M], membership: Membership, **lookup) -> M:
+    """Fetch an object the member may see: of their account and of their facilities. An
+    object outside either is a 404, like another account's."""
+    return get_object_or_404(queryset.for_membership(membership), **lookup)

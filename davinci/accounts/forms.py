@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from davinci.accounts import throttle
+from davinci.accounts.middleware import only_inactive_memberships
 from davinci.accounts.services import sign_in_throttled_record
 from davinci.net import client_ip
 
@@ -16,6 +17,9 @@ class SignInForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": (
             "That email and password do not match an account. Check both and try again."
+        ),
+        "inactive_member": (
+            "Your access to this account was turned off. Ask its owner if you need it back."
         ),
         "throttled": (
             "Too many failed sign-ins for this address or from your network. "
@@ -43,6 +47,53 @@ class SignInForm(AuthenticationForm):
         throttle.sign_in_succeeded(email=email)
         return cleaned
 
+    def confirm_login_allowed(self, user) -> None:
+        """Only after the password matched: a member set Inactive everywhere is refused (an
+        unknown address or a wrong password never learns this)."""
+        super().confirm_login_allowed(user)
+        if only_inactive_memberships(user):
+            raise ValidationError(self.error_messages["inactive_member"], code="inactive_member")
+
 
 class SwitchAccountForm(forms.Form):
     account = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class ProfileForm(forms.Form):
+    """Your account: the name shown to the team and in the history."""
+
+    name = forms.CharField(label="Name", max_length=150)
+
+
+class EmailChangeForm(forms.Form):
+    """Your account: a new email, confirmed by a link sent to it. The password is asked so a
+    session left open cannot move the account to another address."""
+
+    email = forms.EmailField(
+        label="New email",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"invalid": "Enter an email address such as name@example.com."},
+    )
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password to change your email."},
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if email == self.user.email:
+            raise ValidationError("This is your email already.", code="unchanged")
+        return email
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError("That is not your password.", code="wrong_password")
+        return password

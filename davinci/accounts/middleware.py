@@ -1,4 +1,7 @@
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from davinci.accounts.models import Membership
 
@@ -6,10 +9,13 @@ SESSION_KEY = "current_account_id"
 
 
 def current_membership(request: HttpRequest) -> Membership | None:
-    """The membership chosen in the account switcher (kept in the session), else the first."""
+    """The active membership chosen in the account switcher (kept in the session), else the
+    first active one. An inactive membership is never current: the user cannot use it."""
     if not request.user.is_authenticated:
         return None
-    memberships = Membership.objects.filter(user=request.user).select_related("account")
+    memberships = Membership.objects.filter(user=request.user, is_active=True).select_related(
+        "account"
+    )
     wanted = request.session.get(SESSION_KEY)
     if wanted is not None:
         chosen = memberships.filter(account_id=wanted).first()
@@ -18,9 +24,20 @@ def current_membership(request: HttpRequest) -> Membership | None:
     return memberships.order_by("account__name", "account_id").first()
 
 
+def only_inactive_memberships(user) -> bool:
+    """A member set Inactive in every account they belong to (platform staff aside)."""
+    if user.is_staff:
+        return False
+    memberships = Membership.objects.filter(user=user)
+    return memberships.exists() and not memberships.filter(is_active=True).exists()
+
+
 class CurrentAccountMiddleware:
     """Sets `request.membership` and `request.account`: the one place a portal request learns
-    its account. Anonymous requests (the API, the release page) cost no query."""
+    its account. Anonymous requests (the API, the release page) cost no query.
+
+    A user whose every membership was set Inactive is signed out on their next request.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -28,4 +45,12 @@ class CurrentAccountMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.membership = current_membership(request)
         request.account = request.membership.account if request.membership else None
+        if (
+            request.membership is None
+            and request.user.is_authenticated
+            and only_inactive_memberships(request.user)
+        ):
+            logout(request)
+            # (Messages are not set up yet at this point of the chain: the page says it.)
+            return redirect(reverse("accounts:login") + "?inactive=1")
         return self.get_response(request)

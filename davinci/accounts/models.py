@@ -1,8 +1,27 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from davinci.accounts import permissions
+from davinci.accounts.permissions import (
+    EDITS_FACILITIES,
+    MANAGES_INTEGRATIONS,
+    MANAGES_USERS,
+    SEES_LOCK_LIMIT,
+    Role,
+)
+
+if TYPE_CHECKING:
+    from facilities.models import Lock
+
+SESSION_HASH_SALT = "davinci.accounts.User.get_session_auth_hash"
 
 
 class UserManager(BaseUserManager["User"]):
@@ -39,6 +58,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Part of every session's auth hash: bumping it ends every session but the one that
+    # is handed the new hash ("Sign out every other session").
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -62,6 +84,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.name or self.email
 
+    # Django checks these on every request of a session (django.contrib.auth.get_user): the
+    # password hash as Django's own, plus session_generation.
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self):
+        from django.conf import settings
+
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(secret=secret)
+
+    def _session_hash(self, *, secret: str | None) -> str:
+        value = f"{self.password}:{self.session_generation}"
+        return salted_hmac(SESSION_HASH_SALT, value, secret=secret, algorithm="sha256").hexdigest()
+
 
 class Account(models.Model):
     """A self-storage company: the tenant boundary of every other object."""
@@ -77,28 +114,48 @@ class Account(models.Model):
         return self.name
 
 
-class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    ADMIN = "admin", "Admin"
-    MANAGER = "manager", "Manager"
-    CALL_CENTER = "call_center", "Call center"
-
-
-# Who may do what: the one list each, used by the views' decorators and the templates alike.
-MANAGES_INTEGRATIONS = (Role.OWNER, Role.ADMIN)
-EDITS_FACILITIES = (Role.OWNER, Role.ADMIN, Role.MANAGER)
-SEES_LOCK_LIMIT = (Role.OWNER, Role.ADMIN)
-
-
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def for_account(self, account: Account) -> MembershipQuerySet:
         return self.filter(account=account)
 
+    def active(self) -> MembershipQuerySet:
+        return self.filter(is_active=True, user__is_active=True)
+
+    def visible_to(self, viewer: Membership) -> MembershipQuerySet:
+        """The members `viewer` sees on Team: everyone of the account for a member with All
+        Facilities; otherwise those whose facility access lies within the viewer's own (a
+        list of other people's facilities would show facilities the viewer cannot see)."""
+        members = self.filter(account_id=viewer.account_id)
+        if viewer.all_facilities:
+            return members
+        facility_model = self.model._meta.get_field("facilities").related_model
+        outside = (
+            facility_model.objects.filter(account_id=viewer.account_id)
+            .exclude(memberships=viewer)
+            .values("pk")
+        )
+        return members.filter(all_facilities=False).exclude(facilities__in=outside)
+
 
 class Membership(models.Model):
+    """A user's place in one account: their role, which facilities they see, and whether
+    they may use the account at all."""
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices)
+    role = models.CharField(max_length=32, choices=Role.choices)
+    all_facilities = models.BooleanField(
+        "All Facilities",
+        default=True,
+        help_text="On: every facility of the account, including ones added later. "
+        "Off: only the facilities chosen.",
+    )
+    facilities = models.ManyToManyField(
+        "facilities.Facility", blank=True, related_name="memberships"
+    )
+    is_active = models.BooleanField(
+        "active", default=True, help_text="Off: the user cannot use this account."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MembershipQuerySet.as_manager()
@@ -109,21 +166,153 @@ class Membership(models.Model):
             models.UniqueConstraint(
                 fields=["user", "account"], name="membership_one_per_user_and_account"
             ),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(role="owner"),
+                name="membership_one_owner_per_account",
+                violation_error_message="An account has exactly one owner.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="owner") | Q(all_facilities=True),
+                name="membership_owner_has_all_facilities",
+                violation_error_message="The owner has access to All Facilities.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.account} ({self.get_role_display()})"
 
-    @property
-    def manages_integrations(self) -> bool:
-        """Owners and admins manage API keys and the Include-in-API toggles."""
-        return self.role in MANAGES_INTEGRATIONS
+    # --- What this member may do (davinci/accounts/permissions.py holds the rules) ---------
 
     @property
-    def edits_facilities(self) -> bool:
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
+
+    @property
+    def rank(self) -> int:
+        return permissions.RANK.get(self.role, 0)
+
+    @property
+    def can_manage_users(self) -> bool:
+        """Team: owners and Client Admins."""
+        return self.role in MANAGES_USERS
+
+    @property
+    def can_manage_integrations(self) -> bool:
+        """API keys and the Include-in-API toggles: owners and Client Admins."""
+        return self.role in MANAGES_INTEGRATIONS
+
+    # The names templates and views used before the five roles.
+    manages_integrations = can_manage_integrations
+
+    @property
+    def can_edit_facilities(self) -> bool:
+        """Add and edit facilities: owners and Client Admins."""
         return self.role in EDITS_FACILITIES
+
+    edits_facilities = can_edit_facilities
+
+    @property
+    def can_change_locks(self) -> bool:
+        """Add, assign, transfer and import locks, edit units: everyone but Call Center
+        (who only sets a status, see can_change_lock)."""
+        return self.role in permissions.CHANGES_LOCKS
+
+    @property
+    def can_change_any_lock_status(self) -> bool:
+        """Whether the status form is offered at all (Call Center: for two statuses)."""
+        return self.can_change_locks or self.role == Role.CLIENT_CALL_CENTER
+
+    def can_view_code(self, lock: Lock) -> bool:
+        """Whether this member may see (reveal) the lock's unlock code."""
+        return permissions.can_view_code(self.role, lock.status)
+
+    def can_change_lock(self, lock: Lock, *, to_status: str | None = None) -> bool:
+        """Whether this member may change `lock`: to `to_status`, or (None) in a way that
+        keeps its status (set code, assign, edit through an import)."""
+        if to_status is None:
+            return permissions.can_edit_lock(self.role, lock.status)
+        return permissions.can_set_status(self.role, lock.status, to_status)
+
+    def can_change_lock_somehow(self, lock: Lock) -> bool:
+        """Whether the lock page offers this member any change at all."""
+        return self.can_change_lock(lock) or any(
+            self.can_change_lock(lock, to_status=status) for status in permissions.CALL_CENTER_SETS
+        )
+
+    def can_create_lock(self, *, status: str) -> bool:
+        return permissions.can_set_status(self.role, None, status)
+
+    def settable_statuses(self, lock: Lock, statuses) -> list:
+        """`statuses` (choices or values) narrowed to those this member may set on `lock`."""
+        return [
+            choice
+            for choice in statuses
+            if self.can_change_lock(
+                lock, to_status=choice[0] if isinstance(choice, tuple) else choice
+            )
+        ]
+
+    # --- Team: who may edit whom ------------------------------------------------------------
+
+    def assignable_roles(self) -> list[str]:
+        """The roles this member may give (their own and below; never Owner, which is
+        handed over with its own action)."""
+        return permissions.assignable_roles(self.role)
+
+    def edit_refusal(self, member: Membership) -> str | None:
+        """Why this member may not edit `member` on Team, or None if they may. Owners edit
+        everyone; Client Admins edit non-admin users; nobody else edits anyone."""
+        if member.account_id != self.account_id or not self.can_manage_users:
+            return "Only the owner and Client Admins manage the team."
+        if self.is_owner:
+            return None
+        if member.rank >= self.rank:
+            return f"A {self.get_role_display()} edits non-admin users only."
+        return None
+
+    def facility_access_error(
+        self, *, all_facilities: bool, facilities
+    ) -> tuple[str, ValidationError] | None:
+        """(field, error) when this member may not give that facility access: nobody grants
+        wider access than their own."""
+        if not all_facilities and not facilities:
+            return "facilities", ValidationError(
+                "Select at least one facility, or turn on All Facilities.", code="no_facilities"
+            )
+        if self.all_facilities:
+            return None
+        if all_facilities:
+            return "all_facilities", ValidationError(
+                "You can only give access to your own facilities: turn off All Facilities "
+                "and select them.",
+                code="access_too_wide",
+            )
+        own = set(self.facilities.values_list("pk", flat=True))
+        if any(facility.pk not in own for facility in facilities):
+            return "facilities", ValidationError(
+                "One of the facilities is outside your own facility access.",
+                code="outside_access",
+            )
+        return None
+
+    @property
+    def invitation_pending(self) -> bool:
+        """Invited, and the password not set yet."""
+        return not self.user.has_usable_password()
+
+    def identity_editable_by_team(self) -> bool:
+        """Team may rename a user who belongs to this account only (a user of several
+        accounts is theirs to rename under Your account)."""
+        return not Membership.objects.filter(user_id=self.user_id).exclude(pk=self.pk).exists()
+
+    def email_editable_by_team(self) -> bool:
+        """Team may correct the address of a pending invitation (the invitation goes to the
+        new address); once the user set a password, only they change it."""
+        return self.invitation_pending and self.identity_editable_by_team()
 
     @property
     def sees_lock_limit(self) -> bool:
-        """Owners and admins see the account's total of locks counting towards the limit."""
+        """Owners and Client Admins see the account's total of locks counting towards the
+        lock limit."""
         return self.role in SEES_LOCK_LIMIT

@@ -1,7 +1,13 @@
 import logging
+from collections.abc import Callable
 
-from django.db import transaction
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
 
+from davinci.accounts import notices
 from davinci.accounts.models import User
 
 logger = logging.getLogger(__name__)
@@ -34,3 +40,81 @@ def sign_in_throttled_record(*, email: str, ip: str, limits: list[str]) -> None:
                 + "; sign-in is paused for a while.",
             },
         )
+
+
+# --- Your account -----------------------------------------------------------------------------
+
+EMAIL_CHANGE_SALT = "davinci.accounts.email-change"
+
+
+def email_change_token(*, user: User, new_email: str) -> str:
+    """A signed, timestamped token naming the user, their current and their new address.
+    Single use: once the address changed, the token's current address no longer matches."""
+    return signing.dumps(
+        {"user": user.pk, "from": user.email, "to": new_email}, salt=EMAIL_CHANGE_SALT
+    )
+
+
+def email_change_request(*, user: User, new_email: str, confirm_url: Callable[[str], str]) -> None:
+    """Send the confirmation link to the new address (or, if it already has a user, a notice
+    to it instead: the person asking sees the same answer either way)."""
+    new_email = User.objects.normalize_email(new_email).strip().lower()
+    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+        notices.send_email_taken_notice(new_email=new_email)
+        return
+    token = email_change_token(user=user, new_email=new_email)
+    days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+    notices.send_email_change_link(new_email=new_email, url=confirm_url(token), days=days)
+
+
+def email_change_pending(token: str) -> tuple[User, str] | None:
+    """The user and new address a token still stands for, or None (bad, expired or used)."""
+    try:
+        data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=settings.PASSWORD_RESET_TIMEOUT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not {"user", "from", "to"} <= data.keys():
+        return None
+    user = User.objects.filter(pk=data["user"], email=data["from"], is_active=True).first()
+    if user is None:
+        return None
+    return user, data["to"]
+
+
+@transaction.atomic
+def email_change_confirm(*, token: str) -> User:
+    """Apply a confirmed email change; the old address is told."""
+    pending = email_change_pending(token)
+    if pending is None:
+        raise ValidationError("This link no longer works.", code="invalid_link")
+    user, new_email = pending
+    user = User.objects.select_for_update().get(pk=user.pk)
+    old_email = user.email
+    if old_email != pending[0].email:
+        raise ValidationError("This link no longer works.", code="invalid_link")
+    user.email = new_email
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email"])
+    except IntegrityError:
+        raise ValidationError("This address is already in use.", code="email_taken") from None
+    notices.send_email_changed_notice(old_email=old_email, new_email=new_email)
+    return user
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, name: str) -> bool:
+    if user.name == name:
+        return False
+    user.name = name
+    user.save(update_fields=["name"])
+    return True
+
+
+@transaction.atomic
+def sessions_end_others(*, user: User) -> User:
+    """End every session of the user: callers hand the current session the new hash
+    (update_session_auth_hash) so it alone stays signed in."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
+    return user

@@ -10,6 +10,12 @@ urlpatterns = [
     path("sign-in/", login_not_required(views.SignInView.as_view()), name="login"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("switch/", views.switch_account, name="switch_account"),
+    # Your account
+    path("you/", views.your_account, name="your_account"),
+    path("you/email/", views.email_change, name="email_change"),
+    path("you/email/<str:token>/", views.email_confirm, name="email_confirm"),
+    path("you/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("you/sessions/", views.sessions_end_others, name="sessions_end_others"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

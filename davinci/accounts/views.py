@@ -1,13 +1,16 @@
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
 
-from davinci.accounts.forms import SignInForm, SwitchAccountForm
+from davinci.accounts import services
+from davinci.accounts.forms import EmailChangeForm, ProfileForm, SignInForm, SwitchAccountForm
 from davinci.accounts.middleware import SESSION_KEY
 from davinci.accounts.models import Membership
 from davinci.net import next_path
@@ -55,3 +58,89 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.template import loader
 
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+# --- Your account -----------------------------------------------------------------------------
+
+
+def _your_account(request: HttpRequest, **forms) -> HttpResponse:
+    context = {
+        "profile_form": ProfileForm(initial={"name": request.user.name}),
+        "email_form": EmailChangeForm(user=request.user),
+        **forms,
+    }
+    return render(request, "accounts/your_account.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def your_account(request: HttpRequest) -> HttpResponse:
+    """Name (here), email (email_change), password (Django's view), other sessions."""
+    if request.method == "GET":
+        return _your_account(request)
+    form = ProfileForm(request.POST)
+    if not form.is_valid():
+        return _your_account(request, profile_form=form)
+    changed = services.user_profile_update(user=request.user, name=form.cleaned_data["name"])
+    messages.success(request, "Your name is saved." if changed else "Nothing to change.")
+    return redirect("accounts:your_account")
+
+
+@sensitive_post_parameters("password")
+@require_POST
+def email_change(request: HttpRequest) -> HttpResponse:
+    form = EmailChangeForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _your_account(request, email_form=form)
+    email = form.cleaned_data["email"]
+    services.email_change_request(
+        user=request.user,
+        new_email=email,
+        confirm_url=lambda token: request.build_absolute_uri(
+            reverse("accounts:email_confirm", args=[token])
+        ),
+    )
+    messages.success(
+        request,
+        f"We sent a link to {email}. Your email changes when you open it; until then it "
+        f"stays {request.user.email}.",
+    )
+    return redirect("accounts:your_account")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows the address and a button (mail scanners that open links change nothing);
+    POST applies it. A used, expired or altered link gets the same page."""
+    pending = services.email_change_pending(token)
+    if request.method == "POST" and pending is not None:
+        try:
+            services.email_change_confirm(token=token)
+        except ValidationError:
+            pending = None
+        else:
+            messages.success(request, f"Your email is now {pending[1]}.")
+            return redirect("accounts:your_account" if request.user.is_authenticated else "home")
+    context = {"new_email": pending[1] if pending else None}
+    return render(request, "accounts/email_confirm.html", context, status=200 if pending else 400)
+
+
+@require_POST
+def sessions_end_others(request: HttpRequest) -> HttpResponse:
+    user = services.sessions_end_others(user=request.user)
+    update_session_auth_hash(request, user)
+    messages.success(request, "Every other session is signed out. This one stays signed in.")
+    return redirect("accounts:your_account")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's own: it keeps this session signed in; the others end with the old password
+    (the session hash is made from it)."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:your_account")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is changed. Other sessions are signed out.")
+        return response

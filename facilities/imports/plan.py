@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from davinci.accounts.models import Membership
 from facilities.imports.rows import (
     MAX_ROWS,
     LockRow,
@@ -137,13 +138,19 @@ def _existing_locks(serials: list[str], for_update: bool) -> dict[str, Lock]:
 
 
 def plan_import(
-    *, facility: Facility, text: str, filename: str = "", for_update: bool = False
+    *,
+    facility: Facility,
+    text: str,
+    filename: str = "",
+    for_update: bool = False,
+    membership: Membership | None = None,
 ) -> ImportPlan:
     """What importing `text` into `facility` would do, and every row's errors. No writes.
 
     Queries: one for the file's units and one for its locks (more only where the database
     caps the size of an IN list), never one per row.
     With `for_update` the rows read are locked until the transaction ends (the commit).
+    With `membership`, a lock row the member's role may not write is an error of its row.
     """
     plan = ImportPlan(facility=facility, filename=filename)
     unit_rows: list[UnitRow] = []
@@ -199,7 +206,10 @@ def plan_import(
             plan.units.append(row)
             changed_lines.add(row.line)
     for row in lock_rows:
-        _plan_lock(plan, row, facility, units, locks, serial_lines)
+        _plan_lock(plan, row, facility, units, locks, serial_lines, membership)
+        if row.changes and membership and not _may_write(membership, row.existing, row.status):
+            plan.errors.append(RowError(row.line, _refusal(membership, row.serial, row.status)))
+            row.changes = []
         if row.changes:
             plan.locks.append(row)
             changed_lines.add(row.line)
@@ -216,6 +226,7 @@ def _plan_lock(
     units: dict[str, Unit],
     locks: dict[str, Lock],
     serial_lines: dict[str, int],
+    membership: Membership | None,
 ) -> None:
     def fail(message: str) -> None:
         plan.errors.append(RowError(row.line, message))
@@ -228,6 +239,11 @@ def _plan_lock(
             f"Lock {row.serial} belongs to {lock.facility.name}. Import it there, or assign it "
             "to a unit here from the unit's page."
         )
+    if membership is not None and lock is not None and not membership.can_view_code(lock):
+        # Refused before any comparison with its code: the answer must not tell the code.
+        on_unit = lock.unit.unit_number if lock.unit_id else ""
+        if row.unlock_code or row.status != lock.status or row.unit_number != on_unit:
+            return fail(_refusal(membership, row.serial, lock.status))
     target = units.get(row.unit_number) if row.unit_number else None
     occupant = getattr(target, "lock", None) if target else None
     if occupant is not None and occupant.serial != row.serial:
@@ -257,3 +273,18 @@ def _plan_lock(
             )
         row.changes.append("unlock_code")
     return None
+
+
+def _may_write(membership: Membership, lock: Lock | None, status: str) -> bool:
+    """A new lock in `status`, or an existing one changed or kept in it (a row of the file
+    may also move or re-code a lock: the membership's rule for a change in place)."""
+    if lock is None:
+        return membership.can_create_lock(status=status)
+    if status == lock.status:
+        return membership.can_change_lock(lock)
+    return membership.can_change_lock(lock, to_status=status)
+
+
+def _refusal(membership: Membership, serial: str, status: str) -> str:
+    role = membership.get_role_display()
+    return f"Lock {serial}: a {role} cannot import a lock that is {LockStatus(status).label}."

@@ -3,7 +3,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from davinci.accounts.models import Account, Membership, User
+from davinci.accounts.models import Account, Membership, Role, User
 from facilities.models import Facility, Lock, LockEvent, LockStatus
 from facilities.release_services import units_with_released_lock
 
@@ -38,7 +38,10 @@ def test_seed_demo_is_idempotent_and_complete(db, settings):
         statuses = set(facility.locks.values_list("status", flat=True))
         assert statuses == set(LockStatus.values)
     roles = {m.role for m in harbor.memberships.all()}
-    assert roles == {"owner", "admin", "manager", "call_center"}
+    assert roles == set(Role.values)
+    downtown = harbor.memberships.get(user__email="downtown@example.com")
+    assert not downtown.all_facilities
+    assert [f.name for f in downtown.facilities.all()] == ["Harbor Downtown"]
     assert User.objects.get(email="staff@example.com").is_staff
 
 

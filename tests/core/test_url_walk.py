@@ -1,11 +1,19 @@
 """One test walks every URL pattern of the portal: anonymous visitors are sent to sign in, and
-a user of another account gets 404 for every object URL (never 403: existence must not leak)."""
+a user of another account gets 404 for every object URL (never 403: existence must not leak),
+as does a user of the same account without access to the object's facility."""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from davinci.accounts.models import Role
 from tests.conftest import signed_in
-from tests.factories import ApiKeyFactory, LockFactory, UnitFactory, assigned_lock
+from tests.factories import (
+    ApiKeyFactory,
+    LockFactory,
+    MembershipFactory,
+    UnitFactory,
+    assigned_lock,
+)
 
 # Reachable without signing in, by design. The API authenticates with keys (tests/api).
 PUBLIC_NAMESPACES = {"api", "release", "admin"}
@@ -17,6 +25,9 @@ PUBLIC_NAMES = {
     "accounts:password_reset_done",
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
+    # One-time links from emails: the token is the credential (tests/team, tests/core).
+    "accounts:email_confirm",
+    "team:invitation_accept",
 }
 
 
@@ -51,6 +62,7 @@ def objects(account, facility):
         "lock": assigned_lock(unit),
         "spare_lock": LockFactory(facility=facility),
         "api_key": ApiKeyFactory(account=account),
+        "member": MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL),
     }
 
 
@@ -63,6 +75,8 @@ def _kwargs(name: str, params: list[str], objects: dict) -> dict:
             kwargs[param] = objects["facility"].facility_id
         elif param != "pk":
             raise AssertionError(f"{name}: teach this test the URL parameter {param!r}")
+        elif short.startswith(("member", "ownership")):
+            kwargs[param] = objects["member"].pk
         elif short.startswith("api_key"):
             kwargs[param] = objects["api_key"].pk
         elif short.startswith("unit"):
@@ -96,4 +110,15 @@ def test_another_accounts_user_gets_404(objects, other_account_owner, name, para
     response = client.get(url)
     if response.status_code == 405:
         response = client.post(url)
+    assert response.status_code == 404, (url, response.status_code)
+
+
+@pytest.mark.parametrize(("name", "params"), OBJECT_URLS, ids=[n for n, _ in OBJECT_URLS])
+def test_a_user_without_the_facility_gets_404(objects, facility_restricted_client, name, params):
+    """A Client Admin of the same account, with access to another facility only: every
+    object of `facility` (its units, locks, a key and a member with All Facilities) is 404."""
+    url = reverse(name, kwargs=_kwargs(name, params, objects))
+    response = facility_restricted_client.get(url)
+    if response.status_code == 405:
+        response = facility_restricted_client.post(url)
     assert response.status_code == 404, (url, response.status_code)

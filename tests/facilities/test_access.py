@@ -72,12 +72,16 @@ def test_another_accounts_objects_are_404(owner_client, request, name, target):
     assert not LockEvent.objects.exists()
 
 
-@pytest.mark.parametrize(("name", "target"), FORMS + ACTIONS)
+# Release overlock sets Returned to Dropbox, which the call center may set (test_lock_statuses).
+@pytest.mark.parametrize(
+    ("name", "target"), [action for action in FORMS + ACTIONS if action[0] != "lock_release"]
+)
 def test_call_center_users_edit_nothing(call_center_client, request, name, target):
     url = _url(request, name, target, OWN)
     response = call_center_client.post(url, {"status": "damaged", "name": "X"})
     assert response.status_code == 403
-    assert "Only owners and admins and managers" in response.content.decode()
+    body = response.content.decode()
+    assert "can open this page" in body or "Client Call Center cannot" in body
     assert not LockEvent.objects.exists()
 
 
@@ -103,6 +107,6 @@ def test_forms_refuse_other_methods(owner_client, request, name, target):
 
 
 @pytest.mark.parametrize("role_client", ["owner_client", "admin_client", "manager_client"])
-def test_owners_admins_and_managers_edit(request, role_client, facility):
+def test_owners_admins_and_personnel_add_units(request, role_client, facility):
     client = request.getfixturevalue(role_client)
     assert client.get(reverse("facilities:unit_create", args=[facility.pk])).status_code == 200

@@ -85,9 +85,9 @@ def test_the_same_name_is_fine_in_another_account(owner_client, other_facility):
     assert response.status_code == 302
 
 
-def test_edit_saves_name_and_address(manager_client, facility):
+def test_edit_saves_name_and_address(admin_client, facility):
     before = facility.facility_id
-    response = manager_client.post(
+    response = admin_client.post(
         reverse("facilities:facility_edit", args=[facility.pk]),
         {"name": "Harbor Central", "address": "1 Main St"},
     )

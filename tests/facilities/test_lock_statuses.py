@@ -274,10 +274,26 @@ def test_only_an_assigned_overlock_lock_can_be_released(owner_client, facility, 
     assert not LockEvent.objects.exists()
 
 
-def test_call_center_users_cannot_release(call_center_client, overlocked):
-    assert _release(call_center_client, overlocked).status_code == 403
+def test_call_center_users_release_an_overlock(call_center_client, overlocked):
+    """DESIGN's call center sets Returned to Dropbox: the tenant paid on the phone."""
+    page = call_center_client.get(reverse("facilities:unit_detail", args=[overlocked.unit_id]))
+    assert "Release overlock" in page.content.decode()
+    assert _release(call_center_client, overlocked).status_code == 302
     overlocked.refresh_from_db()
-    assert overlocked.status == LockStatus.ASSIGNED_OVERLOCK
+    assert overlocked.status == LockStatus.RETURNED_TO_DROPBOX
+
+
+def test_call_center_users_cannot_send_a_new_rental_notice(call_center_client, facility):
+    lock = lock_in_status(facility, LockStatus.ASSIGNED_VACANT)
+    page = call_center_client.get(reverse("facilities:unit_detail", args=[lock.unit_id]))
+    assert "Send code to new tenant" not in page.content.decode()
+    assert _notify(call_center_client, lock).status_code == 403
+    assert not LockEvent.objects.exists()
+
+
+def test_a_member_without_the_facility_cannot_release(facility_restricted_client, facility):
+    lock = lock_in_status(facility, LockStatus.ASSIGNED_OVERLOCK)
+    assert _release(facility_restricted_client, lock).status_code == 404
 
 
 def test_release_of_another_accounts_lock_is_not_found(owner_client, other_facility):

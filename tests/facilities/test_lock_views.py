@@ -88,7 +88,7 @@ def test_call_center_users_never_see_an_auction_code(call_center_client, auction
     assert "Withheld" in page and "Reveal code" not in page
     response = call_center_client.post(_url("lock_reveal", auction_lock))
     assert response.status_code == 403
-    assert "withheld from call-center users" in response.content.decode()
+    assert "withheld from Client Call Center users" in response.content.decode()
     assert "1357" not in response.content.decode()
     assert not LockEvent.objects.exists()
 
@@ -279,6 +279,8 @@ def test_the_lock_page_offers_the_actions_that_fit(owner_client, overlocked, loc
     assert "Assign to a unit" in free and "Set the unlock code" in free and "Unassign" not in free
 
 
-def test_call_center_users_get_no_action_forms(call_center_client, overlocked):
+def test_call_center_users_get_only_their_two_statuses(call_center_client, overlocked):
     body = call_center_client.get(_url("lock_detail", overlocked)).content.decode()
-    assert "Change this lock" not in body and "Reveal code" in body
+    assert "Reveal code" in body and "Set the unlock code" not in body
+    assert 'value="tenant_using_lock"' in body and 'value="returned_to_dropbox"' in body
+    assert 'value="assigned_vacant"' not in body and 'value="available"' not in body

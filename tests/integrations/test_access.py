@@ -61,7 +61,7 @@ def test_managers_and_call_center_get_403(request, role_user, name, api_key, fac
     for method in URLS[name][0]:
         response = _call(client, method, url)
         assert response.status_code == 403, (name, method)
-        assert b"Only owners and admins" in response.content
+        assert b"Only owners and client admins" in response.content
     api_key.refresh_from_db()
     facility.refresh_from_db()
     assert api_key.is_active and not api_key.is_deleted and facility.include_in_api

@@ -15,11 +15,19 @@ ACCOUNTS = [
     {
         "name": "Harbor Self Storage",
         "slug": "harbor-self-storage",
+        # (email, name, role, the facilities of a member without All Facilities)
         "members": [
-            ("owner@example.com", "Olivia Owner", Role.OWNER),
-            ("admin@example.com", "Adam Admin", Role.ADMIN),
-            ("manager@example.com", "Maria Manager", Role.MANAGER),
-            ("callcenter@example.com", "Cal Center", Role.CALL_CENTER),
+            ("owner@example.com", "Olivia Owner", Role.OWNER, None),
+            ("admin@example.com", "Adam Admin", Role.CLIENT_ADMIN, None),
+            ("manager@example.com", "Maria Manager", Role.CLIENT_PERSONNEL, None),
+            ("restricted@example.com", "Remy Restricted", Role.CLIENT_PERSONNEL_RESTRICTED, None),
+            ("callcenter@example.com", "Cal Center", Role.CLIENT_CALL_CENTER, None),
+            (
+                "downtown@example.com",
+                "Dana Downtown",
+                Role.CLIENT_CALL_CENTER,
+                ["Harbor Downtown"],
+            ),
         ],
         "facilities": [
             ("Harbor Downtown", "100 Harbor Way, Portsmouth, NH 03801", "HD", True),
@@ -30,7 +38,7 @@ ACCOUNTS = [
     {
         "name": "Rival Storage",
         "slug": "rival-storage",
-        "members": [("rival@example.com", "Rita Rival", Role.OWNER)],
+        "members": [("rival@example.com", "Rita Rival", Role.OWNER, None)],
         "facilities": [
             ("Rival North", "1 North St, Dover, NH 03820", "RN", True),
             ("Rival South", "99 South St, Dover, NH 03820", "RS", True),
@@ -99,9 +107,6 @@ class Command(BaseCommand):
         account, _ = Account.objects.get_or_create(
             slug=spec["slug"], defaults={"name": spec["name"]}
         )
-        for email, name, role in spec["members"]:
-            user = self._seed_user(email, name)
-            Membership.objects.get_or_create(user=user, account=account, defaults={"role": role})
         for name, address, prefix, included in spec["facilities"]:
             facility, _ = Facility.objects.get_or_create(
                 account=account,
@@ -109,6 +114,15 @@ class Command(BaseCommand):
                 defaults={"address": address, "include_in_api": included},
             )
             self._seed_units_and_locks(facility, prefix)
+        for email, name, role, facility_names in spec["members"]:
+            user = self._seed_user(email, name)
+            membership, created = Membership.objects.get_or_create(
+                user=user,
+                account=account,
+                defaults={"role": role, "all_facilities": facility_names is None},
+            )
+            if created and facility_names:
+                membership.facilities.set(account.facilities.filter(name__in=facility_names))
 
     def _seed_units_and_locks(self, facility: Facility, prefix: str) -> None:
         units = []
@@ -164,11 +178,13 @@ class Command(BaseCommand):
         self.stdout.write(
             "Sign in at /accounts/sign-in/ with any of these (password for all: "
             f"{DEMO_PASSWORD}):\n"
-            "  owner@example.com        owner of Harbor Self Storage\n"
-            "  admin@example.com        admin of Harbor Self Storage\n"
-            "  manager@example.com      manager of Harbor Self Storage\n"
-            "  callcenter@example.com   call-center user of Harbor Self Storage\n"
-            "  rival@example.com        owner of Rival Storage\n"
+            "  owner@example.com        Owner of Harbor Self Storage\n"
+            "  admin@example.com        Client Admin of Harbor Self Storage\n"
+            "  manager@example.com      Client Personnel of Harbor Self Storage\n"
+            "  restricted@example.com   Client Personnel (Restricted) of Harbor Self Storage\n"
+            "  callcenter@example.com   Client Call Center of Harbor Self Storage\n"
+            "  downtown@example.com     Client Call Center, Harbor Downtown only\n"
+            "  rival@example.com        Owner of Rival Storage\n"
             "  staff@example.com        platform staff (Django admin at /admin/)\n"
             "Released overlocks (Returned to Dropbox, still on the unit): units B137, A138, B139, "
             "A140, B141 and A142 of every facility.\n"

@@ -1,0 +1,294 @@
+"""Team services: add, edit, set Inactive/Active and re-invite members, hand ownership over.
+
+Each change is validated here as well as in the forms (the last line of defence for any
+caller), writes one AuditEvent (Activity) and sends its notices once the transaction commits.
+Who may edit whom is the membership's answer (Membership.edit_refusal, assignable_roles,
+facility_access_error in davinci/accounts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from davinci.accounts.models import Account, Membership, Role, User
+from facilities.models import Facility
+from integrations.models import AuditEvent
+from integrations.services import audit_event_record
+from team import notices
+
+
+def _access_summary(all_facilities: bool, facilities: Sequence[Facility]) -> str:
+    if all_facilities:
+        return "All Facilities"
+    names = sorted(facility.name for facility in facilities)
+    return ", ".join(names) if len(names) <= 5 else f"{len(names)} facilities"
+
+
+def _check(
+    *,
+    editor: Membership,
+    account: Account,
+    role: str,
+    all_facilities: bool,
+    facilities: Sequence[Facility],
+) -> None:
+    errors: dict[str, list[ValidationError]] = {}
+    if role not in editor.assignable_roles():
+        errors["role"] = [
+            ValidationError("You cannot give a role above your own.", code="role_too_high")
+        ]
+    if any(facility.account_id != account.pk for facility in facilities):
+        errors.setdefault("facilities", []).append(
+            ValidationError(
+                "One of the facilities belongs to another account.", code="wrong_account"
+            )
+        )
+    problem = editor.facility_access_error(all_facilities=all_facilities, facilities=facilities)
+    if problem is not None:
+        field, error = problem
+        errors.setdefault(field, []).append(error)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def member_add(
+    *,
+    account: Account,
+    editor: Membership,
+    name: str,
+    email: str,
+    role: str,
+    all_facilities: bool,
+    facilities: Sequence[Facility],
+    ip: str | None,
+    site_url: str,
+) -> Membership:
+    """Add a user to the account. A new address gets a user with no password and an
+    invitation with a one-time link to set one; an address that already has a user gets the
+    membership and a notice. The answer to the caller is the same either way."""
+    email = User.objects.normalize_email(email).strip().lower()
+    facilities = list(facilities)
+    _check(
+        editor=editor,
+        account=account,
+        role=role,
+        all_facilities=all_facilities,
+        facilities=facilities,
+    )
+    already = ValidationError(
+        {"email": ValidationError("This email is already on the team.", code="already_member")}
+    )
+    if Membership.objects.filter(account=account, user__email__iexact=email).exists():
+        raise already
+    try:
+        with transaction.atomic():
+            user = User.objects.filter(email__iexact=email).first()
+            invited = user is None
+            if invited:
+                user = User.objects.create_user(email=email, password=None, name=name)
+            membership = Membership.objects.create(
+                user=user, account=account, role=role, all_facilities=all_facilities
+            )
+    except IntegrityError:  # the same address added twice at once
+        raise already from None
+    membership.facilities.set(facilities)
+    audit_event_record(
+        account=account,
+        action=AuditEvent.Action.MEMBER_ADDED,
+        actor=editor.user,
+        ip=ip,
+        target=user,
+        details={
+            "summary": f"{membership.get_role_display()}; "
+            f"{_access_summary(all_facilities, facilities)}",
+            "role": role,
+            "all_facilities": all_facilities,
+            "facility_ids": sorted(facility.facility_id for facility in facilities),
+        },
+    )
+    if invited:
+        notices.send_invitation(membership=membership, invited_by=editor.user, site_url=site_url)
+    else:
+        notices.send_added_notice(membership=membership, added_by=editor.user, site_url=site_url)
+    notices.notify_owners(membership=membership, actor=editor.user, ip=ip, what="user added")
+    return membership
+
+
+@transaction.atomic
+def member_update(
+    *,
+    membership: Membership,
+    editor: Membership,
+    name: str,
+    email: str,
+    role: str,
+    all_facilities: bool,
+    facilities: Sequence[Facility],
+    is_active: bool,
+    ip: str | None,
+    site_url: str,
+) -> bool:
+    """Save Team's edit of one member ("Save Changes"). Returns False, writing nothing, if
+    nothing changed. Setting a member Inactive ends their use of the account at their next
+    request; the owner cannot be set Inactive or lose their role here (hand ownership over
+    first). The email changes only while the invitation is pending, and the invitation is
+    sent again to the new address."""
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user", "account")
+        .get(pk=membership.pk)
+    )
+    problem = editor.edit_refusal(membership)
+    if problem:
+        raise ValidationError(problem, code="cannot_edit")
+    facilities = list(facilities)
+    user = membership.user
+    if membership.is_owner:
+        if role != Role.OWNER or not is_active or not all_facilities:
+            raise ValidationError(
+                "The account needs its owner: hand ownership to another active user first.",
+                code="last_owner",
+            )
+    else:
+        _check(
+            editor=editor,
+            account=membership.account,
+            role=role,
+            all_facilities=all_facilities,
+            facilities=facilities,
+        )
+    email = User.objects.normalize_email(email).strip().lower()
+    changes: dict[str, list[Any]] = {}
+    summary: list[str] = []
+    if name != user.name and membership.identity_editable_by_team():
+        changes["name"] = [user.name, name]
+        summary.append(f"Name: {user.name or '—'} → {name or '—'}")
+    if email != user.email:
+        if not membership.email_editable_by_team():
+            raise ValidationError(
+                {
+                    "email": ValidationError(
+                        "Only the user can change their email (under Your account) once they "
+                        "have set a password.",
+                        code="email_locked",
+                    )
+                }
+            )
+        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            raise ValidationError(
+                {"email": ValidationError("This email is already in use.", code="email_taken")}
+            )
+        changes["email"] = [user.email, email]
+        summary.append(f"Email: {user.email} → {email}")
+    if role != membership.role:
+        changes["role"] = [membership.role, role]
+        summary.append(
+            f"Role: {membership.get_role_display()} → {Role(role).label}"
+            if membership.is_active
+            else f"Role: {Role(role).label}"
+        )
+    old_facilities = list(membership.facilities.all())
+    if all_facilities != membership.all_facilities or {f.pk for f in old_facilities} != {
+        f.pk for f in facilities
+    }:
+        changes["facilities"] = [
+            _access_summary(membership.all_facilities, old_facilities),
+            _access_summary(all_facilities, facilities),
+        ]
+        summary.append("Facilities: {} → {}".format(*changes["facilities"]))
+    if is_active != membership.is_active:
+        changes["is_active"] = [membership.is_active, is_active]
+        summary.append("Active" if is_active else "Inactive")
+    if not changes:
+        return False
+
+    if "name" in changes or "email" in changes:
+        user.name = name if "name" in changes else user.name
+        user.email = email
+        try:
+            with transaction.atomic():
+                user.save(update_fields=["name", "email"])
+        except IntegrityError:
+            raise ValidationError(
+                {"email": ValidationError("This email is already in use.", code="email_taken")}
+            ) from None
+    membership.role = role
+    membership.all_facilities = all_facilities
+    membership.is_active = is_active
+    membership.save(update_fields=["role", "all_facilities", "is_active"])
+    membership.facilities.set([] if all_facilities else facilities)
+    if "is_active" in changes:
+        action = (
+            AuditEvent.Action.MEMBER_REACTIVATED
+            if is_active
+            else AuditEvent.Action.MEMBER_DEACTIVATED
+        )
+    else:
+        action = AuditEvent.Action.MEMBER_EDITED
+    audit_event_record(
+        account=membership.account,
+        action=action,
+        actor=editor.user,
+        ip=ip,
+        target=user,
+        details={"summary": "; ".join(summary), "changes": changes},
+    )
+    if "role" in changes:
+        notices.notify_owners(membership=membership, actor=editor.user, ip=ip, what="role changed")
+    if "email" in changes:
+        notices.send_invitation(membership=membership, invited_by=editor.user, site_url=site_url)
+    return True
+
+
+@transaction.atomic
+def member_invite_again(
+    *, membership: Membership, editor: Membership, ip: str | None, site_url: str
+) -> None:
+    """A new invitation link for a user who has not set a password yet (the old link keeps
+    working until it expires or the password is set)."""
+    problem = editor.edit_refusal(membership)
+    if problem:
+        raise ValidationError(problem, code="cannot_edit")
+    if not membership.invitation_pending:
+        raise ValidationError("This user has already set a password.", code="not_pending")
+    audit_event_record(
+        account=membership.account,
+        action=AuditEvent.Action.MEMBER_INVITED_AGAIN,
+        actor=editor.user,
+        ip=ip,
+        target=membership.user,
+    )
+    notices.send_invitation(membership=membership, invited_by=editor.user, site_url=site_url)
+
+
+@transaction.atomic
+def ownership_transfer(*, editor: Membership, to: Membership, ip: str | None) -> None:
+    """The owner hands the account to another active user, and becomes a Client Admin with
+    All Facilities. Exactly one owner before and after."""
+    members = Membership.objects.select_for_update(of=("self",)).select_related("user")
+    owner = members.get(pk=editor.pk)
+    to = members.get(pk=to.pk)
+    if not owner.is_owner or owner.account_id != to.account_id:
+        raise ValidationError("Only the owner can hand ownership over.", code="not_owner")
+    if to.pk == owner.pk:
+        raise ValidationError("You are the owner already.", code="already_owner")
+    if not (to.is_active and to.user.is_active):
+        raise ValidationError("Hand ownership only to an active user.", code="inactive")
+    Membership.objects.filter(pk=owner.pk).update(role=Role.CLIENT_ADMIN, all_facilities=True)
+    Membership.objects.filter(pk=to.pk).update(role=Role.OWNER, all_facilities=True)
+    to.facilities.clear()
+    to.refresh_from_db()
+    audit_event_record(
+        account=to.account,
+        action=AuditEvent.Action.OWNERSHIP_TRANSFERRED,
+        actor=owner.user,
+        ip=ip,
+        target=to.user,
+        details={"summary": f"{owner.user.email} → {to.user.email}"},
+    )
+    notices.notify_owners(membership=to, actor=owner.user, ip=ip, what="ownership handed over")

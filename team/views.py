@@ -1,0 +1,170 @@
+"""Team (top navigation, owners and Client Admins): the user list, Add User, the edit page
+ending in "Save Changes", and the invitation link that sets a new user's password.
+
+A member outside the editor's view (another account, or wider facility access than a
+restricted editor's own) is a 404; one the editor may see but not edit is a 403.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from davinci.accounts.decorators import account_required
+from davinci.accounts.models import Membership
+from davinci.accounts.permissions import MANAGES_USERS
+from davinci.net import client_ip
+from facilities.models import Facility
+from facilities.views import add_service_error, posted
+from team import services
+from team.forms import MemberForm, OwnershipForm
+from team.tokens import invitation_token
+
+manages_users = account_required(*MANAGES_USERS)
+MEMBERS_PER_PAGE = 100
+
+
+def _site_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
+
+
+def _members(request: HttpRequest):
+    return Membership.objects.visible_to(request.membership).select_related("user")
+
+
+def _get_member(request: HttpRequest, pk: int) -> Membership:
+    return get_object_or_404(_members(request).select_related("account"), pk=pk)
+
+
+@require_safe
+@manages_users
+def member_list(request: HttpRequest) -> HttpResponse:
+    """Every user the editor sees, in three queries whatever the size: the count, the page
+    and its facilities."""
+    members = _members(request).prefetch_related(
+        Prefetch("facilities", queryset=Facility.objects.order_by("name", "id"))
+    )
+    members = members.order_by("-is_active", "user__name", "user__email", "pk")
+    page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "team/member_list.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+@manages_users
+def member_add(request: HttpRequest) -> HttpResponse:
+    form = MemberForm(posted(request), editor=request.membership)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.member_add(
+                account=request.account,
+                editor=request.membership,
+                **form.service_kwargs(),
+                ip=client_ip(request),
+                site_url=_site_url(request),
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            # The same words whether or not the address already had a user.
+            messages.success(
+                request,
+                f"{membership.user.email} is added as {membership.get_role_display()}. "
+                "We emailed them how to sign in.",
+            )
+            return redirect("team:member_list")
+    return render(request, "team/member_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@manages_users
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = _get_member(request, pk)
+    refusal = request.membership.edit_refusal(member)
+    if refusal:
+        raise PermissionDenied(refusal)
+    form = MemberForm(posted(request), editor=request.membership, member=member)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.member_update(
+                membership=member,
+                editor=request.membership,
+                **form.service_kwargs(),
+                ip=client_ip(request),
+                site_url=_site_url(request),
+            )
+        except ValidationError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, "Changes saved." if changed else "Nothing to change.")
+            return redirect("team:member_list")
+    context = {"form": form, "member": member, "ownership_form": OwnershipForm()}
+    return render(request, "team/member_form.html", context)
+
+
+@require_POST
+@manages_users
+def member_invite_again(request: HttpRequest, pk: int) -> HttpResponse:
+    member = _get_member(request, pk)
+    try:
+        services.member_invite_again(
+            membership=member,
+            editor=request.membership,
+            ip=client_ip(request),
+            site_url=_site_url(request),
+        )
+    except ValidationError as exc:
+        if exc.code == "cannot_edit":
+            raise PermissionDenied(exc.messages[0]) from None
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"A new invitation is on its way to {member.user.email}.")
+    return redirect("team:member_edit", pk=member.pk)
+
+
+@require_POST
+@manages_users
+def ownership_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    member = _get_member(request, pk)
+    if not request.membership.is_owner:
+        raise PermissionDenied("Only the owner can hand ownership over.")
+    form = OwnershipForm(request.POST)
+    if form.is_valid():
+        try:
+            services.ownership_transfer(editor=request.membership, to=member, ip=client_ip(request))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, f"{member.user.email} is the owner now; you are a Client Admin."
+            )
+            return redirect("team:member_list")
+    edit_form = MemberForm(editor=request.membership, member=member)
+    context = {"form": edit_form, "member": member, "ownership_form": form}
+    return render(request, "team/member_form.html", context)
+
+
+class InvitationAcceptView(auth_views.PasswordResetConfirmView):
+    """The invitation's one-time link: Django's own set-password view with the invitation
+    token. A used, expired or made-up link gets the same page, so it tells nothing about
+    whether the address has an account. Signs the user in once the password is set."""
+
+    template_name = "team/invitation_accept.html"
+    token_generator = invitation_token
+    post_reset_login = True
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is set. Welcome to DaVinci Lock.")
+        return response
+
+
+invitation_accept = login_not_required(InvitationAcceptView.as_view())
