@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 
 from davinci import counters, sms
 from davinci.accounts.models import Account
+from davinci.outbox.tasks import notice
 from facilities.models import Facility, Lock, LockEvent, LockStatus, ReleaseAttempt, Unit
 from facilities.services import lock_event_record
 
@@ -198,7 +199,7 @@ def release_attempt_record(
     honeypot_filled: bool = False,
 ) -> ReleaseAttempt:
     """Decide what an attempt earns and record it. Sends nothing: an attempt that qualifies
-    comes back PENDING, for `release_attempt_deliver` once the page has answered."""
+    comes back PENDING, for `release_code_send` once the page has answered."""
     if facility.account_id != account.pk:
         raise ValueError("The facility belongs to another account.")
     attempt = ReleaseAttempt(
@@ -231,10 +232,6 @@ def release_attempt_record(
     return attempt
 
 
-class _NotSent(Exception):
-    pass
-
-
 def _send(*, attempt: ReleaseAttempt, lock: Lock) -> None:
     unit = attempt.unit
     context = {
@@ -243,53 +240,59 @@ def _send(*, attempt: ReleaseAttempt, lock: Lock) -> None:
         "unit": unit,
         "unlock_code": lock.unlock_code,
     }
-    try:
-        if attempt.channel == Channel.EMAIL:
-            # One line whatever a name holds: a newline would be refused as a header.
-            subject = " ".join(render_to_string("release/code_email_subject.txt", context).split())
-            body = render_to_string("release/code_email.txt", context)
-            EmailMessage(subject=subject, body=body, to=[unit.tenant_email]).send()
-        else:
-            sms.send_sms(
-                to=unit.tenant_phone, body=render_to_string("release/code_sms.txt", context).strip()
-            )
-    except Exception as exc:
-        # Only the exception's type: a provider's message could echo the body, code included.
-        raise _NotSent(type(exc).__name__) from None
+    if attempt.channel == Channel.EMAIL:
+        # One line whatever a name holds: a newline would be refused as a header.
+        subject = " ".join(render_to_string("release/code_email_subject.txt", context).split())
+        body = render_to_string("release/code_email.txt", context)
+        EmailMessage(subject=subject, body=body, to=[unit.tenant_email]).send()
+    else:
+        sms.send_sms(
+            to=unit.tenant_phone, body=render_to_string("release/code_sms.txt", context).strip()
+        )
 
 
-def release_attempt_deliver(*, attempt: ReleaseAttempt) -> ReleaseAttempt:
+@notice("release_code")
+def release_code_send(*, attempt_id: int) -> None:
     """Send the code of a PENDING attempt to the unit's contact on file, and record the send.
 
-    The lock is re-read under a row lock and must still be Returned to Dropbox. The LockEvent
-    and the send share one transaction: if the email or SMS backend fails, no LockEvent claims
-    a send, and the attempt says "Sending failed".
+    Queued for every attempt the page accepts (so every answer costs the page the same); only
+    a PENDING one sends. The attempt and the lock are re-read under row locks, and the lock
+    must still be Returned to Dropbox. The LockEvent, the send and the attempt's outcome share
+    one transaction: if the email or SMS backend fails, no LockEvent claims a send and the
+    attempt stays "Sending" for the outbox's retry; once it gives up, "Sending failed".
     """
-    if attempt.outcome != Outcome.PENDING:
-        return attempt
-    try:
-        with transaction.atomic():
-            lock = (
-                Lock.objects.select_for_update()
-                .select_related("facility")
-                .filter(pk=attempt.lock_id, status=LockStatus.RETURNED_TO_DROPBOX, unit=None)
-                .first()
+    with transaction.atomic():
+        attempt = (
+            ReleaseAttempt.objects.select_for_update()
+            .select_related("account", "unit")
+            .get(pk=attempt_id)
+        )
+        if attempt.outcome != Outcome.PENDING:
+            return
+        lock = (
+            Lock.objects.select_for_update()
+            .select_related("facility")
+            .filter(pk=attempt.lock_id, status=LockStatus.RETURNED_TO_DROPBOX, unit=None)
+            .first()
+        )
+        if lock is None or attempt.unit is None:
+            attempt.outcome = Outcome.NOT_RELEASED
+        else:
+            lock_event_record(
+                lock=lock,
+                kind=LockEvent.Kind.CODE_SENT,
+                actor_type=LockEvent.Actor.TENANT_PAGE,
+                unit=attempt.unit,
+                ip=attempt.ip,
+                details={"channel": attempt.channel, "release_attempt": attempt.pk},
             )
-            if lock is None or attempt.unit is None:
-                attempt.outcome = Outcome.NOT_RELEASED
-            else:
-                lock_event_record(
-                    lock=lock,
-                    kind=LockEvent.Kind.CODE_SENT,
-                    actor_type=LockEvent.Actor.TENANT_PAGE,
-                    unit=attempt.unit,
-                    ip=attempt.ip,
-                    details={"channel": attempt.channel, "release_attempt": attempt.pk},
-                )
-                _send(attempt=attempt, lock=lock)
-                attempt.outcome = Outcome.SENT
-    except _NotSent as exc:
-        logger.warning("Release attempt %s: the code could not be sent (%s).", attempt.pk, exc)
-        attempt.outcome = Outcome.DELIVERY_FAILED
-    attempt.save(update_fields=["outcome"])
-    return attempt
+            _send(attempt=attempt, lock=lock)
+            attempt.outcome = Outcome.SENT
+        attempt.save(update_fields=["outcome"])
+
+
+@release_code_send.on_failure
+def release_code_failed(*, attempt_id: int) -> None:
+    ReleaseAttempt.objects.filter(pk=attempt_id, outcome=Outcome.PENDING).update(
+        outcome=Outcome.DELIVERY_FAILED
+    )

@@ -26,21 +26,20 @@ class SignInForm(AuthenticationForm):
     def clean(self) -> dict:
         email = self.cleaned_data.get("username") or ""
         ip = client_ip(self.request) if self.request else ""
-        retry_after = throttle.sign_in_retry_after(email=email, ip=ip)
-        if retry_after:
+        attempt = throttle.sign_in_attempt(email=email, ip=ip)
+        if attempt.retry_after:
             raise ValidationError(
                 self.error_messages["throttled"],
                 code="throttled",
-                params={"minutes": -(-retry_after // 60)},
+                params={"minutes": -(-attempt.retry_after // 60)},
             )
         try:
             cleaned = super().clean()
         except ValidationError:
-            reached = throttle.sign_in_failed(email=email, ip=ip)
-            if reached:
-                sign_in_throttled_record(email=email, ip=ip, limits=reached)
+            if attempt.reaching:
+                sign_in_throttled_record(email=email, ip=ip, limits=list(attempt.reaching))
             raise
-        throttle.sign_in_succeeded(email=email)
+        attempt.succeeded()
         return cleaned
 
 
