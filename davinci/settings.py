@@ -230,10 +230,13 @@ CELERY_BEAT_SCHEDULE = {
 # Dotted path of the SMS backend (davinci/sms.py). With DEBUG on, messages go to the log;
 # with DEBUG off and no backend, text messages are off and the release page offers email only.
 SMS_BACKEND = env.str("SMS_BACKEND", default="davinci.sms.ConsoleBackend" if DEBUG else "")
-# Attempts on /release/<account>/ per window, per client IP and per facility + unit number
-# (counted in the cache: set CACHE_URL to Redis so the limits hold across instances).
+# Attempts on /release/<account>/ per window, per client IP and per client IP on one
+# facility + unit number (counted in the cache: set CACHE_URL to Redis so the limits hold
+# across instances). Limits are per asking address, so nobody can spend a tenant's; codes
+# sent to one unit's tenant are capped apart, so nobody can flood them with messages.
 RELEASE_RATE_LIMIT_PER_IP = env.int("RELEASE_RATE_LIMIT_PER_IP", default=10)
 RELEASE_RATE_LIMIT_PER_UNIT = env.int("RELEASE_RATE_LIMIT_PER_UNIT", default=5)
+RELEASE_SENDS_PER_UNIT = env.int("RELEASE_SENDS_PER_UNIT", default=3)
 RELEASE_RATE_LIMIT_WINDOW = env.int("RELEASE_RATE_LIMIT_WINDOW", default=60 * 60)
 
 # --- Security ----------------------------------------------------------------------------

@@ -363,6 +363,7 @@ class ReleaseAttempt(models.Model):
         CONTACT_MISMATCH = "contact_mismatch", "Contact did not match"
         NOT_RELEASED = "not_released", "Lock not released"
         RATE_LIMITED = "rate_limited", "Too many attempts"
+        SEND_LIMITED = "send_limited", "Code sent too often already"
         HONEYPOT = "honeypot", "Blocked as automated"
 
     class Channel(models.TextChoices):

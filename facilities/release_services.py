@@ -158,31 +158,49 @@ def _find_unit(facility: Facility, unit_number: str) -> Unit | None:
 
 
 def _ip_bucket(ip: str | None) -> str:
-    """IPv6 clients are counted per /64: one subscriber usually holds a whole /64."""
+    """IPv6 clients are counted per /64: one subscriber usually holds a whole /64. An
+    IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 client it stands for."""
     if not ip:
         return "unknown"
     address = ipaddress.ip_address(ip)
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
 
 
+def _key(scope: str, parts: tuple) -> str:
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+    return f"release-rate:{scope}:{digest}"
+
+
 def _hit(scope: str, parts: tuple, limit: int) -> bool:
     """Count one attempt in a fixed window; True when the count is over `limit`."""
-    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
-    key = f"release-rate:{scope}:{digest}"
-    return counters.count(key, timeout=settings.RELEASE_RATE_LIMIT_WINDOW) > limit
+    return counters.count(_key(scope, parts), timeout=settings.RELEASE_RATE_LIMIT_WINDOW) > limit
 
 
 def release_rate_limited(*, ip: str | None, facility: Facility, unit_number: str) -> bool:
-    """Counts the attempt; True when this IP or this facility + unit number has had too many.
+    """Counts the attempt first; True when this address has made too many attempts, in all
+    or on this facility + unit number.
 
-    The unit counter keys on what was typed, not on a unit found, so a limit reached says
-    nothing about whether the unit exists.
+    Every limit keys on the asking address, so attempts from elsewhere can never use up the
+    real tenant's; and on what was typed, not on a unit found, so a limit reached says
+    nothing about whether the unit exists or what its contact is. How many codes a tenant can
+    be sent is capped apart, when sending (`release_code_send`).
     """
-    if _hit("ip", (_ip_bucket(ip),), settings.RELEASE_RATE_LIMIT_PER_IP):
+    bucket = _ip_bucket(ip)
+    if _hit("ip", (bucket,), settings.RELEASE_RATE_LIMIT_PER_IP):
         return True
-    return _hit("unit", (facility.pk, unit_number.casefold()), settings.RELEASE_RATE_LIMIT_PER_UNIT)
+    return _hit(
+        "unit", (facility.pk, unit_number.casefold(), bucket), settings.RELEASE_RATE_LIMIT_PER_UNIT
+    )
+
+
+def _send_allowed(unit: Unit) -> bool:
+    """Counts one code sent to the unit's tenant; False past RELEASE_SENDS_PER_UNIT a window,
+    so nobody who knows the contact on file can flood the tenant with messages."""
+    return not _hit("sends", (unit.pk,), settings.RELEASE_SENDS_PER_UNIT)
 
 
 # --- The attempt and the send ----------------------------------------------------------------
@@ -277,6 +295,8 @@ def release_code_send(*, attempt_id: int) -> None:
         )
         if lock is None or attempt.unit is None:
             attempt.outcome = Outcome.NOT_RELEASED
+        elif not _send_allowed(attempt.unit):
+            attempt.outcome = Outcome.SEND_LIMITED
         else:
             lock_event_record(
                 lock=lock,
@@ -286,7 +306,11 @@ def release_code_send(*, attempt_id: int) -> None:
                 ip=attempt.ip,
                 details={"channel": attempt.channel, "release_attempt": attempt.pk},
             )
-            _send(attempt=attempt, lock=lock)
+            try:
+                _send(attempt=attempt, lock=lock)
+            except Exception:
+                counters.refund(_key("sends", (attempt.unit.pk,)))  # nothing reached them
+                raise
             attempt.outcome = Outcome.SENT
         attempt.save(update_fields=["outcome"])
 

@@ -37,6 +37,8 @@ def _checks_take_time(monkeypatch):
 
     monkeypatch.setattr(User, "check_password", slow_check_password)
     monkeypatch.setattr(auth, "_authenticate", slow_authenticate)
+
+
 EVALUATED_WRONG = "do not match an account"
 THROTTLED = "Too many failed sign-ins"
 
