@@ -95,6 +95,7 @@ MIDDLEWARE = [
     # answers HTML, and a database outage is a JSON 503 there.
     "integrations.api_http.ApiErrorMiddleware",
     "davinci.middleware.RequestLogMiddleware",
+    "davinci.middleware.QueryStringMiddleware",
     # Portal pages: a friendly 503 page when the database is down (the API has its own).
     "davinci.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -167,6 +168,9 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 SIGN_IN_FAILURES_PER_EMAIL = env.int("SIGN_IN_FAILURES_PER_EMAIL", default=5)
 SIGN_IN_FAILURES_PER_IP = env.int("SIGN_IN_FAILURES_PER_IP", default=20)
 SIGN_IN_THROTTLE_WINDOW = env.int("SIGN_IN_THROTTLE_WINDOW", default=15 * 60)
+# Password-reset emails asked for per typed email address and per client IP, each hour.
+PASSWORD_RESET_PER_EMAIL = env.int("PASSWORD_RESET_PER_EMAIL", default=3)
+PASSWORD_RESET_PER_IP = env.int("PASSWORD_RESET_PER_IP", default=20)
 
 # --- Internationalisation and static files -----------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -295,12 +299,23 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "davinci.logs.JsonFormatter"},
     },
+    "filters": {
+        "without_query_string": {"()": "davinci.logs.WithoutQueryString"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["without_query_string"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Never let a request's POST data (passwords, secrets) reach an error report.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # runserver's access log (make run): the request line without its query string,
+        # which could carry anything a client typed, credentials too.
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
     },
 }

@@ -158,6 +158,12 @@ def _rate_limited(retry_after: int, message: str) -> HttpResponse:
     return api_error(429, "rate_limited", message, headers={"Retry-After": str(retry_after)})
 
 
+# Query parameters that are credentials put in the wrong place: refused, never read.
+URL_CREDENTIALS = frozenset(
+    {"api_key", "api_secret", "apikey", "apisecret", "key", "secret", "x-api-key", "x-api-secret"}
+)
+
+
 def _failure_counted(bucket: str, limit: int) -> HttpResponse | None:
     """Count a failed authentication; the 429 when this very failure is over the limit. The
     answer follows the failure's own atomic count, so however many arrive in parallel no
@@ -184,6 +190,14 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     @sensitive_variables()
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if any(name.lower() in URL_CREDENTIALS for name in request.GET):
+            return api_error(
+                400,
+                "invalid_parameter",
+                "Credentials never go in the URL (URLs end up in logs and browser history): "
+                "send them in the X-API-Key and X-API-Secret headers, and roll a secret that "
+                "was sent in a URL.",
+            )
         ip = _valid_ip(client_ip(request))
         failure_bucket = f"auth-failures:{ip or 'unknown'}"
         failure_limit = settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE

@@ -1,8 +1,9 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 
 from davinci.accounts import throttle
+from davinci.accounts.password_reset import password_reset_limited, password_reset_send
 from davinci.accounts.services import sign_in_throttled_record
 from davinci.net import client_ip
 
@@ -41,6 +42,32 @@ class SignInForm(AuthenticationForm):
             raise
         attempt.succeeded()
         return cleaned
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Django's form, rate-limited, its email sent by a task (davinci/accounts/password_reset)."""
+
+    def __init__(self, *args, request=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        email = cleaned.get("email")
+        ip = client_ip(self.request) if self.request else ""
+        if email and password_reset_limited(email=email, ip=ip):
+            raise ValidationError(
+                "Too many password reset requests for this address or from your network. "
+                "Check your inbox (and spam folder) for the emails already sent, or try again "
+                "in an hour.",
+                code="throttled",
+            )
+        return cleaned
+
+    def save(self, *, domain_override=None, use_https=False, request=None, **kwargs) -> None:
+        domain = domain_override or (request.get_host() if request else "localhost")
+        for user in self.get_users(self.cleaned_data["email"]):
+            password_reset_send.queue(user_id=user.pk, domain=domain, use_https=use_https)
 
 
 class SwitchAccountForm(forms.Form):

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from davinci.accounts.forms import SignInForm, SwitchAccountForm
+from davinci.accounts.forms import PasswordResetRequestForm, SignInForm, SwitchAccountForm
 from davinci.accounts.middleware import SESSION_KEY
 from davinci.accounts.models import Membership
 from davinci.net import next_path
@@ -17,6 +17,13 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetRequestForm
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -37,11 +37,11 @@ class Sender:
     def __call__(self, **ids: int) -> None:
         self.send(**ids)
 
-    def queue(self, *, dispatch: bool = True, **ids: int) -> Notice:
+    def queue(self, *, dispatch: bool = True, **ids: int | str | bool) -> Notice:
         """Write the notice in the current transaction; unless `dispatch` is False (the
         caller then calls `dispatch(notice)` itself), hand it to a worker once it commits."""
-        if any(not isinstance(value, int) for value in ids.values()):
-            raise TypeError("A notice carries ids only.")
+        if any(not isinstance(value, int | str | bool) for value in ids.values()):
+            raise TypeError("A notice carries ids (and plain flags) only.")
         notice = Notice.objects.create(kind=self.kind, arguments=ids, due_at=timezone.now())
         if dispatch:
             transaction.on_commit(lambda: notice_dispatch(notice.pk))
