@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from celery import shared_task
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -133,7 +132,7 @@ def deliver(notice_id: int) -> None:
     retry_in = notice_send(notice_id)
     if retry_in is not None:
         # In-process (no broker) the retry runs at once; a worker waits for the backoff.
-        notice_dispatch(notice_id, countdown=0 if settings.CELERY_TASK_ALWAYS_EAGER else retry_in)
+        notice_dispatch(notice_id, countdown=0 if deliver.app.conf.task_always_eager else retry_in)
 
 
 @shared_task(name="outbox.sweep", ignore_result=True)
