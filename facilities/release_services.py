@@ -281,14 +281,14 @@ def release_code_send(*, attempt_id: int) -> None:
     """
     with transaction.atomic():
         attempt = (
-            ReleaseAttempt.objects.select_for_update()
+            ReleaseAttempt.objects.select_for_update(of=("self",))
             .select_related("account", "unit")
             .get(pk=attempt_id)
         )
         if attempt.outcome != Outcome.PENDING:
             return
         lock = (
-            Lock.objects.select_for_update()
+            Lock.objects.select_for_update(of=("self",))
             .select_related("facility")
             .filter(pk=attempt.lock_id, status=LockStatus.RETURNED_TO_DROPBOX, unit=None)
             .first()
