@@ -10,7 +10,10 @@ class Notice(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
         SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
+        # The sender ran to its end: it sent, or found nothing due (a release attempt that
+        # earned no code queues a notice too, so every answer of the page costs the same;
+        # the attempt's outcome says which).
+        SENT = "sent", "Done"
         FAILED = "failed", "Sending failed"
 
     kind = models.CharField(max_length=60)

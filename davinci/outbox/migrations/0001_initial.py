@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                         choices=[
                             ("pending", "Waiting to be sent"),
                             ("sending", "Sending"),
-                            ("sent", "Sent"),
+                            ("sent", "Done"),
                             ("failed", "Sending failed"),
                         ],
                         default="pending",
