@@ -31,3 +31,18 @@ def _loggable(value: Any) -> Any:
     if isinstance(value, HttpRequest):
         return f"{value.method} {value.path}"
     return value
+
+
+class WithoutQueryString(logging.Filter):
+    """Cuts the query string out of an access-log record's request line ("GET /p?q HTTP/1.1"
+    becomes "GET /p HTTP/1.1"), as Django's development server logs it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args and isinstance(record.args[0], str):
+            line = record.args[0]
+            method, _, rest = line.partition(" ")
+            target, space, version = rest.partition(" ")
+            if "?" in target:
+                line = f"{method} {target.split('?', 1)[0]}{space}{version}"
+            record.args = (line, *record.args[1:])
+        return True

@@ -9,14 +9,16 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.core.signals import got_request_exception
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
+from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
 from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER
-from integrations.api_http import is_api_path
+from integrations.api_http import api_error, is_api_path
 
 logger = logging.getLogger("davinci.request")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -68,6 +70,29 @@ class RequestLogMiddleware:
         return response
 
 
+class QueryStringMiddleware:
+    """More query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS is a clear 400 (JSON under
+    /api/), answered here before anything else reads request.GET: even Django's debug error
+    page would read it again and fail with a bare 500 from the server."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            request.GET  # noqa: B018 - parsed here, once, so the error is ours to answer
+        except TooManyFieldsSent:
+            message = "Too many query parameters."
+            if is_api_path(request):
+                return api_error(400, "invalid_parameter", message)
+            return HttpResponse(
+                loader.render_to_string("400.html", {"message": message}),
+                status=400,
+                content_type="text/html; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
 class SecurityHeadersMiddleware:
     """Content-Security-Policy (no inline script or style anywhere) and Permissions-Policy.
 
@@ -86,6 +111,12 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", self.policy)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        # Signed-in pages show tenant contacts, codes or secrets, and the API answers codes:
+        # no shared cache, browser history or back button may keep them.
+        if not response.has_header("Cache-Control") and (
+            is_api_path(request) or _user_id(request) is not None
+        ):
+            patch_cache_control(response, private=True, no_store=True)
         return response
 
 

@@ -26,10 +26,15 @@ def _forget_proxies(*, setting: str, **kwargs) -> None:
 
 
 def _parse(address: str) -> Address | None:
+    """The address, an IPv4-mapped IPv6 one (::ffff:a.b.c.d, what a dual-stack listener
+    reports for every IPv4 client) as the IPv4 address it is."""
     try:
-        return ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(address)
     except ValueError:
         return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
 
 
 def _is_trusted(ip: Address) -> bool:
@@ -38,11 +43,13 @@ def _is_trusted(ip: Address) -> bool:
 
 def client_ip(request: HttpRequest) -> str:
     """The socket address; when that is a trusted proxy, the right-most X-Forwarded-For entry
-    that is not itself a trusted proxy (entries left of it could be forged by the client)."""
-    address = request.META.get("REMOTE_ADDR", "")
-    ip = _parse(address)
+    that is not itself a trusted proxy (entries left of it could be forged by the client).
+    IPv4-mapped addresses come back as plain IPv4, so limits, logs and allowlists see one
+    form of each client."""
+    ip = _parse(request.META.get("REMOTE_ADDR", ""))
     if ip is None:
         return ""  # e.g. a unix socket: no address to record or rate-limit by
+    address = str(ip)
     if not _is_trusted(ip):
         return address
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
@@ -51,7 +58,7 @@ def client_ip(request: HttpRequest) -> str:
         if hop_ip is None:
             return address  # a malformed chain: trust nothing beyond the proxy itself
         if not _is_trusted(hop_ip):
-            return hop
+            return str(hop_ip)
     return address
 
 

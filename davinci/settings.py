@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "davinci.accounts",
+    "davinci.outbox",
     "facilities",
     "integrations",
     "team",
@@ -95,6 +96,7 @@ MIDDLEWARE = [
     # answers HTML, and a database outage is a JSON 503 there.
     "integrations.api_http.ApiErrorMiddleware",
     "davinci.middleware.RequestLogMiddleware",
+    "davinci.middleware.QueryStringMiddleware",
     # Portal pages: a friendly 503 page when the database is down (the API has its own).
     "davinci.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -134,6 +136,18 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves a small team and a call center at once: WAL lets readers
+    # run beside the one writer, a writer waits (busy timeout) instead of failing with
+    # "database is locked", and every transaction takes the write lock when it begins
+    # (IMMEDIATE), so two read-then-write transactions cannot deadlock on the upgrade.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -155,6 +169,9 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 SIGN_IN_FAILURES_PER_EMAIL = env.int("SIGN_IN_FAILURES_PER_EMAIL", default=5)
 SIGN_IN_FAILURES_PER_IP = env.int("SIGN_IN_FAILURES_PER_IP", default=20)
 SIGN_IN_THROTTLE_WINDOW = env.int("SIGN_IN_THROTTLE_WINDOW", default=15 * 60)
+# Password-reset emails asked for per typed email address and per client IP, each hour.
+PASSWORD_RESET_PER_EMAIL = env.int("PASSWORD_RESET_PER_EMAIL", default=3)
+PASSWORD_RESET_PER_IP = env.int("PASSWORD_RESET_PER_IP", default=20)
 
 # --- Internationalisation and static files -----------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -184,19 +201,47 @@ EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+if "EMAIL_FILE_PATH" in _email:  # filemail:///path: each message a file (the worker test)
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
 # Seconds before a hanging mail server gives up, so it cannot hold a worker.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DaVinci Lock <no-reply@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
+# --- Work outside the request (Celery) -----------------------------------------------------
+# Every email and text message is a notice in the outbox (davinci/outbox), sent by a Celery
+# task: `celery -A davinci worker`, plus `celery -A davinci beat` for the outbox sweep. With
+# no CELERY_BROKER_URL (make run, the test suite) tasks run in-process once the request's
+# transaction commits.
+_broker = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not _broker
+CELERY_BROKER_URL = _broker or "memory://"  # in-process: nothing is published
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+# A broker that is down must not hold a request: one try, then the notice waits in the
+# outbox for the sweep.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2}
+# A task is acknowledged after it ran, so a worker that dies mid-task leaves it queued; the
+# outbox's claim makes running it again harmless.
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
+}
+
 # --- Text messages and the overlock-release page -----------------------------------------
 # Dotted path of the SMS backend (davinci/sms.py). With DEBUG on, messages go to the log;
 # with DEBUG off and no backend, text messages are off and the release page offers email only.
 SMS_BACKEND = env.str("SMS_BACKEND", default="davinci.sms.ConsoleBackend" if DEBUG else "")
-# Attempts on /release/<account>/ per window, per client IP and per facility + unit number
-# (counted in the cache: set CACHE_URL to Redis so the limits hold across instances).
+# Attempts on /release/<account>/ per window, per client IP and per client IP on one
+# facility + unit number (counted in the cache: set CACHE_URL to Redis so the limits hold
+# across instances). Limits are per asking address, so nobody can spend a tenant's; codes
+# sent to one unit's tenant are capped apart, so nobody can flood them with messages.
 RELEASE_RATE_LIMIT_PER_IP = env.int("RELEASE_RATE_LIMIT_PER_IP", default=10)
 RELEASE_RATE_LIMIT_PER_UNIT = env.int("RELEASE_RATE_LIMIT_PER_UNIT", default=5)
+RELEASE_SENDS_PER_UNIT = env.int("RELEASE_SENDS_PER_UNIT", default=3)
 RELEASE_RATE_LIMIT_WINDOW = env.int("RELEASE_RATE_LIMIT_WINDOW", default=60 * 60)
 
 # --- Security ----------------------------------------------------------------------------
@@ -255,12 +300,23 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "davinci.logs.JsonFormatter"},
     },
+    "filters": {
+        "without_query_string": {"()": "davinci.logs.WithoutQueryString"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["without_query_string"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Never let a request's POST data (passwords, secrets) reach an error report.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # runserver's access log (make run): the request line without its query string,
+        # which could carry anything a client typed, credentials too.
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
     },
 }

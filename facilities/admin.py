@@ -18,6 +18,10 @@ class FacilityAdmin(admin.ModelAdmin):
     list_select_related = ["account"]
     autocomplete_fields = ["account"]
 
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        # Chosen once, when the facility is created: it never moves to another account.
+        return [*self.readonly_fields, "account"] if obj is not None else self.readonly_fields
+
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class FacilitiesConfig(AppConfig):
     name = "facilities"
     verbose_name = "Facilities, units and locks"
+
+    def ready(self) -> None:
+        # The outbox's senders of this app register on import (davinci.outbox): a worker
+        # must know them without loading any view.
+        from facilities import notices, release_services  # noqa: F401

@@ -426,8 +426,14 @@ class ImportConfirmForm(forms.Form):
         self.facility = facility
 
     @staticmethod
-    def seal(*, facility: Facility, filename: str, text: str) -> str:
-        data = {"facility": facility.pk, "filename": filename, "text": text, "at": time.time()}
+    def seal(*, facility: Facility, filename: str, text: str, fingerprint: str) -> str:
+        data = {
+            "facility": facility.pk,
+            "filename": filename,
+            "text": text,
+            "fingerprint": fingerprint,
+            "at": time.time(),
+        }
         return crypto.encrypt_bytes(zlib.compress(json.dumps(data).encode()))
 
     def clean_payload(self) -> dict:

@@ -25,7 +25,9 @@ PREVIEW_CHANGES_SHOWN = 200
 def _preview(request: HttpRequest, facility: Facility, plan: imports.ImportPlan, text: str):
     confirm = None
     if plan.is_valid and plan.has_changes:
-        payload = ImportConfirmForm.seal(facility=facility, filename=plan.filename, text=text)
+        payload = ImportConfirmForm.seal(
+            facility=facility, filename=plan.filename, text=text, fingerprint=plan.fingerprint
+        )
         confirm = ImportConfirmForm(initial={"payload": payload}, facility=facility)
     changes = plan.changes()
     context = {
@@ -74,6 +76,7 @@ def facility_import_commit(request: HttpRequest, pk: int) -> HttpResponse:
         text=data["text"],
         filename=data["filename"],
         membership=request.membership,
+        previewed=data.get("fingerprint", ""),
         user=request.user,
         ip=client_ip(request),
     )

@@ -210,19 +210,19 @@ def lock_assign(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, lock, LockAssignForm(request.POST, lock=lock), "assign_form", assign)
 
 
-def _notice_messages(request: HttpRequest, sends: list[notices.NoticeSend], notice) -> None:
-    """One message per channel: a failed send is said, not swallowed (and is in the history)."""
-    for send in sends:
-        if send.sent:
-            messages.success(
-                request, f"The {notice.label} notice is sent by {send.channel.label.lower()}."
-            )
-        else:
-            messages.error(
-                request,
-                f"The {notice.label} notice could not be sent by {send.channel.label.lower()}. "
-                "It is recorded in the lock's history; try again later.",
-            )
+def _notice_messages(request: HttpRequest, lock: Lock, channels: list, notice) -> None:
+    """Where the notice goes; its outcome ("Code sent to tenant", or "Code could not be sent"
+    after every retry) is in the lock's history once the outbox has sent it."""
+    unit = lock.unit
+    where = " and ".join(
+        f"{unit.tenant_email} (email)" if channel == "email" else f"{unit.tenant_phone} (text)"
+        for channel in channels
+    )
+    messages.success(
+        request,
+        f"The {notice.label} notice with the code is on its way to {where}. The lock's history "
+        "shows each send, or why it failed.",
+    )
 
 
 @require_POST
@@ -247,10 +247,10 @@ def lock_release(request: HttpRequest, pk: int) -> HttpResponse:
             )
             if form.cleaned_data["notify"]:
                 notice = notices.Notice.DELINQUENCY_PAID
-                sends = notices.tenant_notice_send(
+                channels = notices.tenant_notice_send(
                     lock=lock, notice=notice, user=request.user, ip=client_ip(request)
                 )
-                _notice_messages(request, sends, notice)
+                _notice_messages(request, lock, channels, notice)
             return redirect(next_path(request, lock_url(lock)))
     return lock_page(request, lock, release_form=form)
 
@@ -264,14 +264,14 @@ def lock_notify_new_tenant(request: HttpRequest, pk: int) -> HttpResponse:
     _refuse_unless(request, lock)
     notice = notices.Notice.NEW_RENTAL
     try:
-        sends = notices.tenant_notice_send(
+        channels = notices.tenant_notice_send(
             lock=lock, notice=notice, user=request.user, ip=client_ip(request)
         )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
-        _notice_messages(request, sends, notice)
+        _notice_messages(request, lock, channels, notice)
     return redirect(next_path(request, lock_url(lock)))
 
 

@@ -62,6 +62,22 @@ class Facility(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """A facility's account never changes once it is created: its units, locks and
+        history cannot follow it, and the other account's keys would read its codes."""
+        if self.pk is None:
+            return
+        saved = Facility.objects.filter(pk=self.pk).values_list("account_id", flat=True).first()
+        if saved is not None and saved != self.account_id:
+            raise ValidationError(
+                {
+                    "account": ValidationError(
+                        "A facility stays with the account it was created in.",
+                        code="account_fixed",
+                    )
+                }
+            )
+
 
 unit_number_validator = RegexValidator(
     r"^[^\s/?#]+(?: [^\s/?#]+)*$",
@@ -356,6 +372,7 @@ class ReleaseAttempt(models.Model):
         CONTACT_MISMATCH = "contact_mismatch", "Contact did not match"
         NOT_RELEASED = "not_released", "Lock not released"
         RATE_LIMITED = "rate_limited", "Too many attempts"
+        SEND_LIMITED = "send_limited", "Code sent too often already"
         HONEYPOT = "honeypot", "Blocked as automated"
 
     class Channel(models.TextChoices):

@@ -5,16 +5,13 @@
 - "Unlock and New Rental": a vacant unit was rented; the code of its Assigned Vacant lock.
 
 Each notice goes to every contact on file (the email address and, when text messages are on,
-the phone number). Every channel's outcome is one LockEvent: "Code sent to tenant" naming the
-notice and the channel, or "Code could not be sent" when the backend failed, so a send is never
-silently lost. No notice is ever sent for a lock in Assigned Auction.
+the phone number), one outbox notice per channel (davinci.outbox: sent by a worker after the
+request, retried with backoff). Every channel's outcome is one LockEvent: "Code sent to tenant"
+naming the notice and the channel, or "Code could not be sent" when the send was given up on,
+so a send is never silently lost. No notice is ever sent for a lock in Assigned Auction.
 """
 
 from __future__ import annotations
-
-import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
@@ -22,6 +19,8 @@ from django.db import models, transaction
 from django.template.loader import render_to_string
 
 from davinci import sms
+from davinci.accounts.models import User
+from davinci.outbox import tasks as outbox
 from facilities.models import (
     WITHHELD_STATUSES,
     Lock,
@@ -31,11 +30,6 @@ from facilities.models import (
     Unit,
 )
 from facilities.services import lock_event_record
-
-if TYPE_CHECKING:
-    from davinci.accounts.models import User
-
-logger = logging.getLogger(__name__)
 
 
 class Notice(models.TextChoices):
@@ -64,16 +58,6 @@ def unit_channels(unit: Unit) -> list[Channel]:
     return channels
 
 
-@dataclass(frozen=True)
-class NoticeSend:
-    channel: Channel
-    sent: bool
-
-
-class _NotSent(Exception):
-    pass
-
-
 def _deliver(*, notice: Notice, channel: Channel, lock: Lock) -> None:
     unit = lock.unit
     context = {
@@ -83,30 +67,20 @@ def _deliver(*, notice: Notice, channel: Channel, lock: Lock) -> None:
         "unlock_code": lock.unlock_code,
     }
     name = f"facilities/notices/{notice.value}"
-    try:
-        if channel == Channel.EMAIL:
-            # One line whatever a name holds: a newline would be refused as a header.
-            subject = " ".join(render_to_string(f"{name}_email_subject.txt", context).split())
-            body = render_to_string(f"{name}_email.txt", context)
-            EmailMessage(subject=subject, body=body, to=[unit.tenant_email]).send()
-        else:
-            sms.send_sms(
-                to=unit.tenant_phone, body=render_to_string(f"{name}_sms.txt", context).strip()
-            )
-    except Exception as exc:
-        # Only the exception's type: a provider's message could echo the body, code included.
-        raise _NotSent(type(exc).__name__) from None
+    if channel == Channel.EMAIL:
+        # One line whatever a name holds: a newline would be refused as a header.
+        subject = " ".join(render_to_string(f"{name}_email_subject.txt", context).split())
+        body = render_to_string(f"{name}_email.txt", context)
+        EmailMessage(subject=subject, body=body, to=[unit.tenant_email]).send()
+    else:
+        sms.send_sms(
+            to=unit.tenant_phone, body=render_to_string(f"{name}_sms.txt", context).strip()
+        )
 
 
-def tenant_notice_send(
-    *, lock: Lock, notice: Notice, user: User, ip: str | None
-) -> list[NoticeSend]:
-    """Send `notice` with the lock's code to every contact on file of the lock's unit.
-
-    For each channel, the "Code sent to tenant" LockEvent and the send share one transaction
-    (the lock row locked, still in the notice's status on the same unit): a failed send leaves
-    no event claiming it, and writes a "Code could not be sent" event instead.
-    """
+def tenant_notice_send(*, lock: Lock, notice: Notice, user: User, ip: str | None) -> list[Channel]:
+    """Queue `notice` with the lock's code to every contact on file of the lock's unit, and
+    return the channels it goes by. A ValidationError says why it cannot be sent at all."""
     if lock.status in WITHHELD_STATUSES:
         raise ValidationError(
             f"No notice is ever sent for a lock in {lock.get_status_display()}.",
@@ -126,30 +100,69 @@ def tenant_notice_send(
             "one to the unit first.",
             code="no_contact",
         )
-    return [_send_one(lock=lock, notice=notice, channel=c, user=user, ip=ip) for c in channels]
+    for channel in channels:
+        tenant_notice_deliver.queue(
+            lock_id=lock.pk,
+            unit_id=lock.unit_id,
+            notice=notice.value,
+            channel=channel.value,
+            user_id=user.pk,
+            ip=ip or "",
+        )
+    return channels
 
 
-def _send_one(
-    *, lock: Lock, notice: Notice, channel: Channel, user: User, ip: str | None
-) -> NoticeSend:
-    details = {"notice": notice.value, "notice_label": notice.label, "channel": channel.value}
-    record = {"actor_type": LockEvent.Actor.USER, "user": user, "ip": ip, "details": details}
-    try:
-        with transaction.atomic():
-            locked = (
-                Lock.objects.select_for_update(of=("self",))
-                .select_related("unit", "facility__account")
-                .get(pk=lock.pk)
+def _record(*, lock: Lock, kind: LockEvent.Kind, user_id: int, ip: str, details: dict) -> None:
+    lock_event_record(
+        lock=lock,
+        kind=kind,
+        actor_type=LockEvent.Actor.USER,
+        user=User.objects.get(pk=user_id),
+        unit=lock.unit,
+        ip=ip or None,
+        details=details,
+    )
+
+
+def _details(notice: str, channel: str, **more: str) -> dict:
+    label = Notice(notice).label
+    return {"notice": notice, "notice_label": label, "channel": channel, **more}
+
+
+@outbox.notice("tenant_code")
+def tenant_notice_deliver(
+    *, lock_id: int, unit_id: int, notice: str, channel: str, user_id: int, ip: str
+) -> None:
+    """Send one channel of a notice, when it runs: the lock is re-read under a row lock and
+    must still be in the notice's status on the same unit. The "Code sent to tenant" event and
+    the send share one transaction, so a failed send (retried by the outbox) leaves none."""
+    with transaction.atomic():
+        lock = (
+            Lock.objects.select_for_update(of=("self",))
+            .select_related("unit", "facility__account")
+            .get(pk=lock_id)
+        )
+        details = _details(notice, channel)
+        if lock.status != NOTICE_STATUS[Notice(notice)] or lock.unit_id != unit_id:
+            details["error"] = "the lock changed before the notice was sent"
+            _record(
+                lock=lock,
+                kind=LockEvent.Kind.CODE_SEND_FAILED,
+                user_id=user_id,
+                ip=ip,
+                details=details,
             )
-            if locked.status != NOTICE_STATUS[notice] or locked.unit_id != lock.unit_id:
-                raise _NotSent("LockChanged")
-            lock_event_record(
-                lock=locked, kind=LockEvent.Kind.CODE_SENT, unit=locked.unit, **record
-            )
-            _deliver(notice=notice, channel=channel, lock=locked)
-    except _NotSent as exc:
-        logger.warning("Lock %s: the %s notice was not sent (%s).", lock.pk, notice.value, exc)
-        details["error"] = str(exc)
-        lock_event_record(lock=lock, kind=LockEvent.Kind.CODE_SEND_FAILED, unit=lock.unit, **record)
-        return NoticeSend(channel=channel, sent=False)
-    return NoticeSend(channel=channel, sent=True)
+            return
+        _record(lock=lock, kind=LockEvent.Kind.CODE_SENT, user_id=user_id, ip=ip, details=details)
+        _deliver(notice=Notice(notice), channel=Channel(channel), lock=lock)
+
+
+@tenant_notice_deliver.on_failure
+def tenant_notice_failed(
+    *, lock_id: int, unit_id: int, notice: str, channel: str, user_id: int, ip: str
+) -> None:
+    lock = Lock.objects.select_related("unit").get(pk=lock_id)
+    details = _details(notice, channel, error="not sent after every retry")
+    _record(
+        lock=lock, kind=LockEvent.Kind.CODE_SEND_FAILED, user_id=user_id, ip=ip, details=details
+    )

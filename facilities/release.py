@@ -19,13 +19,15 @@ from davinci import sms
 from davinci.accounts.decorators import account_required
 from davinci.accounts.models import MANAGES_INTEGRATIONS, Account
 from davinci.net import client_ip
+from davinci.outbox.models import Notice
+from davinci.outbox.tasks import notice_dispatch
 from facilities.forms import TypedChoiceField
 from facilities.models import Facility, ReleaseAttempt, unit_number_validator
 from facilities.release_services import (
     Contact,
     contact_parse,
-    release_attempt_deliver,
     release_attempt_record,
+    release_code_send,
 )
 
 ATTEMPTS_PER_PAGE = 50
@@ -86,18 +88,20 @@ def _facility_label(facility: Facility) -> str:
     return f"{facility.name} — {facility.address}" if facility.address else facility.name
 
 
-class _DeliverAfterResponse(HttpResponseRedirect):
-    """The redirect every accepted attempt gets, which sends the code, if one is due, only
-    after the response has gone out: WSGI and ASGI servers call close() once the body is
-    written. So neither the answer nor the time it takes tells whether a code was sent."""
+class _DispatchAfterResponse(HttpResponseRedirect):
+    """The redirect every accepted attempt gets. Every accepted attempt has queued the same
+    notice (whether a code is due is decided by the task), and the notice is handed to the
+    worker only after the response has gone out: WSGI and ASGI servers call close() once the
+    body is written. With a worker the send never runs here; in-process (make run) it runs
+    after the answer. So neither the answer nor its timing tells whether a code was sent."""
 
-    def __init__(self, redirect_to: str, *, attempt: ReleaseAttempt) -> None:
+    def __init__(self, redirect_to: str, *, notice: Notice) -> None:
         super().__init__(redirect_to)
-        self.attempt = attempt
+        self.notice = notice
 
     def close(self) -> None:
         try:
-            release_attempt_deliver(attempt=self.attempt)
+            notice_dispatch(self.notice.pk)
         finally:
             super().close()
 
@@ -119,9 +123,10 @@ def release_page(request: HttpRequest, account_slug: str) -> HttpResponse:
             honeypot_filled=bool(form.cleaned_data["website"]),
         )
         if attempt.outcome != ReleaseAttempt.Outcome.RATE_LIMITED:
+            notice = release_code_send.queue(attempt_id=attempt.pk, dispatch=False)
             done = reverse("release:requested", args=[account.slug])
-            return _DeliverAfterResponse(
-                f"{done}?{urlencode({'by': contact.channel})}", attempt=attempt
+            return _DispatchAfterResponse(
+                f"{done}?{urlencode({'by': contact.channel})}", notice=notice
             )
         return _too_many_attempts(request, account, form)
     return render(request, "release/release_page.html", _context(account, form))

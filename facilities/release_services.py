@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 
 from davinci import counters, sms
 from davinci.accounts.models import Account
+from davinci.outbox.tasks import notice
 from facilities.models import Facility, Lock, LockEvent, LockStatus, ReleaseAttempt, Unit
 from facilities.services import lock_event_record
 
@@ -129,31 +130,49 @@ def _find_unit(facility: Facility, unit_number: str) -> Unit | None:
 
 
 def _ip_bucket(ip: str | None) -> str:
-    """IPv6 clients are counted per /64: one subscriber usually holds a whole /64."""
+    """IPv6 clients are counted per /64: one subscriber usually holds a whole /64. An
+    IPv4-mapped address (::ffff:a.b.c.d) is the IPv4 client it stands for."""
     if not ip:
         return "unknown"
     address = ipaddress.ip_address(ip)
+    if address.version == 6 and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
     if address.version == 6:
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
 
 
+def _key(scope: str, parts: tuple) -> str:
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+    return f"release-rate:{scope}:{digest}"
+
+
 def _hit(scope: str, parts: tuple, limit: int) -> bool:
     """Count one attempt in a fixed window; True when the count is over `limit`."""
-    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
-    key = f"release-rate:{scope}:{digest}"
-    return counters.count(key, timeout=settings.RELEASE_RATE_LIMIT_WINDOW) > limit
+    return counters.count(_key(scope, parts), timeout=settings.RELEASE_RATE_LIMIT_WINDOW) > limit
 
 
 def release_rate_limited(*, ip: str | None, facility: Facility, unit_number: str) -> bool:
-    """Counts the attempt; True when this IP or this facility + unit number has had too many.
+    """Counts the attempt first; True when this address has made too many attempts, in all
+    or on this facility + unit number.
 
-    The unit counter keys on what was typed, not on a unit found, so a limit reached says
-    nothing about whether the unit exists.
+    Every limit keys on the asking address, so attempts from elsewhere can never use up the
+    real tenant's; and on what was typed, not on a unit found, so a limit reached says
+    nothing about whether the unit exists or what its contact is. How many codes a tenant can
+    be sent is capped apart, when sending (`release_code_send`).
     """
-    if _hit("ip", (_ip_bucket(ip),), settings.RELEASE_RATE_LIMIT_PER_IP):
+    bucket = _ip_bucket(ip)
+    if _hit("ip", (bucket,), settings.RELEASE_RATE_LIMIT_PER_IP):
         return True
-    return _hit("unit", (facility.pk, unit_number.casefold()), settings.RELEASE_RATE_LIMIT_PER_UNIT)
+    return _hit(
+        "unit", (facility.pk, unit_number.casefold(), bucket), settings.RELEASE_RATE_LIMIT_PER_UNIT
+    )
+
+
+def _send_allowed(unit: Unit) -> bool:
+    """Counts one code sent to the unit's tenant; False past RELEASE_SENDS_PER_UNIT a window,
+    so nobody who knows the contact on file can flood the tenant with messages."""
+    return not _hit("sends", (unit.pk,), settings.RELEASE_SENDS_PER_UNIT)
 
 
 # --- The attempt and the send ----------------------------------------------------------------
@@ -170,7 +189,7 @@ def release_attempt_record(
     honeypot_filled: bool = False,
 ) -> ReleaseAttempt:
     """Decide what an attempt earns and record it. Sends nothing: an attempt that qualifies
-    comes back PENDING, for `release_attempt_deliver` once the page has answered."""
+    comes back PENDING, for `release_code_send` once the page has answered."""
     if facility.account_id != account.pk:
         raise ValueError("The facility belongs to another account.")
     attempt = ReleaseAttempt(
@@ -203,10 +222,6 @@ def release_attempt_record(
     return attempt
 
 
-class _NotSent(Exception):
-    pass
-
-
 def _send(*, attempt: ReleaseAttempt, lock: Lock) -> None:
     unit = attempt.unit
     context = {
@@ -215,57 +230,69 @@ def _send(*, attempt: ReleaseAttempt, lock: Lock) -> None:
         "unit": unit,
         "unlock_code": lock.unlock_code,
     }
-    try:
-        if attempt.channel == Channel.EMAIL:
-            # One line whatever a name holds: a newline would be refused as a header.
-            subject = " ".join(render_to_string("release/code_email_subject.txt", context).split())
-            body = render_to_string("release/code_email.txt", context)
-            EmailMessage(subject=subject, body=body, to=[unit.tenant_email]).send()
-        else:
-            sms.send_sms(
-                to=unit.tenant_phone, body=render_to_string("release/code_sms.txt", context).strip()
-            )
-    except Exception as exc:
-        # Only the exception's type: a provider's message could echo the body, code included.
-        raise _NotSent(type(exc).__name__) from None
+    if attempt.channel == Channel.EMAIL:
+        # One line whatever a name holds: a newline would be refused as a header.
+        subject = " ".join(render_to_string("release/code_email_subject.txt", context).split())
+        body = render_to_string("release/code_email.txt", context)
+        EmailMessage(subject=subject, body=body, to=[unit.tenant_email]).send()
+    else:
+        sms.send_sms(
+            to=unit.tenant_phone, body=render_to_string("release/code_sms.txt", context).strip()
+        )
 
 
-def release_attempt_deliver(*, attempt: ReleaseAttempt) -> ReleaseAttempt:
+@notice("release_code")
+def release_code_send(*, attempt_id: int) -> None:
     """Send the code of a PENDING attempt to the unit's contact on file, and record the send.
 
-    The lock is re-read under a row lock and must still be Returned to Dropbox. The LockEvent
-    and the send share one transaction: if the email or SMS backend fails, no LockEvent claims
-    a send, and the attempt says "Sending failed".
+    Queued for every attempt the page accepts (so every answer costs the page the same); only
+    a PENDING one sends. The attempt and the lock are re-read under row locks, and the lock
+    must still be Returned to Dropbox. The LockEvent, the send and the attempt's outcome share
+    one transaction: if the email or SMS backend fails, no LockEvent claims a send and the
+    attempt stays "Sending" for the outbox's retry; once it gives up, "Sending failed".
     """
-    if attempt.outcome != Outcome.PENDING:
-        return attempt
-    try:
-        with transaction.atomic():
-            lock = (
-                Lock.objects.select_for_update()
-                .select_related("facility")
-                .filter(
-                    pk=attempt.lock_id,
-                    status=LockStatus.RETURNED_TO_DROPBOX,
-                    unit_id=attempt.unit_id,
-                )
-                .first()
+    with transaction.atomic():
+        attempt = (
+            ReleaseAttempt.objects.select_for_update(of=("self",))
+            .select_related("account", "unit")
+            .get(pk=attempt_id)
+        )
+        if attempt.outcome != Outcome.PENDING:
+            return
+        lock = (
+            Lock.objects.select_for_update(of=("self",))
+            .select_related("facility")
+            .filter(
+                pk=attempt.lock_id,
+                status=LockStatus.RETURNED_TO_DROPBOX,
+                unit_id=attempt.unit_id,
             )
-            if lock is None or attempt.unit is None:
-                attempt.outcome = Outcome.NOT_RELEASED
-            else:
-                lock_event_record(
-                    lock=lock,
-                    kind=LockEvent.Kind.CODE_SENT,
-                    actor_type=LockEvent.Actor.TENANT_PAGE,
-                    unit=attempt.unit,
-                    ip=attempt.ip,
-                    details={"channel": attempt.channel, "release_attempt": attempt.pk},
-                )
+            .first()
+        )
+        if lock is None or attempt.unit is None:
+            attempt.outcome = Outcome.NOT_RELEASED
+        elif not _send_allowed(attempt.unit):
+            attempt.outcome = Outcome.SEND_LIMITED
+        else:
+            lock_event_record(
+                lock=lock,
+                kind=LockEvent.Kind.CODE_SENT,
+                actor_type=LockEvent.Actor.TENANT_PAGE,
+                unit=attempt.unit,
+                ip=attempt.ip,
+                details={"channel": attempt.channel, "release_attempt": attempt.pk},
+            )
+            try:
                 _send(attempt=attempt, lock=lock)
-                attempt.outcome = Outcome.SENT
-    except _NotSent as exc:
-        logger.warning("Release attempt %s: the code could not be sent (%s).", attempt.pk, exc)
-        attempt.outcome = Outcome.DELIVERY_FAILED
-    attempt.save(update_fields=["outcome"])
-    return attempt
+            except Exception:
+                counters.refund(_key("sends", (attempt.unit.pk,)))  # nothing reached them
+                raise
+            attempt.outcome = Outcome.SENT
+        attempt.save(update_fields=["outcome"])
+
+
+@release_code_send.on_failure
+def release_code_failed(*, attempt_id: int) -> None:
+    ReleaseAttempt.objects.filter(pk=attempt_id, outcome=Outcome.PENDING).update(
+        outcome=Outcome.DELIVERY_FAILED
+    )

@@ -446,15 +446,27 @@ def facility_import_commit(
     text: str,
     filename: str,
     membership: Membership | None = None,
+    previewed: str | None = None,
     user: User,
     ip: str | None,
 ) -> tuple[imports.ImportPlan, imports.ImportResult | None]:
     """All or nothing: the file is checked again against the database as it is now (rows
-    locked), and written only when every row is valid; otherwise nothing is written and the
+    locked), and written only when every row is valid and, given the `previewed` plan's
+    fingerprint, nothing the file names changed since that preview (else the file's values
+    would overwrite edits the preview never showed); otherwise nothing is written and the
     plan carries the errors. Each lock created or changed gets one LockEvent."""
     plan = imports.plan_import(
         facility=facility, text=text, filename=filename, for_update=True, membership=membership
     )
+    if previewed is not None and plan.fingerprint != previewed:
+        plan.errors.insert(
+            0,
+            imports.RowError(
+                0,
+                "Units or locks in this file changed since the preview. Nothing was written: "
+                "upload the file again to see what it would change now.",
+            ),
+        )
     if not plan.is_valid:
         return plan, None
     return plan, imports.apply_plan(plan, user=user, ip=ip)

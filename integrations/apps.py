@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = "Integrations (API keys)"
+
+    def ready(self) -> None:
+        # The outbox's senders of this app register on import (davinci.outbox): a worker
+        # must know them without loading any view.
+        from integrations import notices  # noqa: F401

@@ -158,6 +158,24 @@ def _rate_limited(retry_after: int, message: str) -> HttpResponse:
     return api_error(429, "rate_limited", message, headers={"Retry-After": str(retry_after)})
 
 
+# Query parameters that are credentials put in the wrong place: refused, never read.
+URL_CREDENTIALS = frozenset(
+    {"api_key", "api_secret", "apikey", "apisecret", "key", "secret", "x-api-key", "x-api-secret"}
+)
+
+
+def _failure_counted(bucket: str, limit: int) -> HttpResponse | None:
+    """Count a failed authentication; the 429 when this very failure is over the limit. The
+    answer follows the failure's own atomic count, so however many arrive in parallel no
+    more than `limit` a minute are told their credentials are wrong."""
+    retry_after = ratelimit.hit(bucket, limit=limit)
+    if retry_after is None:
+        return None
+    return _rate_limited(
+        retry_after, "Too many failed authentications from this address; wait a minute."
+    )
+
+
 def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Authenticate the request's API key, then call the view with `request.api_key`,
     `request.account` (the key's account, loaded on first use) and `request.client_ip` set.
@@ -172,6 +190,14 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     @sensitive_variables()
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if any(name.lower() in URL_CREDENTIALS for name in request.GET):
+            return api_error(
+                400,
+                "invalid_parameter",
+                "Credentials never go in the URL (URLs end up in logs and browser history): "
+                "send them in the X-API-Key and X-API-Secret headers, and roll a secret that "
+                "was sent in a URL.",
+            )
         ip = _valid_ip(client_ip(request))
         failure_bucket = f"auth-failures:{ip or 'unknown'}"
         failure_limit = settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE
@@ -183,7 +209,8 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         try:
             credentials = _credentials(request)
         except _Malformed as exc:
-            ratelimit.hit(failure_bucket, limit=failure_limit)
+            if failed := _failure_counted(failure_bucket, failure_limit):
+                return failed
             return api_error(401, "invalid_credentials", str(exc), headers=CHALLENGE)
         if credentials is None:
             return api_error(
@@ -195,7 +222,8 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             )
         api_key = _authenticate(*credentials)
         if api_key is None:
-            ratelimit.hit(failure_bucket, limit=failure_limit)
+            if failed := _failure_counted(failure_bucket, failure_limit):
+                return failed
             return api_error(
                 401,
                 "invalid_credentials",

@@ -7,18 +7,15 @@ is never in a notice.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.utils import timezone
 
 from davinci.accounts.models import Membership, Role, User
+from davinci.outbox.tasks import notice
 from integrations.models import ApiKey, AuditEvent
-
-logger = logging.getLogger(__name__)
 
 # The events owners are told about: (what the subject says, the verb of the first line).
 NOTIFIED_ACTIONS: dict[str, tuple[str, str]] = {
@@ -65,26 +62,26 @@ def compose(
     return subject, "\n".join(lines)
 
 
-def notify_owners(
-    *, action: str, api_key: ApiKey, actor: User | None, ip: str | None, when: datetime
-) -> None:
-    """Email the account's owners once the current transaction commits.
+def notify_owners(*, event: AuditEvent) -> None:
+    """Queue the owners' notice of a key event, when it is one they are told about. It is sent
+    by a task (davinci/outbox) after the transaction commits, so a mail server that is down
+    neither undoes nor slows the action; the task carries the event's id, never the secret."""
+    if event.action in NOTIFIED_ACTIONS:
+        key_notice_send.queue(audit_event_id=event.pk)
 
-    A mail server that is down must not undo or break the action itself: the failure is
-    logged (without the secret, which this module never sees) and the request carries on.
-    """
-    if action not in NOTIFIED_ACTIONS:
+
+@notice("key_notice")
+def key_notice_send(*, audit_event_id: int) -> None:
+    event = AuditEvent.objects.select_related("account", "actor").get(pk=audit_event_id)
+    recipients = owner_emails(event.account_id)
+    api_key = (
+        ApiKey.objects.select_related("account")
+        .filter(account=event.account, api_key=event.target_id)
+        .first()
+    )
+    if not recipients or api_key is None:
         return
-    subject, body = compose(action=action, api_key=api_key, actor=actor, ip=ip, when=when)
-    account_id = api_key.account_id
-
-    def send() -> None:
-        recipients = owner_emails(account_id)
-        if not recipients:
-            return
-        try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
-        except Exception:
-            logger.exception("Could not email owners of account %s about %s", account_id, action)
-
-    transaction.on_commit(send)
+    subject, body = compose(
+        action=event.action, api_key=api_key, actor=event.actor, ip=event.ip, when=event.created_at
+    )
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)

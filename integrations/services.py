@@ -87,7 +87,7 @@ def _record(
         target=api_key,
         details=details,
     )
-    notices.notify_owners(action=action, api_key=api_key, actor=actor, ip=ip, when=event.created_at)
+    notices.notify_owners(event=event)
     return event
 
 

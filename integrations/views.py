@@ -67,23 +67,25 @@ def _failures_key(request: HttpRequest) -> str:
 
 
 def _confirm_password(request: HttpRequest) -> PasswordConfirmForm:
-    """Check the inline password; on success remember the time in the session."""
+    """Check the inline password; on success remember the time in the session.
+
+    The try is counted before the password is checked, so parallel tries cannot all slip
+    under the limit; a right password clears the count."""
     form = PasswordConfirmForm(request.POST, user=request.user)
-    if (cache.get(_failures_key(request)) or 0) >= PASSWORD_FAILURES_ALLOWED:
+    key = _failures_key(request)
+    if counters.count(key, timeout=PASSWORD_FAILURES_WINDOW) > PASSWORD_FAILURES_ALLOWED:
         form.is_valid()  # populate errors dict, then replace them with the throttle message
         form.errors.clear()
         form.add_error(
             "password",
             ValidationError(
-                "Too many wrong passwords. Wait 15 minutes, or sign out and in again.",
+                "Too many wrong passwords. Wait 15 minutes, then try again.",
                 code="throttled",
             ),
         )
     elif form.is_valid():
         request.session[PASSWORD_CONFIRMED_AT] = time.time()
-        cache.delete(_failures_key(request))
-    else:
-        counters.count(_failures_key(request), timeout=PASSWORD_FAILURES_WINDOW)
+        cache.delete(key)
     return form
 
 

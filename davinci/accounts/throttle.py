@@ -1,15 +1,17 @@
 """Sign-in throttling through Django's cache (shared across instances when it is Redis).
 
-Failed sign-ins are counted per email address (someone guessing one user's password) and per
-client IP (someone trying many users) in fixed windows. Past either limit every attempt is
-refused, even with the right password, until the window ends. Counting uses the cache's atomic
-add/incr, so several instances never lose a failure.
+Sign-ins are counted per email address (someone guessing one user's password) and per
+client IP (someone trying many users) in fixed windows, each attempt before its password is
+checked; a right password takes its count back. Past either limit every attempt is refused,
+even with the right password, until the window ends. Counting uses the cache's atomic
+add/incr, so neither parallel requests nor several instances get past a limit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -35,26 +37,40 @@ def _keys(email: str, ip: str) -> list[tuple[str, int]]:
     ]
 
 
-def sign_in_retry_after(*, email: str, ip: str) -> int:
-    """Seconds until sign-in may be tried again; 0 when it is not throttled."""
-    keys = _keys(email, ip)
-    counts = cache.get_many([key for key, _limit in keys])
-    if any(counts.get(key, 0) >= limit for key, limit in keys):
-        return _window()[1]
-    return 0
+@dataclass(frozen=True)
+class SignInAttempt:
+    """One sign-in attempt, counted before its password is checked."""
+
+    email_key: str
+    ip_key: str
+    # Seconds until sign-in may be tried again; 0 when this attempt may be evaluated.
+    retry_after: int
+    # The limits ("email", "ip") this attempt is the last one allowed by: if it fails, they
+    # are reached.
+    reaching: tuple[str, ...]
+
+    def succeeded(self) -> None:
+        """A right password ends the count for that address and takes back the IP's count."""
+        cache.delete(self.email_key)
+        counters.refund(self.ip_key)
 
 
-def sign_in_failed(*, email: str, ip: str) -> list[str]:
-    """Count one failure; returns which limits ("email", "ip") this very failure reached."""
+def sign_in_attempt(*, email: str, ip: str) -> SignInAttempt:
+    """Count the attempt against both limits before anything is evaluated, so parallel
+    attempts cannot all slip under a limit: only the first ones in each window get through."""
     _number, left = _window()
-    reached = []
-    for (key, limit), kind in zip(_keys(email, ip), ("email", "ip"), strict=True):
-        if counters.count(key, timeout=left + 1) == limit:
-            reached.append(kind)
-    return reached
-
-
-def sign_in_succeeded(*, email: str) -> None:
-    """A right password ends the count for that address (not for the IP)."""
-    key, _limit = _keys(email, "")[0]
-    cache.delete(key)
+    (email_key, email_limit), (ip_key, ip_limit) = _keys(email, ip)
+    email_count = counters.count(email_key, timeout=left + 1)
+    ip_count = counters.count(ip_key, timeout=left + 1)
+    over = email_count > email_limit or ip_count > ip_limit
+    reaching = tuple(
+        kind
+        for kind, number, limit in (("email", email_count, email_limit), ("ip", ip_count, ip_limit))
+        if number == limit
+    )
+    return SignInAttempt(
+        email_key=email_key,
+        ip_key=ip_key,
+        retry_after=left if over else 0,
+        reaching=() if over else reaching,
+    )

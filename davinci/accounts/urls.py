@@ -18,7 +18,7 @@ urlpatterns = [
     path("you/sessions/", views.sessions_end_others, name="sessions_end_others"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             template_name="accounts/password_reset_form.html",
             email_template_name="accounts/password_reset_email.txt",
             subject_template_name="accounts/password_reset_subject.txt",

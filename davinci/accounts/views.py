@@ -10,7 +10,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from davinci.accounts import services
-from davinci.accounts.forms import EmailChangeForm, ProfileForm, SignInForm, SwitchAccountForm
+from davinci.accounts.forms import (
+    EmailChangeForm,
+    PasswordResetRequestForm,
+    ProfileForm,
+    SignInForm,
+    SwitchAccountForm,
+)
 from davinci.accounts.middleware import SESSION_KEY
 from davinci.accounts.models import Membership
 from davinci.net import next_path
@@ -20,6 +26,13 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = PasswordResetRequestForm
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -100,8 +100,9 @@ def test_error_pages_are_friendly(client, owner_client):
     assert "Page not found" in response.content.decode()
 
 
-def test_password_reset_by_email(client, owner, mailoutbox):
-    response = client.post(reverse("accounts:password_reset"), {"email": owner.email})
+def test_password_reset_by_email(client, owner, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:password_reset"), {"email": owner.email})
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     link = next(line for line in mailoutbox[0].body.splitlines() if "/password-reset/" in line)

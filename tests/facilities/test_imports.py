@@ -3,6 +3,7 @@ all-or-nothing commit, idempotence, and the export it round-trips with."""
 
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -85,12 +86,13 @@ def test_changes_are_written_once_each(facility, owner):
     )
     plan = _plan(facility, changed)
     assert [row.changes for row in plan.units] == [["tenant_email"]]
-    assert [row.changes for row in plan.locks] == [["status"], ["status", "unlock_code"]]
+    assert [row.changes for row in plan.locks] == [["status"], ["status"]]
+    assert plan.codes_ignored == 1
     assert plan.summary() == "1 unit updated, 2 locks updated"
     _commit(facility, changed, owner)
     lock = Lock.objects.get(serial="HD000101")
     assert (lock.status, lock.unlock_code) == ("assigned_auction", "4821")  # empty code: kept
-    assert Lock.objects.get(serial="HD000102").unlock_code == "9999"
+    assert Lock.objects.get(serial="HD000102").unlock_code == "7305"  # codes: Set code only
     assert LockEvent.objects.filter(lock=lock).count() == 2
     last = LockEvent.objects.filter(lock=lock).first()
     assert (last.from_status, last.to_status) == ("assigned_overlock", "assigned_auction")
@@ -209,14 +211,36 @@ def test_an_occupied_unit_is_refused_unless_its_lock_moves(facility, overlocked)
     ]
 
 
-def test_the_code_of_an_assigned_lock_cannot_change_by_import(facility, overlocked):
+def test_an_import_never_changes_the_code_of_an_existing_lock(facility, overlocked, owner):
     same = "unit_number,serial,unlock_code,status\nB202,HD000202,2468,Assigned Overlock\n"
-    assert _plan(facility, same).is_valid and not _plan(facility, same).has_changes
     other = same.replace("2468", "1111")
-    assert (
-        "the code can only change while the lock does not count towards the lock limit"
-        in _errors(_plan(facility, other))[0][1]
-    )
+    for text in (same, other):
+        plan = _plan(facility, text)
+        assert plan.is_valid and not plan.has_changes and plan.codes_ignored == 1
+        _commit(facility, text, owner)
+    assert Lock.objects.get(serial="HD000202").unlock_code == "2468"
+
+
+@pytest.mark.parametrize("status", ["Assigned Overlock", "Assigned Auction", "Available"])
+def test_the_preview_never_tells_whether_a_typed_code_is_right(
+    owner_client, facility, overlocked, status
+):
+    """Finding 1: a guessed code and the right one get the same preview, on a unit or not,
+    so the preview is no oracle for codes."""
+    if status == "Available":
+        overlocked.status, overlocked.unit = "available", None
+        overlocked.save()
+    row = "unit_number,serial,unlock_code,status\n{unit},HD000202,{code},{status}\n"
+    unit = "" if status == "Available" else "B202"
+
+    def preview(code: str):
+        response = _upload(owner_client, facility, row.format(unit=unit, code=code, status=status))
+        plan = response.context["plan"]
+        # The page, but the per-render CSRF tokens and the encrypted payload.
+        page = re.sub(r'value="[^"]{40,}"', 'value=""', response.content.decode())
+        return _errors(plan), plan.changes(), page
+
+    assert preview("2468") == preview("1111")
 
 
 @pytest.mark.parametrize(
@@ -414,6 +438,37 @@ def test_confirm_rechecks_against_the_database(owner_client, facility, owner):
 
 
 @pytest.mark.parametrize(
+    "edit",
+    [
+        lambda unit: Unit.objects.filter(pk=unit.pk).update(tenant_email="new@example.com"),
+        lambda unit: Unit.objects.filter(pk=unit.pk).update(tenant_phone="(603) 555-0199"),
+        lambda unit: Lock.objects.filter(serial="HD000202").update(status="assigned_vacant"),
+    ],
+)
+def test_confirm_refuses_when_what_it_would_write_changed_after_the_preview(
+    owner_client, facility, overlocked, edit
+):
+    """Finding 6: preview, someone edits the unit (or its lock), Import: the import must not
+    write the file's stale values over the edit; it asks for a new preview instead."""
+    text = (
+        "unit_number,tenant_name,tenant_email,tenant_phone,serial,status\n"
+        "B202,Avery Johnson,old@example.com,,HD000202,Assigned Overlock\n"
+    )
+    preview = _upload(owner_client, facility, text)
+    payload = preview.context["confirm_form"].initial["payload"]
+    edit(overlocked.unit)
+    before = list(Unit.objects.values()), list(Lock.objects.values())
+
+    response = owner_client.post(
+        reverse("facilities:facility_import_commit", args=[facility.pk]), {"payload": payload}
+    )
+
+    assert response.status_code == 200
+    assert "changed since the preview" in response.content.decode()
+    assert (list(Unit.objects.values()), list(Lock.objects.values())) == before
+
+
+@pytest.mark.parametrize(
     ("payload", "message"),
     [
         ("garbage", "This preview could not be read."),
@@ -432,7 +487,9 @@ def test_confirm_with_a_bad_payload(owner_client, facility, payload, message):
 
 def test_a_preview_for_another_facility_is_refused(owner_client, facility, account):
     elsewhere = FacilityFactory(account=account)
-    payload = ImportConfirmForm.seal(facility=elsewhere, filename="x.csv", text=GOOD)
+    payload = ImportConfirmForm.seal(
+        facility=elsewhere, filename="x.csv", text=GOOD, fingerprint=""
+    )
     response = owner_client.post(
         reverse("facilities:facility_import_commit", args=[facility.pk]),
         {"payload": payload},
@@ -443,7 +500,7 @@ def test_a_preview_for_another_facility_is_refused(owner_client, facility, accou
 
 
 def test_an_old_preview_is_refused(owner_client, facility, monkeypatch):
-    payload = ImportConfirmForm.seal(facility=facility, filename="x.csv", text=GOOD)
+    payload = ImportConfirmForm.seal(facility=facility, filename="x.csv", text=GOOD, fingerprint="")
     monkeypatch.setattr("facilities.forms.IMPORT_PREVIEW_MAX_AGE", -1)
     response = owner_client.post(
         reverse("facilities:facility_import_commit", args=[facility.pk]),
@@ -455,7 +512,7 @@ def test_an_old_preview_is_refused(owner_client, facility, monkeypatch):
 
 def test_the_payload_is_encrypted_and_sealed(owner_client, facility):
     text = GOOD
-    payload = ImportConfirmForm.seal(facility=facility, filename="x.csv", text=text)
+    payload = ImportConfirmForm.seal(facility=facility, filename="x.csv", text=text, fingerprint="")
     # No code, serial or unit number of the file can be read from the page's hidden field.
     for row in list(csv.reader(io.StringIO(text)))[1:]:
         for cell in row:

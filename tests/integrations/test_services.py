@@ -7,6 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from davinci import crypto
+from davinci.outbox.models import Notice
+from davinci.outbox.tasks import MAX_ATTEMPTS
 from facilities.models import Facility
 from integrations import services
 from integrations.models import ApiKey, AuditEvent
@@ -324,5 +326,9 @@ def test_a_mail_server_failure_does_not_undo_the_action(
     with django_capture_on_commit_callbacks(execute=True):
         created = _create(account, owner)
     assert ApiKey.objects.filter(pk=created.api_key.pk).exists()
-    assert "Could not email owners" in caplog.text
+    # Retried, then given up on, the failure kept where the admin shows it.
+    notice = Notice.objects.get(kind="key_notice")
+    assert (notice.status, notice.attempts) == (Notice.Status.FAILED, MAX_ATTEMPTS)
+    assert notice.last_error == "ConnectionRefusedError"
+    assert "not sent: ConnectionRefusedError" in caplog.text
     assert created.secret not in caplog.text

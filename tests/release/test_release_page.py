@@ -462,7 +462,7 @@ def test_rate_limit_per_ip(client, account, facility, tenant_unit, released, set
     assert len(mail.outbox) == 1
 
 
-def test_rate_limit_per_unit_holds_across_ips_and_whether_or_not_the_unit_exists(
+def test_rate_limit_per_unit_holds_per_address_whether_or_not_the_unit_exists(
     client, account, facility, tenant_unit, released, settings
 ):
     settings.RELEASE_RATE_LIMIT_PER_UNIT = 2
@@ -474,25 +474,86 @@ def test_rate_limit_per_unit_holds_across_ips_and_whether_or_not_the_unit_exists
                 facility,
                 unit_number=unit_number,
                 contact="wrong@example.com",
-                remote_addr=f"198.51.100.{n}",
+                remote_addr="198.51.100.1",
             ).status_code
-            for n in range(3)
+            for _ in range(3)
         ]
         assert statuses == [302, 302, 429]
 
-    # Another unit number is not affected, nor is the same number typed in lower case spared.
+    # The same number typed in lower case is not spared; another unit number is not affected.
     assert (
-        submit(client, account, facility, unit_number="a101", remote_addr="192.0.2.1").status_code
+        submit(
+            client, account, facility, unit_number="a101", remote_addr="198.51.100.1"
+        ).status_code
         == 429
     )
     assert (
-        submit(client, account, facility, unit_number="C303", remote_addr="192.0.2.1").status_code
+        submit(
+            client, account, facility, unit_number="C303", remote_addr="198.51.100.1"
+        ).status_code
         == 302
     )
     assert mail.outbox == []
     outcomes = [a.outcome for a in attempts()]
     assert outcomes.count(Outcome.RATE_LIMITED) == 3
     assert len(outcomes) == 8  # every attempt recorded, the limited ones too
+
+
+def test_an_attacker_hammering_a_unit_cannot_keep_the_tenant_from_their_code(
+    client, account, facility, tenant_unit, released
+):
+    """Finding 3: wrong contacts on a unit from many addresses spend only those addresses'
+    allowance; the tenant, from theirs, still gets the code and the same answer as ever."""
+    for n in range(40):
+        submit(client, account, facility, contact="guess@example.com", remote_addr=f"192.0.2.{n}")
+        submit(client, account, facility, contact="guess@example.com", remote_addr="192.0.2.1")
+
+    tenant = submit(
+        client, account, facility, contact="avery.johnson@example.com", remote_addr="203.0.113.5"
+    )
+
+    assert tenant.status_code == 302
+    assert len(mail.outbox) == 1
+    assert attempts()[-1].outcome == Outcome.SENT
+
+
+def test_nobody_can_flood_a_tenant_with_codes(
+    client, account, facility, tenant_unit, released, settings
+):
+    """Someone who knows the contact on file, asking from many addresses, gets the tenant at
+    most RELEASE_SENDS_PER_UNIT messages a window; the page answers the same all along."""
+    settings.RELEASE_SENDS_PER_UNIT = 3
+    answers = [
+        answer(
+            submit(
+                client,
+                account,
+                facility,
+                contact="avery.johnson@example.com",
+                remote_addr=f"198.51.100.{n}",
+            )
+        )
+        for n in range(8)
+    ]
+
+    assert all(each == answers[0] for each in answers)
+    assert len(mail.outbox) == 3
+    outcomes = [a.outcome for a in attempts()]
+    assert outcomes == [Outcome.SENT] * 3 + [Outcome.SEND_LIMITED] * 5
+
+
+def test_ipv4_mapped_clients_are_counted_per_ipv4_address(client, account, facility, settings):
+    """Finding 4: behind a dual-stack listener every IPv4 client is ::ffff:a.b.c.d; they are
+    each their own address, not one shared /64."""
+    settings.RELEASE_RATE_LIMIT_PER_IP = 2
+    for n in (1, 2):
+        submit(client, account, facility, unit_number=f"U{n}", remote_addr="::ffff:192.0.2.1")
+
+    again = submit(client, account, facility, unit_number="U3", remote_addr="::ffff:192.0.2.1")
+    neighbour = submit(client, account, facility, unit_number="U4", remote_addr="::ffff:192.0.2.2")
+
+    assert (again.status_code, neighbour.status_code) == (429, 302)
+    assert attempts()[0].ip == "192.0.2.1"
 
 
 def test_ipv6_clients_are_counted_per_64(client, account, facility, settings):

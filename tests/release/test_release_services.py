@@ -7,8 +7,8 @@ from facilities.models import UNIT_STATUSES, LockEvent, LockStatus, ReleaseAttem
 from facilities.release_services import (
     Contact,
     contact_parse,
-    release_attempt_deliver,
     release_attempt_record,
+    release_code_send,
     release_rate_limited,
     units_with_released_lock,
 )
@@ -168,7 +168,7 @@ def test_deliver_sends_nothing_when_the_lock_was_reassigned_meanwhile(
     released.status, released.unit = LockStatus.ASSIGNED_OVERLOCK, tenant_unit
     released.save()
 
-    release_attempt_deliver(attempt=attempt)
+    release_code_send(attempt_id=attempt.pk)
 
     attempt.refresh_from_db()
     assert attempt.outcome == Outcome.NOT_RELEASED
@@ -184,7 +184,9 @@ def test_deliver_is_a_no_op_for_attempts_that_earned_nothing(account, facility, 
         contact=Contact(channel=Channel.EMAIL, value="a@example.com"),
         ip=None,
     )
-    assert release_attempt_deliver(attempt=attempt).outcome == Outcome.UNKNOWN_UNIT
+    release_code_send(attempt_id=attempt.pk)
+    attempt.refresh_from_db()
+    assert attempt.outcome == Outcome.UNKNOWN_UNIT
     assert mailoutbox == []
 
 

@@ -195,10 +195,10 @@ def test_api_calls_right_and_wrong_leave_no_secret_or_code(
     assert client.get(unit_url, **key_headers(key, wrong)).status_code == 401
     assert client.get(unit_url, **key_headers(other, key.plain_secret)).status_code == 401
     assert client.get(unit_url, **basic_headers(key.api_key, wrong)).status_code == 401
-    # A client that puts credentials in the URL: refused, and the query string is not logged.
+    # A client that puts credentials in the URL: a clear 400, and the query string is not logged.
     assert (
         client.get(f"{unit_url}?api_key={key.api_key}&api_secret={key.plain_secret}").status_code
-        == 401
+        == 400
     )
     for refused in (disabled, expired, walled):
         assert client.get(unit_url, **key_headers(refused)).status_code in (401, 403)
@@ -328,11 +328,12 @@ def test_csv_import_leaves_no_code_even_when_it_fails(owner, facility, captured)
 def test_a_failing_request_with_credentials_in_its_url_logs_no_secret(
     account, facility, lock, captured
 ):
-    """A client that wrongly puts its secret in the query string, on a request that fails:
+    """A client that wrongly puts its secret in the query string (under a name
+    the API does not refuse outright), on a request that fails:
     the production log line (JSON) names the method and path, never the query string."""
     key = ApiKeyFactory(account=account)
     client = Client(raise_request_exception=False)
-    url = f"/api/v1/facilities/{facility.facility_id}/units/A101/?api_secret={key.plain_secret}"
+    url = f"/api/v1/facilities/{facility.facility_id}/units/A101/?token={key.plain_secret}"
     with mock.patch("integrations.api.api_services.unit_look_up", side_effect=RuntimeError("x")):
         response = client.get(url, HTTP_X_API_KEY=key.api_key, HTTP_X_API_SECRET=key.plain_secret)
     assert response.status_code == 500
