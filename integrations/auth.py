@@ -24,7 +24,6 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.debug import sensitive_variables
 
 from davinci.net import client_ip
-from davinci.prepared import PreparedQuery
 from integrations import ratelimit
 from integrations.api_http import api_error
 from integrations.models import ApiKey
@@ -68,7 +67,7 @@ def _credentials(request: HttpRequest) -> tuple[str, str] | None:
 
 # The fields authentication needs; any other is loaded on first use (deferred), and the
 # account only if a view asks for it (request.account is lazy).
-_NEEDED_FIELDS = {
+_NEEDED_FIELDS = (
     "id",
     "account_id",
     "api_key",
@@ -81,19 +80,6 @@ _NEEDED_FIELDS = {
     "allowed_ips",
     "last_used_at",
     "last_used_ip",
-}
-# In the model's own order, as from_db() wants them: worked out once, not per request.
-_KEY_FIELDS = tuple(
-    field.attname for field in ApiKey._meta.concrete_fields if field.attname in _NEEDED_FIELDS
-)
-# Compiled once per process: on this path building the SQL costs more than running it.
-_KEY_QUERY = PreparedQuery(
-    lambda api_key: (
-        ApiKey.objects.filter(api_key=api_key, deleted_at__isnull=True)
-        .order_by()
-        .values_list(*_KEY_FIELDS)[:1]
-    ),
-    text=("api_key",),
 )
 
 
@@ -101,10 +87,10 @@ def _authenticate(key: str, secret: str) -> ApiKey | None:
     """The key these credentials belong to, or None. One query, constant-time compares."""
     if not API_KEY_PATTERN.match(key) or not secret_has_valid_checksum(secret):
         return None  # cannot exist: no query
-    row = _KEY_QUERY.first(api_key=key)
-    if row is None:
+    try:
+        api_key = ApiKey.objects.not_deleted().only(*_NEEDED_FIELDS).get(api_key=key)
+    except ApiKey.DoesNotExist:
         return None
-    api_key = ApiKey.from_db("default", _KEY_FIELDS, row)
     if secret_matches(secret, api_key.secret_digest):
         return api_key
     # After "Roll secret" with a grace period the previous secret works until it ends.

@@ -4,8 +4,8 @@ The portal views, the Django admin and `manage.py create_api_key` all go through
 functions, so each change is validated the same way, writes its AuditEvent (actor + IP) and,
 where DESIGN.md says so, emails the account's owners.
 
-The effective scope of a key is not computed here: `Facility.objects.in_api_scope(api_key)`
-(facilities/querysets.py) is the one rule, evaluated on every API request.
+The effective scope of a key is not computed here: `ApiKey.facilities_in_scope()`
+(integrations/models.py) is the one rule, evaluated on every API request.
 """
 
 from __future__ import annotations
