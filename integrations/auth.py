@@ -144,13 +144,21 @@ def _rate_limited(retry_after: int, message: str) -> HttpResponse:
     return api_error(429, "rate_limited", message, headers={"Retry-After": str(retry_after)})
 
 
+def _too_many_failures(retry_after: int) -> HttpResponse:
+    return _rate_limited(
+        retry_after, "Too many failed authentications from this address; wait a minute."
+    )
+
+
 def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Authenticate the request's API key, then call the view with `request.api_key`,
     `request.account` (the key's account, loaded on first use) and `request.client_ip` set.
 
     Answers, in this order: 429 when the client IP failed to authenticate too often this
     minute (even with a correct secret); 401 missing_credentials / invalid_credentials /
-    key_disabled / key_expired; 403 ip_not_allowed; 429 over the key's own limit.
+    key_disabled / key_expired; 403 ip_not_allowed; 429 over the key's own limit. A request
+    with a known key costs one cache round trip for both limits; every request of a known key
+    counts against its limit, refused ones included (count first, then decide).
     """
 
     # Every frame from here down holds the secret (credentials) or a code (the view's data):
@@ -161,17 +169,20 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         ip = _valid_ip(client_ip(request))
         failure_bucket = f"auth-failures:{ip or 'unknown'}"
         failure_limit = settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE
-        retry_after = ratelimit.exceeded(failure_bucket, limit=failure_limit)
-        if retry_after is not None:
-            return _rate_limited(
-                retry_after, "Too many failed authentications from this address; wait a minute."
-            )
+
+        def failed(response: HttpResponse) -> HttpResponse:
+            # Count-first: the failure is counted, then judged by the new count.
+            retry_after = ratelimit.hit(failure_bucket, limit=failure_limit)
+            return _too_many_failures(retry_after) if retry_after is not None else response
+
         try:
             credentials = _credentials(request)
         except _Malformed as exc:
-            ratelimit.hit(failure_bucket, limit=failure_limit)
-            return api_error(401, "invalid_credentials", str(exc), headers=CHALLENGE)
+            return failed(api_error(401, "invalid_credentials", str(exc), headers=CHALLENGE))
         if credentials is None:
+            retry_after = ratelimit.exceeded(failure_bucket, limit=failure_limit)
+            if retry_after is not None:
+                return _too_many_failures(retry_after)
             return api_error(
                 401,
                 "missing_credentials",
@@ -181,13 +192,24 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             )
         api_key = _authenticate(*credentials)
         if api_key is None:
-            ratelimit.hit(failure_bucket, limit=failure_limit)
-            return api_error(
-                401,
-                "invalid_credentials",
-                "The API Key and API Secret do not match an API key.",
-                headers=CHALLENGE,
+            return failed(
+                api_error(
+                    401,
+                    "invalid_credentials",
+                    "The API Key and API Secret do not match an API key.",
+                    headers=CHALLENGE,
+                )
             )
+        # One cache round trip for both limits: count this key's request, read the address's
+        # failures (an address over its failure limit is refused even with a correct secret).
+        verdict = ratelimit.key_hit_and_failures(
+            f"key:{api_key.pk}",
+            key_limit=settings.API_RATE_LIMIT_PER_MINUTE,
+            failure_bucket=failure_bucket,
+            failure_limit=failure_limit,
+        )
+        if verdict.failures_retry_after is not None:
+            return _too_many_failures(verdict.failures_retry_after)
         if not api_key.is_active:
             return api_error(401, "key_disabled", "This API key is disabled.", headers=CHALLENGE)
         if api_key.is_expired:
@@ -196,9 +218,10 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             return api_error(
                 403, "ip_not_allowed", f"This API key cannot be used from {ip or 'this address'}."
             )
-        retry_after = ratelimit.hit(f"key:{api_key.pk}", limit=settings.API_RATE_LIMIT_PER_MINUTE)
-        if retry_after is not None:
-            return _rate_limited(retry_after, "This API key made too many requests this minute.")
+        if verdict.key_retry_after is not None:
+            return _rate_limited(
+                verdict.key_retry_after, "This API key made too many requests this minute."
+            )
         _touch(api_key, ip)
         request.api_key = api_key
         request.account = SimpleLazyObject(lambda: api_key.account)
