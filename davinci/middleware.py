@@ -15,8 +15,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.functional import SimpleLazyObject, empty
 
+from davinci.net import is_api_path
 from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER
-from integrations.api_http import is_api_path
 
 logger = logging.getLogger("davinci.request")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
