@@ -15,7 +15,6 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -284,17 +283,3 @@ def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
         if match is not None and match.func is not not_found:
             message = f"API paths end with a slash: {request.path}/"
     return _not_found(message)
-
-
-@login_not_required
-@csrf_exempt
-def bench_ping(request: HttpRequest) -> HttpResponse:
-    """bench/api_bench.py's baseline (only routed with BENCH_ENDPOINTS on): one indexed
-    SELECT, one small JSON answer, through the same middleware as the API."""
-    assert settings.BENCH_ENDPOINTS  # noqa: S101 - never reachable otherwise
-    row = (
-        Facility.objects.filter(facility_id=request.GET.get("facility_id", ""))
-        .order_by()
-        .values("facility_id", "name")[:1]
-    )
-    return api_response({"data": next(iter(row), None)})
