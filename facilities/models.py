@@ -62,6 +62,10 @@ class Facility(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def to_api_dict(self) -> dict:
+        """The facility as the lookup API shows it."""
+        return {"facility_id": self.facility_id, "name": self.name, "address": self.address}
+
 
 unit_number_validator = RegexValidator(
     r"^[^\s/?#]+(?: [^\s/?#]+)*$",

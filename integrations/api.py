@@ -158,7 +158,7 @@ def _cursor_param(request: HttpRequest) -> str | None:
 @api_endpoint
 def facility_list(request: HttpRequest) -> HttpResponse:
     facilities = api_services.facilities_in_scope(api_key=request.api_key)
-    return api_response({"data": [api_services.facility_to_api_dict(f) for f in facilities]})
+    return api_response({"data": [f.to_api_dict() for f in facilities]})
 
 
 @api_endpoint
@@ -169,7 +169,7 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
     )
     if not facility:
         return _not_found(FACILITY_NOT_FOUND)
-    return api_response({"data": api_services.facility_to_api_dict(facility)})
+    return api_response({"data": facility.to_api_dict()})
 
 
 @api_endpoint

@@ -44,14 +44,6 @@ def _units_of(api_key: ApiKey, facility_id: str) -> QuerySet[Unit]:
     return Unit.objects.filter(facility__in=scope)
 
 
-def facility_to_api_dict(facility: Facility) -> dict[str, Any]:
-    return {
-        "facility_id": facility.facility_id,
-        "name": facility.name,
-        "address": facility.address,
-    }
-
-
 def lock_summary(lock: Lock | None) -> dict[str, Any] | None:
     """A lock in a list: serial and status, never its code."""
     if lock is None:
