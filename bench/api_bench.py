@@ -1,19 +1,28 @@
-"""Benchmark of the lookup API's unit lookup against a minimal endpoint of the same server.
+"""The unit lookup side by side with its whole-job floor and a Django REST framework peer.
 
-    .venv/bin/python bench/api_bench.py [--duration 15] [--rounds 2] [--port 8107] [--drop]
+    .venv/bin/python bench/api_bench.py [--duration 10] [--rounds 3] [--port 8107]
+        [--database davinci_bench] [--redis-db 9] [--profile 2000] [--drop]
 
 What it does, on loopback only:
-  1. creates (or reuses) the PostgreSQL database `davinci_bench`, migrates it and loads one
-     account with 200 facilities and 100,000 units, each with a lock (COPY, a few seconds);
-  2. serves the project with gunicorn (2 workers, production settings: DEBUG off, Redis
-     cache for the rate limits, BENCH_ENDPOINTS=1 for /api/bench/ping/);
-  3. checks both endpoints answer correctly, warms up, then for each round runs wrk at 16
-     connections on (a) /api/bench/ping/ — one indexed SELECT, a small JSON answer — and
-     (b) the unit lookup GET /api/v1/facilities/{id}/units/{number}/ rotating over 20,000
-     units: key authentication, rate limit, scoped read, decryption of the code and the
-     LockEvent insert;
-  4. prints requests/s, p50 and p99 of both and their ratio, and checks the targets
-     (lookup >= 0.6 x the ping's req/s, lookup p99 < 50 ms); exits 1 if one is missed.
+  1. creates (or reuses) the PostgreSQL database, migrates it (with the bench's own settings,
+     bench/settings.py) and loads one account with 200 facilities and 100,000 units, each with
+     a lock (COPY, a few seconds), one product API key and one djangorestframework-api-key key;
+  2. serves, with gunicorn (2 sync workers each, DEBUG off, Redis cache): on --port the
+     product with its full middleware plus the DRF peer (bench/urls.py), on --port + 1 the
+     whole-job floor under no middleware (bench/floor_settings.py);
+  3. checks that each of the three answers a 4-digit code and writes its LockEvent, warms
+     up, then for each round runs wrk (2 threads, 16 connections) on
+       (a) the unit lookup GET /api/v1/facilities/{id}/units/{number}/,
+       (b) the whole-job floor (bench/floor.py): one key SELECT + HMAC, one pipelined Redis
+           INCR, one statement reading the scoped lock and inserting its event, a decrypt,
+       (c) the DRF peer (bench/drf_peer.py): HasAPIKey, DRF's throttle in Redis, read +
+           insert in one transaction,
+     each rotating over the same 20,000 units;
+  4. prints requests/s, p50 and p99 of each (median of the rounds) and the ratios, and checks
+     the targets: lookup >= 0.7 x the floor's and >= 1.2 x the DRF peer's req/s, lookup p99
+     <= 25 ms; exits 1 if one is missed;
+  5. with --profile N, profiles N unit lookups in this process (cProfile, through the full
+     middleware stack) and prints where the time goes, by part and by function.
 It stops gunicorn when it ends (also on Ctrl-C); --drop also drops the database.
 """
 
@@ -41,13 +50,12 @@ from _common import GUNICORN, PYTHON, ROOT, django_setup, port_open
 
 LUA = Path(__file__).with_name("api_wrk.lua")
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
-DATABASE = "davinci_bench"
-REDIS_URL = "redis://127.0.0.1:6379/9"
 FACILITIES = 200
 UNITS = 100_000
 ROTATION = 20_000
-TARGET_RATIO = 0.6
-TARGET_P99_MS = 50.0
+TARGET_FLOOR_RATIO = 0.7
+TARGET_DRF_RATIO = 1.2
+TARGET_P99_MS = 25.0
 
 
 def _bench_key(label: str) -> str:
@@ -58,8 +66,6 @@ def _bench_key(label: str) -> str:
 
 
 ENV = {
-    "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
-    "CACHE_URL": REDIS_URL,
     "DEBUG": "0",
     "SECRET_KEY": _bench_key("secret-key"),
     "FIELD_ENCRYPTION_KEYS": _bench_key("fernet"),
@@ -68,13 +74,21 @@ ENV = {
     "SECURE_SSL_REDIRECT": "0",
     "SESSION_COOKIE_SECURE": "0",
     "CSRF_COOKIE_SECURE": "0",
-    "BENCH_ENDPOINTS": "1",
     # The per-key limit is measured (it is counted in Redis), never reached.
     "API_RATE_LIMIT_PER_MINUTE": "1000000000",
     "LOG_LEVEL": "WARNING",
     "CONN_MAX_AGE": "600",
-    "DJANGO_SETTINGS_MODULE": "davinci.settings",
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "PYTHONPATH": str(ROOT),
 }
+DATABASE = "davinci_bench"  # --database
+
+
+def configure(database: str, redis_db: int) -> None:
+    global DATABASE
+    DATABASE = database
+    ENV["DATABASE_URL"] = f"{POSTGRES}/{database}"
+    ENV["CACHE_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
 
 
 def log(message: str) -> None:
@@ -191,6 +205,11 @@ def load_data() -> dict:
     key.is_active, key.all_facilities = True, True
     key.save()
 
+    from rest_framework_api_key.models import APIKey
+
+    APIKey.objects.filter(name=f"{account.pk}:{key.pk}").delete()
+    _, drf_key = APIKey.objects.create_key(name=f"{account.pk}:{key.pk}")
+
     rows = list(
         Unit.objects.filter(facility__account=account).values_list(
             "facility__facility_id", "unit_number"
@@ -201,6 +220,7 @@ def load_data() -> dict:
     return {
         "api_key": key.api_key,
         "secret": secret,
+        "drf_key": drf_key,
         "units": rows[:ROTATION],
         "facility_ids": facility_ids,
         "facility_count": len(facility_ids),
@@ -212,7 +232,7 @@ def load_data() -> dict:
 
 
 @contextmanager
-def gunicorn(port: int):
+def gunicorn(port: int, settings_module: str):
     if port_open(port):
         raise SystemExit(f"port {port} is in use: choose another with --port")
     process = subprocess.Popen(
@@ -227,7 +247,7 @@ def gunicorn(port: int):
             "warning",
         ],
         cwd=ROOT,
-        env=os.environ | ENV,
+        env=os.environ | ENV | {"DJANGO_SETTINGS_MODULE": settings_module},
         start_new_session=True,
     )
     try:
@@ -334,50 +354,165 @@ def versions() -> str:
     )
 
 
+# --- Correctness of what is measured --------------------------------------------------------
+
+
+def _events() -> int:
+    from facilities.models import LockEvent
+
+    return LockEvent.objects.filter(kind=LockEvent.Kind.CODE_LOOKED_UP).count()
+
+
+def check_answers(name: str, url: str, headers: dict[str, str]) -> None:
+    """The endpoint answers a 4-digit code and has written its LockEvent by then."""
+    before = _events()
+    status, body = _get(url, headers)
+    lock = (body.get("data") or {}).get("lock") or {}
+    if status != 200 or not re.fullmatch(r"\d{4}", lock.get("unlock_code") or ""):
+        raise SystemExit(f"{name} is not answering a code: {status} {body}")
+    if _events() != before + 1:
+        raise SystemExit(f"{name} answered a code without its LockEvent")
+
+
+# --- Profile ---------------------------------------------------------------------------------
+
+PARTS = (
+    # (part, path fragments of the functions that count towards it), first match wins
+    ("PostgreSQL driver and waiting (psycopg)", ("/psycopg/", "psycopg_")),
+    ("ORM: building SQL, rows to objects", ("/django/db/",)),
+    ("Redis client and waiting", ("/redis/",)),
+    ("Fernet decrypt, HMAC", ("/cryptography/", "hmac.py", "/hashlib")),
+    (
+        "middleware",
+        (
+            "/django/middleware/",
+            "/django/contrib/sessions/",
+            "/django/contrib/auth/",
+            "/django/contrib/messages/",
+            "/whitenoise/",
+            "davinci/middleware.py",
+            "davinci/accounts/middleware.py",
+            "api_http.py",
+        ),
+    ),
+    ("logging", ("/logging/",)),
+    ("request, routing, response (Django)", ("/django/core/", "/django/http/", "/django/urls/")),
+    ("JSON", ("/json/",)),
+    ("the lookup's own code", ("/integrations/", "/facilities/", "/davinci/")),
+    ("Django, other", ("/django/",)),
+)
+
+
+def _part(filename: str) -> str:
+    for part, fragments in PARTS:
+        if any(fragment in filename for fragment in fragments):
+            return part
+    return "other (stdlib, builtins)"
+
+
+def profile(data: dict, count: int) -> None:
+    """N lookups in this process through Django's full handler and middleware, profiled."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    client = Client(
+        HTTP_HOST="127.0.0.1", HTTP_X_API_KEY=data["api_key"], HTTP_X_API_SECRET=data["secret"]
+    )
+    paths = [f"/api/v1/facilities/{f}/units/{u}/" for f, u in data["units"][:count]]
+    for path in paths[:50]:  # warm: imports, connection, first compilation
+        client.get(path)
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for path in paths:
+        response = client.get(path)
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    stats = pstats.Stats(profiler)
+    parts: dict[str, float] = {}
+    functions = []
+    for (filename, line, function), (_, calls, own, _cum, _) in stats.stats.items():
+        parts[_part(filename)] = parts.get(_part(filename), 0.0) + own
+        functions.append((own, calls, f"{Path(filename).name}:{line} {function}"))
+    total = sum(parts.values())
+    log(
+        f"-- profile: {len(paths)} unit lookups in-process (cProfile), "
+        f"{elapsed / len(paths) * 1000:.2f} ms each with the profiler on"
+    )
+    log(f"   {'part':<42} {'ms/lookup':>9} {'share':>6}")
+    for part, seconds in sorted(parts.items(), key=lambda item: -item[1]):
+        log(f"   {part:<42} {seconds / len(paths) * 1000:9.3f} {seconds / total:6.1%}")
+    log("   top functions by own time:")
+    for own, calls, where in sorted(functions, reverse=True)[:12]:
+        log(f"     {own / len(paths) * 1000:7.3f} ms  {calls // len(paths):>4}x  {where}")
+
+
+# --- Run -------------------------------------------------------------------------------------
+
+ENDPOINTS = ("lookup", "floor", "drf")
+LABELS = {
+    "lookup": "unit lookup (product)",
+    "floor": "whole-job floor (bench/floor.py)",
+    "drf": "DRF + api-key peer",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=8107)
-    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=2, help="ping + lookup pairs")
+    parser.add_argument("--port", type=int, default=8107, help="the floor uses port + 1")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database", default="davinci_bench")
+    parser.add_argument("--redis-db", type=int, default=9)
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="profile N lookups")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     args = parser.parse_args()
+    configure(args.database, args.redis_db)
     started = time.monotonic()
 
-    log("== Lookup API benchmark")
+    log("== Lookup API benchmark: product, whole-job floor, DRF peer")
     log(f"   machine: {machine()}")
     log("-- database")
     prepare_database()
     django_setup(ENV)
     log(f"   {versions()}")
     data = load_data()
-    base = f"http://127.0.0.1:{args.port}"
-    lookup_paths = [f"/api/v1/facilities/{f}/units/{u}/" for f, u in data["units"]]
-    ping_paths = [f"/api/bench/ping/?facility_id={f}" for f in data["facility_ids"]]
-    headers = (data["api_key"], data["secret"])
+    base, floor_base = f"http://127.0.0.1:{args.port}", f"http://127.0.0.1:{args.port + 1}"
+    units = data["units"]
+    runs = {
+        "lookup": (
+            base,
+            [f"/api/v1/facilities/{f}/units/{u}/" for f, u in units],
+            (data["api_key"], data["secret"]),
+        ),
+        "floor": (
+            floor_base,
+            [f"/bench/floor/facilities/{f}/units/{u}/" for f, u in units],
+            (data["api_key"], data["secret"]),
+        ),
+        "drf": (
+            base,
+            [f"/bench/drf/facilities/{f}/units/{u}/" for f, u in units],
+            (data["drf_key"], "-"),
+        ),
+    }
 
     broken: list[str] = []
+    results: dict[str, list[dict]] = {name: [] for name in ENDPOINTS}
     try:
-        with gunicorn(args.port):
-            log(f"-- gunicorn on {base} (2 workers)")
-            auth = {"X-API-Key": data["api_key"], "X-API-Secret": data["secret"]}
-            status, body = _get(base + lookup_paths[0], auth)
-            code = (body.get("data") or {}).get("lock", {}) or {}
-            if status != 200 or not re.fullmatch(r"\d{4}", code.get("unlock_code") or ""):
-                raise SystemExit(f"unit lookup is not answering a code: {status} {body}")
-            status, body = _get(base + ping_paths[0], {})
-            if status != 200 or not body.get("data"):
-                raise SystemExit(f"ping is not answering: {status} {body}")
-            log("   both endpoints answer (unit lookup with a 4-digit code)")
-            wrk(base, ping_paths, (), 3)  # warm-up: imports, connections, caches
-            wrk(base, lookup_paths, headers, 3)
-
-            results: dict[str, list[dict]] = {"ping": [], "lookup": []}
+        with gunicorn(args.port, "bench.settings"), gunicorn(args.port + 1, "bench.floor_settings"):
+            log(f"-- gunicorn on {base} (product + DRF) and {floor_base} (floor), 2 workers each")
+            for name, (server, paths, (key, secret)) in runs.items():
+                check_answers(name, server + paths[0], {"X-API-Key": key, "X-API-Secret": secret})
+            log("   all three answer a 4-digit code and write its LockEvent first")
+            for server, paths, headers in runs.values():
+                wrk(server, paths, headers, 3)  # warm-up: imports, connections
             for number in range(1, args.rounds + 1):
-                for name, paths, extra in (
-                    ("ping", ping_paths, ()),
-                    ("lookup", lookup_paths, headers),
-                ):
-                    figures = wrk(base, paths, extra, args.duration)
+                for name, (server, paths, headers) in runs.items():
+                    figures = wrk(server, paths, headers, args.duration)
                     results[name].append(figures)
                     log(
                         f"   round {number} {name:<7} {figures['rps']:8.1f} req/s   "
@@ -389,6 +524,8 @@ def main() -> None:
                             f"{name}: {figures['non_2xx']} non-2xx answers, socket errors "
                             f"{figures['socket_errors'] or 'none'}"
                         )
+        if args.profile:
+            profile(data, args.profile)
     finally:
         if args.drop:
             from django.db import connections
@@ -397,23 +534,30 @@ def main() -> None:
             _psql(f"DROP DATABASE IF EXISTS {DATABASE}")
             log(f"   dropped {DATABASE}")
 
-    ping = {k: statistics.median(r[k] for r in results["ping"]) for k in ("rps", "p50", "p99")}
-    look = {k: statistics.median(r[k] for r in results["lookup"]) for k in ("rps", "p50", "p99")}
-    ratio = look["rps"] / ping["rps"]
+    median = {
+        name: {k: statistics.median(r[k] for r in rows) for k in ("rps", "p50", "p99")}
+        for name, rows in results.items()
+    }
+    look = median["lookup"]
+    floor_ratio = look["rps"] / median["floor"]["rps"]
+    drf_ratio = look["rps"] / median["drf"]["rps"]
     log(
         f"-- results (median of {args.rounds} rounds of {args.duration} s, 16 connections, "
         f"{data['facility_count']} facilities, {data['unit_count']:,} units)"
     )
     log(f"   {'endpoint':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
-    for label, row in (
-        ("minimal one-SELECT JSON (ping)", ping),
-        ("unit lookup with code + LockEvent", look),
-    ):
-        log(f"   {label:<34} {row['rps']:9.1f} {row['p50']:8.2f} {row['p99']:8.2f}")
-    log(f"   ratio lookup / ping: {ratio:.2f}  (target >= {TARGET_RATIO})")
+    for name in ENDPOINTS:
+        row = median[name]
+        log(f"   {LABELS[name]:<34} {row['rps']:9.1f} {row['p50']:8.2f} {row['p99']:8.2f}")
+    log(f"   lookup / floor: {floor_ratio:.2f}  (target >= {TARGET_FLOOR_RATIO})")
+    log(f"   lookup / DRF:   {drf_ratio:.2f}  (target >= {TARGET_DRF_RATIO})")
     checks = [
-        (f"lookup reaches {TARGET_RATIO}x the ping's req/s", ratio >= TARGET_RATIO),
-        (f"lookup p99 under {TARGET_P99_MS:.0f} ms", look["p99"] < TARGET_P99_MS),
+        (
+            f"lookup reaches {TARGET_FLOOR_RATIO}x the floor's req/s",
+            floor_ratio >= TARGET_FLOOR_RATIO,
+        ),
+        (f"lookup reaches {TARGET_DRF_RATIO}x the DRF peer's req/s", drf_ratio >= TARGET_DRF_RATIO),
+        (f"lookup p99 at most {TARGET_P99_MS:.0f} ms", look["p99"] <= TARGET_P99_MS),
         (
             "at least 200 facilities and 100,000 units",
             data["facility_count"] >= 200 and data["unit_count"] >= 100_000,

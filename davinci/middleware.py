@@ -12,13 +12,13 @@ from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
 from django.core.signals import got_request_exception
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
+from davinci.net import is_api_path
 from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER
-from integrations.api_http import api_error, is_api_path
 
 logger = logging.getLogger("davinci.request")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -83,8 +83,9 @@ class QueryStringMiddleware:
             request.GET  # noqa: B018 - parsed here, once, so the error is ours to answer
         except TooManyFieldsSent:
             message = "Too many query parameters."
-            if is_api_path(request):
-                return api_error(400, "invalid_parameter", message)
+            if is_api_path(request):  # the API's error shape (integrations/api_http.py)
+                error = {"error": {"code": "invalid_parameter", "message": message}}
+                return JsonResponse(error, status=400)
             return HttpResponse(
                 loader.render_to_string("400.html", {"message": message}),
                 status=400,

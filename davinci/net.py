@@ -1,5 +1,6 @@
 """Where a request comes from: the client's IP address (believing X-Forwarded-For only from
-configured trusted proxies), and the page of this site a form may send it back to."""
+configured trusted proxies), and the page of this site a form may send it back to; and
+whether a request is for the JSON API, which davinci/urls.py mounts at API_PREFIX."""
 
 import ipaddress
 from functools import cache
@@ -71,3 +72,11 @@ def next_path(request: HttpRequest, default: str) -> str:
     ):
         return wanted
     return default
+
+
+API_PREFIX = "/api/"
+
+
+def is_api_path(request: HttpRequest) -> bool:
+    path = request.path_info
+    return path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")

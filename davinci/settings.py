@@ -286,8 +286,6 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # CACHE_URL to Redis so the limits hold across instances.
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 API_AUTH_FAILURE_LIMIT_PER_MINUTE = env.int("API_AUTH_FAILURE_LIMIT_PER_MINUTE", default=20)
-# bench/api_bench.py only: serves /api/bench/ping/, a one-SELECT endpoint to compare against.
-BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 # --- Logging -----------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

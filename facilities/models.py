@@ -78,6 +78,10 @@ class Facility(models.Model):
                 }
             )
 
+    def to_api_dict(self) -> dict:
+        """The facility as the lookup API shows it."""
+        return {"facility_id": self.facility_id, "name": self.name, "address": self.address}
+
 
 unit_number_validator = RegexValidator(
     r"^[^\s/?#]+(?: [^\s/?#]+)*$",
@@ -252,27 +256,14 @@ class Lock(models.Model):
 
     def to_api_dict(self) -> dict:
         """The lock without its code; callers add `unlock_code` (and record a LockEvent)."""
-        return lock_api_dict(
-            serial=self.serial,
-            status=self.status,
-            unit_number=self.unit.unit_number if self.unit_id else None,
-            facility_id=self.facility.facility_id,
-            updated_at=self.updated_at,
-        )
-
-
-def lock_api_dict(
-    *, serial: str, status: str, unit_number: str | None, facility_id: str, updated_at
-) -> dict:
-    """A lock as the lookup API shows it, without its code."""
-    return {
-        "serial": serial,
-        "status": status,
-        "status_label": LockStatus(status).label,
-        "unit_number": unit_number,
-        "facility_id": facility_id,
-        "updated_at": updated_at.isoformat(),
-    }
+        return {
+            "serial": self.serial,
+            "status": self.status,
+            "status_label": self.get_status_display(),
+            "unit_number": self.unit.unit_number if self.unit_id else None,
+            "facility_id": self.facility.facility_id,
+            "updated_at": self.updated_at.isoformat(),
+        }
 
 
 class LockEvent(models.Model):

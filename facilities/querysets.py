@@ -10,7 +10,6 @@ from facilities.statuses import LIMIT_STATUSES
 
 if TYPE_CHECKING:
     from davinci.accounts.models import Account, Membership
-    from integrations.models import ApiKey
 
 # The status filter value for units that have no lock on their door.
 NO_LOCK = "none"
@@ -43,18 +42,6 @@ class FacilityQuerySet(models.QuerySet):
 
     def included_in_api(self) -> FacilityQuerySet:
         return self.filter(include_in_api=True)
-
-    def in_api_scope(self, api_key: ApiKey) -> FacilityQuerySet:
-        """The effective scope of a key, the one rule every API lookup goes through:
-        (all facilities, or the chosen ones) ∩ Include in API on ∩ the key's account.
-
-        Computed from the database on every call, so a toggle or a new facility takes effect
-        on the very next request.
-        """
-        facilities = self.filter(account_id=api_key.account_id, include_in_api=True)
-        if not api_key.all_facilities:
-            facilities = facilities.filter(api_keys=api_key)
-        return facilities
 
     def with_counts(self) -> FacilityQuerySet:
         """`unit_count`, `lock_count` and `limit_count` (its locks that count towards the lock

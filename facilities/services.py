@@ -5,12 +5,11 @@ Each function that changes a lock writes exactly one LockEvent for it, in the sa
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections, transaction
-from django.db.models import Field
+from django.db import transaction
+from django.db.models import Model
 
 from davinci.accounts.models import Account, Membership
 from facilities import imports
@@ -25,7 +24,6 @@ from facilities.models import (
 
 if TYPE_CHECKING:
     from davinci.accounts.models import User
-    from integrations.models import ApiKey
 
 # Where a lock taken off a unit can go: back on the shelf first, else to the drop box or out
 # of use. Returned to Dropbox is not among them: that lock keeps its unit (Release overlock).
@@ -38,7 +36,7 @@ def lock_event_record(
     kind: LockEvent.Kind,
     actor_type: LockEvent.Actor,
     user: User | None = None,
-    api_key: ApiKey | None = None,
+    api_key: Model | None = None,  # an integrations.ApiKey
     unit: Unit | None = None,
     from_status: str = "",
     to_status: str = "",
@@ -50,7 +48,7 @@ def lock_event_record(
     Every disclosure of an unlock code (portal reveal, API lookup, tenant-page send) calls
     this inside the same transaction as the read, so no code leaves without its record.
     """
-    event = LockEvent(
+    return LockEvent.objects.create(
         lock=lock,
         kind=kind,
         actor_type=actor_type,
@@ -62,44 +60,6 @@ def lock_event_record(
         ip=ip,
         details=details or {},
     )
-    _insert_event(event)
-    return event
-
-
-@cache
-def _insert_sql(vendor: str) -> tuple[str, tuple[Field, ...]]:
-    """INSERT INTO facilities_lockevent (…) VALUES (%s, …) for this database, built once:
-    API lookups write one event each, and Django compiling the INSERT anew every time cost
-    more than running it."""
-    connection = connections[LockEvent.objects.db]
-    quote = connection.ops.quote_name
-    fields = tuple(field for field in LockEvent._meta.concrete_fields if not field.primary_key)
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    table = quote(LockEvent._meta.db_table)
-    # Identifiers from the model, quoted by the backend; every value is a parameter.
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    if connection.features.can_return_columns_from_insert:
-        sql += f" RETURNING {quote(LockEvent._meta.pk.column)}"
-    return sql, fields
-
-
-def _insert_event(event: LockEvent) -> None:
-    """Save a new event the way Model.save() would (pre_save fills created_at, each field
-    prepares its value for the database), without rebuilding the SQL."""
-    connection = connections[LockEvent.objects.db]
-    sql, fields = _insert_sql(connection.vendor)
-    values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        if connection.features.can_return_columns_from_insert:
-            event.pk = cursor.fetchone()[0]
-        else:
-            event.pk = connection.ops.last_insert_id(
-                cursor, LockEvent._meta.db_table, LockEvent._meta.pk.column
-            )
-    event._state.adding = False
-    event._state.db = connection.alias
 
 
 def lock_events_record_many(*, events: list[LockEvent]) -> list[LockEvent]:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -159,7 +158,7 @@ def _cursor_param(request: HttpRequest) -> str | None:
 @api_endpoint
 def facility_list(request: HttpRequest) -> HttpResponse:
     facilities = api_services.facilities_in_scope(api_key=request.api_key)
-    return api_response({"data": [api_services.facility_to_api_dict(f) for f in facilities]})
+    return api_response({"data": [f.to_api_dict() for f in facilities]})
 
 
 @api_endpoint
@@ -170,7 +169,7 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
     )
     if not facility:
         return _not_found(FACILITY_NOT_FOUND)
-    return api_response({"data": api_services.facility_to_api_dict(facility)})
+    return api_response({"data": facility.to_api_dict()})
 
 
 @api_endpoint
@@ -284,17 +283,3 @@ def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
         if match is not None and match.func is not not_found:
             message = f"API paths end with a slash: {request.path}/"
     return _not_found(message)
-
-
-@login_not_required
-@csrf_exempt
-def bench_ping(request: HttpRequest) -> HttpResponse:
-    """bench/api_bench.py's baseline (only routed with BENCH_ENDPOINTS on): one indexed
-    SELECT, one small JSON answer, through the same middleware as the API."""
-    assert settings.BENCH_ENDPOINTS  # noqa: S101 - never reachable otherwise
-    row = (
-        Facility.objects.filter(facility_id=request.GET.get("facility_id", ""))
-        .order_by()
-        .values("facility_id", "name")[:1]
-    )
-    return api_response({"data": next(iter(row), None)})

@@ -17,11 +17,11 @@ from django.core.signals import got_request_exception
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from davinci.net import is_api_path
 from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER
 
 logger = logging.getLogger("integrations.api")
 
-API_PREFIX = "/api/"
 
 # What a bare error status means when something other than an API view produced it.
 FALLBACK_ERRORS: dict[int, tuple[str, str]] = {
@@ -35,11 +35,6 @@ FALLBACK_ERRORS: dict[int, tuple[str, str]] = {
     503: ("unavailable", "The service is temporarily unavailable; try again shortly."),
 }
 UNLISTED_ERROR = ("error", "The request failed.")  # any other error status
-
-
-def is_api_path(request: HttpRequest) -> bool:
-    path = request.path_info
-    return path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")
 
 
 def api_response(data: Any, *, status: int = 200, cache: str = "no-store") -> JsonResponse:

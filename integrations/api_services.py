@@ -1,7 +1,7 @@
 """What the lookup API reads, always through the key's scope, and the record it leaves.
 
-Every read starts from `Facility.objects.in_api_scope(api_key)` (facilities/querysets.py),
-the one rule for what a key may see, evaluated on each call. Anything outside it looks
+Every read starts from `api_key.facilities_in_scope()` (integrations/models.py), the one
+rule for what a key may see, evaluated on each call. Anything outside it looks
 exactly like something that does not exist: the functions return None and the view answers
 404 either way.
 
@@ -17,9 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from davinci import crypto
-from davinci.prepared import PreparedQuery
-from facilities.models import WITHHELD_STATUSES, Facility, Lock, LockEvent, Unit, lock_api_dict
+from facilities.models import Facility, Lock, LockEvent, Unit
 from facilities.services import lock_event_record
 from integrations.models import ApiKey
 
@@ -28,7 +26,8 @@ MAX_PAGE_SIZE = 200
 
 
 def facilities_in_scope(*, api_key: ApiKey) -> QuerySet[Facility]:
-    return Facility.objects.in_api_scope(api_key).order_by("name", "id")
+    """The key's facilities in the order the API lists them."""
+    return api_key.facilities_in_scope().order_by("name", "id")
 
 
 def _one(queryset: QuerySet) -> Any:
@@ -41,16 +40,8 @@ def facility_in_scope(*, api_key: ApiKey, facility_id: str) -> Facility | None:
 
 
 def _units_of(api_key: ApiKey, facility_id: str) -> QuerySet[Unit]:
-    scope = Facility.objects.in_api_scope(api_key).filter(facility_id=facility_id)
+    scope = api_key.facilities_in_scope().filter(facility_id=facility_id)
     return Unit.objects.filter(facility__in=scope)
-
-
-def facility_to_api_dict(facility: Facility) -> dict[str, Any]:
-    return {
-        "facility_id": facility.facility_id,
-        "name": facility.name,
-        "address": facility.address,
-    }
 
 
 def lock_summary(lock: Lock | None) -> dict[str, Any] | None:
@@ -107,95 +98,24 @@ def unit_page(
     return UnitPage(units=rows, next_after=rows[-1].unit_number if has_more else None)
 
 
-# The two lookups that hand out codes run on every call-center request: their SQL is compiled
-# once per process from querysets built on the same scope rule as everything else. Both give
-# (lock id, serial, status, encrypted code, updated_at, unit id, unit number, Facility ID).
-def _scope_for(account_id: int, key_id: int, all_facilities: bool, facility_id: str):
-    probe = ApiKey(pk=key_id, account_id=account_id, all_facilities=all_facilities)
-    return Facility.objects.in_api_scope(probe).filter(facility_id=facility_id)
-
-
-_UNIT_LOOKUP = PreparedQuery(
-    # From the unit, so a unit without a lock is found too (its lock columns are NULL).
-    lambda account_id, key_id, all_facilities, facility_id, unit_number: (
-        Unit.objects.filter(
-            facility__in=_scope_for(account_id, key_id, all_facilities, facility_id),
-            unit_number=unit_number,
-        )
-        .order_by()
-        .values_list(
-            "lock__pk",
-            "lock__serial",
-            "lock__status",
-            "lock__unlock_code_encrypted",
-            "lock__updated_at",
-            "pk",
-            "unit_number",
-            "facility__facility_id",
-        )[:1]
-    ),
-    text=("facility_id", "unit_number"),
-    integers=("account_id", "key_id"),
-)
-_LOCK_LOOKUP = PreparedQuery(
-    lambda account_id, key_id, all_facilities, facility_id, serial: (
-        Lock.objects.filter(
-            facility__in=_scope_for(account_id, key_id, all_facilities, facility_id),
-            serial=serial,
-        )
-        .order_by()
-        .values_list(
-            "pk",
-            "serial",
-            "status",
-            "unlock_code_encrypted",
-            "updated_at",
-            "unit__pk",
-            "unit__unit_number",
-            "facility__facility_id",
-        )[:1]
-    ),
-    text=("facility_id", "serial"),
-    integers=("account_id", "key_id"),
-)
-
-
-def _run(query: PreparedQuery, api_key: ApiKey, **values: str) -> tuple | None:
-    all_facilities = bool(api_key.all_facilities)
-    return query.first(
-        shape=all_facilities,
-        shape_kwargs={"all_facilities": all_facilities},
-        account_id=api_key.account_id,
-        key_id=api_key.pk,
-        **values,
-    )
-
-
-def _disclose(row: tuple, *, api_key: ApiKey, ip: str | None, lookup: str) -> dict[str, Any]:
-    """The lock of a looked-up row with its code, or with the reason it is withheld. Only a
-    code that is actually returned is recorded."""
-    lock_id, serial, status, encrypted, updated_at, unit_id, unit_number, facility_id = row
-    data = lock_api_dict(
-        serial=serial,
-        status=status,
-        unit_number=unit_number,
-        facility_id=facility_id,
-        updated_at=updated_at,
-    )
-    if status in WITHHELD_STATUSES:
+def _disclose(lock: Lock, *, api_key: ApiKey, ip: str | None, lookup: str) -> dict[str, Any]:
+    """The lock with its code, or with the reason it is withheld. Only a code that is
+    actually returned is recorded."""
+    data = lock.to_api_dict()
+    if lock.code_withheld:
         data["unlock_code"] = None
-        data["unlock_code_withheld"] = status
+        data["unlock_code_withheld"] = lock.status
         return data
-    data["unlock_code"] = crypto.decrypt(encrypted)
+    data["unlock_code"] = lock.unlock_code
     data["unlock_code_withheld"] = None
     lock_event_record(
-        lock=Lock(pk=lock_id),
+        lock=lock,
         kind=LockEvent.Kind.CODE_LOOKED_UP,
         actor_type=LockEvent.Actor.API_KEY,
         api_key=api_key,
-        unit=Unit(pk=unit_id) if unit_id is not None else None,
+        unit=lock.unit,
         ip=ip,
-        details={"lookup": lookup, "facility_id": facility_id},
+        details={"lookup": lookup, "facility_id": lock.facility.facility_id},
     )
     return data
 
@@ -207,17 +127,19 @@ def unit_look_up(
     *, api_key: ApiKey, facility_id: str, unit_number: str, ip: str | None
 ) -> dict[str, Any] | None:
     """The unit and its lock with the unlock code (recorded), or None if the key cannot
-    see such a unit."""
-    row = _run(_UNIT_LOOKUP, api_key, facility_id=facility_id, unit_number=unit_number)
-    if row is None:
+    see such a unit. One query for the unit, its lock and the scope."""
+    unit = _one(
+        _units_of(api_key, facility_id)
+        .filter(unit_number=unit_number)
+        .select_related("facility", "lock__facility")
+    )
+    if unit is None:
         return None
-    lock_id, *_lock, _unit_id, number, public_facility_id = row
+    lock = getattr(unit, "lock", None)
     return {
-        "unit_number": number,
-        "facility_id": public_facility_id,
-        "lock": (
-            _disclose(row, api_key=api_key, ip=ip, lookup="unit") if lock_id is not None else None
-        ),
+        "unit_number": unit.unit_number,
+        "facility_id": unit.facility.facility_id,
+        "lock": _disclose(lock, api_key=api_key, ip=ip, lookup="unit") if lock else None,
     }
 
 
@@ -226,11 +148,14 @@ def lock_look_up(
     *, api_key: ApiKey, facility_id: str, serial: str, ip: str | None
 ) -> dict[str, Any] | None:
     """The lock (with its unit number) and the unlock code (recorded), or None if the key
-    cannot see such a lock."""
-    row = _run(_LOCK_LOOKUP, api_key, facility_id=facility_id, serial=serial)
-    if row is None:
+    cannot see such a lock. One query for the lock, its unit and the scope."""
+    scope = api_key.facilities_in_scope().filter(facility_id=facility_id)
+    lock = _one(
+        Lock.objects.filter(facility__in=scope, serial=serial).select_related("facility", "unit")
+    )
+    if lock is None:
         return None
-    return _disclose(row, api_key=api_key, ip=ip, lookup="lock")
+    return _disclose(lock, api_key=api_key, ip=ip, lookup="lock")
 
 
 def recent_lookups(*, api_key: ApiKey, limit: int = 20) -> list[LockEvent]:

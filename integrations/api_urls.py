@@ -1,6 +1,5 @@
 """The JSON lookup API for call centers, mounted at /api/. Documented at /api/docs/."""
 
-from django.conf import settings
 from django.urls import path, re_path
 
 from integrations import api
@@ -24,9 +23,6 @@ urlpatterns = [
     path("v1/openapi.json", api.openapi_json, name="openapi"),
     path("docs/", api.docs, name="docs"),
 ]
-
-if settings.BENCH_ENDPOINTS:
-    urlpatterns.append(path("bench/ping/", api.bench_ping, name="bench_ping"))
 
 # Last: anything else under /api/ is a JSON 404, never Django's HTML page.
 urlpatterns.append(re_path(r"^(?P<path>.*)$", api.not_found, name="not_found"))

@@ -24,7 +24,6 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.debug import sensitive_variables
 
 from davinci.net import client_ip
-from davinci.prepared import PreparedQuery
 from integrations import ratelimit
 from integrations.api_http import api_error
 from integrations.models import ApiKey
@@ -68,7 +67,7 @@ def _credentials(request: HttpRequest) -> tuple[str, str] | None:
 
 # The fields authentication needs; any other is loaded on first use (deferred), and the
 # account only if a view asks for it (request.account is lazy).
-_NEEDED_FIELDS = {
+_NEEDED_FIELDS = (
     "id",
     "account_id",
     "api_key",
@@ -81,19 +80,6 @@ _NEEDED_FIELDS = {
     "allowed_ips",
     "last_used_at",
     "last_used_ip",
-}
-# In the model's own order, as from_db() wants them: worked out once, not per request.
-_KEY_FIELDS = tuple(
-    field.attname for field in ApiKey._meta.concrete_fields if field.attname in _NEEDED_FIELDS
-)
-# Compiled once per process: on this path building the SQL costs more than running it.
-_KEY_QUERY = PreparedQuery(
-    lambda api_key: (
-        ApiKey.objects.filter(api_key=api_key, deleted_at__isnull=True)
-        .order_by()
-        .values_list(*_KEY_FIELDS)[:1]
-    ),
-    text=("api_key",),
 )
 
 
@@ -101,10 +87,10 @@ def _authenticate(key: str, secret: str) -> ApiKey | None:
     """The key these credentials belong to, or None. One query, constant-time compares."""
     if not API_KEY_PATTERN.match(key) or not secret_has_valid_checksum(secret):
         return None  # cannot exist: no query
-    row = _KEY_QUERY.first(api_key=key)
-    if row is None:
+    try:
+        api_key = ApiKey.objects.not_deleted().only(*_NEEDED_FIELDS).get(api_key=key)
+    except ApiKey.DoesNotExist:
         return None
-    api_key = ApiKey.from_db("default", _KEY_FIELDS, row)
     if secret_matches(secret, api_key.secret_digest):
         return api_key
     # After "Roll secret" with a grace period the previous secret works until it ends.
@@ -164,13 +150,7 @@ URL_CREDENTIALS = frozenset(
 )
 
 
-def _failure_counted(bucket: str, limit: int) -> HttpResponse | None:
-    """Count a failed authentication; the 429 when this very failure is over the limit. The
-    answer follows the failure's own atomic count, so however many arrive in parallel no
-    more than `limit` a minute are told their credentials are wrong."""
-    retry_after = ratelimit.hit(bucket, limit=limit)
-    if retry_after is None:
-        return None
+def _too_many_failures(retry_after: int) -> HttpResponse:
     return _rate_limited(
         retry_after, "Too many failed authentications from this address; wait a minute."
     )
@@ -182,7 +162,9 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 
     Answers, in this order: 429 when the client IP failed to authenticate too often this
     minute (even with a correct secret); 401 missing_credentials / invalid_credentials /
-    key_disabled / key_expired; 403 ip_not_allowed; 429 over the key's own limit.
+    key_disabled / key_expired; 403 ip_not_allowed; 429 over the key's own limit. A request
+    with a known key costs one cache round trip for both limits; every request of a known key
+    counts against its limit, refused ones included (count first, then decide).
     """
 
     # Every frame from here down holds the secret (credentials) or a code (the view's data):
@@ -201,18 +183,20 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         ip = _valid_ip(client_ip(request))
         failure_bucket = f"auth-failures:{ip or 'unknown'}"
         failure_limit = settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE
-        retry_after = ratelimit.exceeded(failure_bucket, limit=failure_limit)
-        if retry_after is not None:
-            return _rate_limited(
-                retry_after, "Too many failed authentications from this address; wait a minute."
-            )
+
+        def failed(response: HttpResponse) -> HttpResponse:
+            # Count-first: the failure is counted, then judged by the new count.
+            retry_after = ratelimit.hit(failure_bucket, limit=failure_limit)
+            return _too_many_failures(retry_after) if retry_after is not None else response
+
         try:
             credentials = _credentials(request)
         except _Malformed as exc:
-            if failed := _failure_counted(failure_bucket, failure_limit):
-                return failed
-            return api_error(401, "invalid_credentials", str(exc), headers=CHALLENGE)
+            return failed(api_error(401, "invalid_credentials", str(exc), headers=CHALLENGE))
         if credentials is None:
+            retry_after = ratelimit.exceeded(failure_bucket, limit=failure_limit)
+            if retry_after is not None:
+                return _too_many_failures(retry_after)
             return api_error(
                 401,
                 "missing_credentials",
@@ -222,14 +206,24 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             )
         api_key = _authenticate(*credentials)
         if api_key is None:
-            if failed := _failure_counted(failure_bucket, failure_limit):
-                return failed
-            return api_error(
-                401,
-                "invalid_credentials",
-                "The API Key and API Secret do not match an API key.",
-                headers=CHALLENGE,
+            return failed(
+                api_error(
+                    401,
+                    "invalid_credentials",
+                    "The API Key and API Secret do not match an API key.",
+                    headers=CHALLENGE,
+                )
             )
+        # One cache round trip for both limits: count this key's request, read the address's
+        # failures (an address over its failure limit is refused even with a correct secret).
+        verdict = ratelimit.key_hit_and_failures(
+            f"key:{api_key.pk}",
+            key_limit=settings.API_RATE_LIMIT_PER_MINUTE,
+            failure_bucket=failure_bucket,
+            failure_limit=failure_limit,
+        )
+        if verdict.failures_retry_after is not None:
+            return _too_many_failures(verdict.failures_retry_after)
         if not api_key.is_active:
             return api_error(401, "key_disabled", "This API key is disabled.", headers=CHALLENGE)
         if api_key.is_expired:
@@ -238,9 +232,10 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             return api_error(
                 403, "ip_not_allowed", f"This API key cannot be used from {ip or 'this address'}."
             )
-        retry_after = ratelimit.hit(f"key:{api_key.pk}", limit=settings.API_RATE_LIMIT_PER_MINUTE)
-        if retry_after is not None:
-            return _rate_limited(retry_after, "This API key made too many requests this minute.")
+        if verdict.key_retry_after is not None:
+            return _rate_limited(
+                verdict.key_retry_after, "This API key made too many requests this minute."
+            )
         _touch(api_key, ip)
         request.api_key = api_key
         request.account = SimpleLazyObject(lambda: api_key.account)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from davinci import crypto
@@ -100,6 +101,18 @@ class ApiKey(models.Model):
             self.previous_secret_expires_at is not None
             and self.previous_secret_expires_at > timezone.now()
         )
+
+    def facilities_in_scope(self) -> QuerySet[Facility]:
+        """The key's effective scope, the one rule every screen and API lookup goes through:
+        (all facilities, or the chosen ones) ∩ Include in API on ∩ the key's account.
+
+        Computed from the database on every call, so a toggle, a new facility or a changed
+        selection takes effect on the very next request.
+        """
+        facilities = Facility.objects.filter(account_id=self.account_id, include_in_api=True)
+        if not self.all_facilities:
+            facilities = facilities.filter(api_keys=self)
+        return facilities
 
     # Rules about this one row. Services call them inside a transaction and write the audit.
 

@@ -1,30 +1,38 @@
-"""Fixed-window request counters in Django's cache.
+"""Fixed-window request counters for the API's two per-minute limits, shared by every
+instance when the default cache is Redis.
 
-The counters live in the default cache, so with CACHE_URL pointing at Redis every instance
-behind the load balancer counts into the same window. A window is one calendar minute; at
-its edge a client may briefly get up to twice its limit, the usual price of fixed windows.
+A window is one calendar minute; at its edge a client may briefly get up to twice its limit,
+the usual price of fixed windows. Counting is count-first: a request adds one and is then
+judged by the new count, so parallel requests can never get more than the limit between them.
 
-On Django's Redis backend a count is one round trip (INCR and EXPIRE in a pipeline) instead
-of the three that `cache.add()` + `cache.incr()` cost there; the values are plain integers
-either way, so both paths read each other's counters. Any other cache backend counts through
-`davinci.counters.count()`, on the public cache API.
+Round trips: a successful request counts its key and reads its address's failures in ONE
+round trip (`key_hit_and_failures`). On Redis that is one pipeline (INCR, EXPIRE, GET) sent
+through a redis-py client of our own, made from the cache's configured LOCATION — redis-py's
+public API, not the private client of Django's backend (whose `incr()` costs two round trips
+and `add()` one more). The keys are the cache's own (`cache.make_and_validate_key`) and the
+values plain integers, so the counters read the same through `cache.get()`. On any other
+cache backend (local memory in tests and `make run`) the same counts go through Django's
+public cache API (`davinci.counters.count`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
-import weakref
-from typing import Any
+from dataclasses import dataclass
+from functools import lru_cache
 
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+import redis
+from django.conf import settings
+from django.core.cache import cache
 
 from davinci import counters
 
 WINDOW_SECONDS = 60
 # A little longer than the window so a slow clock on another instance still finds it.
 TTL_SECONDS = WINDOW_SECONDS + 5
+REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
 
 
 def _window(now: float) -> tuple[int, int]:
@@ -37,41 +45,50 @@ def _cache_key(bucket: str, start: int) -> str:
     return f"ratelimit:{bucket}:{start}"
 
 
-_clients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+@lru_cache(maxsize=8)
+def _client(url: str) -> redis.Redis:
+    """One client (and connection pool) per server and process; redis-py's pool is
+    thread-safe and starts afresh in a forked worker."""
+    return redis.Redis.from_url(url)
 
 
-def _redis(key: str):
-    """The redis-py client behind Django's Redis cache and the key as stored, or None.
-
-    Django's `get_client()` builds a new client object on every call (its set-up costs more
-    CPU than the round trip); writes always go to the first server, so one client per cache
-    backend and process is enough. It shares Django's connection pool and is thread-safe.
-    """
-    backend = caches["default"]
-    if not isinstance(backend, RedisCache):
+def _redis() -> redis.Redis | None:
+    """Our redis-py client for the default cache's server, or None when it is not Redis.
+    Django's Redis cache writes to its first server, so we do too."""
+    config = settings.CACHES["default"]
+    if config.get("BACKEND") != REDIS_BACKEND:
         return None
-    stored = backend.make_and_validate_key(key)
-    client = _clients.get(backend._cache)
-    if client is None:
-        client = _clients[backend._cache] = backend._cache.get_client(stored, write=True)
-    return client, stored
+    location = config.get("LOCATION", "")
+    servers = re.split("[;,]", location) if isinstance(location, str) else list(location)
+    return _client(servers[0])
+
+
+def _stored(key: str) -> str:
+    """The key as Django's cache stores it (KEY_PREFIX, VERSION), so both read the same."""
+    return cache.make_and_validate_key(key)
 
 
 def _count(key: str) -> int:
-    redis = _redis(key)
-    if redis is not None:
-        client, stored = redis
-        pipeline = client.pipeline(transaction=False)
-        pipeline.incr(stored)
-        pipeline.expire(stored, TTL_SECONDS)
-        count, _ = pipeline.execute()
-        return int(count)
-    return counters.count(key, timeout=TTL_SECONDS)
+    client = _redis()
+    if client is None:
+        return counters.count(key, timeout=TTL_SECONDS)
+    pipeline = client.pipeline(transaction=False)
+    pipeline.incr(_stored(key))
+    pipeline.expire(_stored(key), TTL_SECONDS)
+    count, _ = pipeline.execute()
+    return int(count)
+
+
+def _read(key: str) -> int:
+    client = _redis()
+    if client is None:
+        return int(cache.get(key, 0))
+    return int(client.get(_stored(key)) or 0)
 
 
 def hit(bucket: str, *, limit: int) -> int | None:
-    """Count one request in `bucket`. Over `limit` in this window: the seconds to wait
-    (for Retry-After); otherwise None."""
+    """Count one request in `bucket` (one round trip). Over `limit` in this window: the
+    seconds to wait (for Retry-After); otherwise None."""
     start, retry_after = _window(time.time())
     return retry_after if _count(_cache_key(bucket, start)) > limit else None
 
@@ -79,11 +96,34 @@ def hit(bucket: str, *, limit: int) -> int | None:
 def exceeded(bucket: str, *, limit: int) -> int | None:
     """Without counting: the seconds to wait when `bucket` already reached `limit`."""
     start, retry_after = _window(time.time())
-    key = _cache_key(bucket, start)
-    redis = _redis(key)
-    if redis is not None:
-        client, stored = redis
-        count = int(client.get(stored) or 0)
+    return retry_after if _read(_cache_key(bucket, start)) >= limit else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Both limits of one authenticated request; each field is Retry-After or None."""
+
+    failures_retry_after: int | None  # the address failed to authenticate too often
+    key_retry_after: int | None  # the key made too many requests
+
+
+def key_hit_and_failures(
+    key_bucket: str, *, key_limit: int, failure_bucket: str, failure_limit: int
+) -> Verdict:
+    """Count one request against `key_bucket` and read `failure_bucket`, in one round trip
+    on Redis. Failures are only read: an authenticated request is not a failure."""
+    start, retry_after = _window(time.time())
+    counted, read = _cache_key(key_bucket, start), _cache_key(failure_bucket, start)
+    client = _redis()
+    if client is None:
+        count, failures = counters.count(counted, timeout=TTL_SECONDS), _read(read)
     else:
-        count = cache.get(key, 0)
-    return retry_after if count >= limit else None
+        pipeline = client.pipeline(transaction=False)
+        pipeline.incr(_stored(counted))
+        pipeline.expire(_stored(counted), TTL_SECONDS)
+        pipeline.get(_stored(read))
+        count, _, failures = pipeline.execute()
+    return Verdict(
+        failures_retry_after=retry_after if int(failures or 0) >= failure_limit else None,
+        key_retry_after=retry_after if int(count) > key_limit else None,
+    )

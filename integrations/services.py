@@ -4,8 +4,8 @@ The portal views, the Django admin and `manage.py create_api_key` all go through
 functions, so each change is validated the same way, writes its AuditEvent (actor + IP) and,
 where DESIGN.md says so, emails the account's owners.
 
-The effective scope of a key is not computed here: `Facility.objects.in_api_scope(api_key)`
-(facilities/querysets.py) is the one rule, evaluated on every API request.
+The effective scope of a key is not computed here: `ApiKey.facilities_in_scope()`
+(integrations/models.py) is the one rule, evaluated on every API request.
 """
 
 from __future__ import annotations
@@ -17,11 +17,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from davinci import crypto
 from davinci.accounts.models import Account, Membership, User
+from davinci.accounts.signals import sign_in_throttled
 from facilities.models import Facility
 from integrations import notices
 from integrations.models import MAX_ROLL_GRACE, ApiKey, AuditEvent
@@ -68,6 +70,21 @@ def audit_event_record(
         target_repr=target_repr[:200],
         ip=ip or None,
         details=details or {},
+    )
+
+
+@receiver(sign_in_throttled)
+def _sign_in_throttled_audit(
+    sender, *, account: Account, user: User, ip: str, limits: list[str], summary: str, **kwargs
+) -> None:
+    """The account's Activity log names a paused sign-in (davinci.accounts.services)."""
+    audit_event_record(
+        account=account,
+        action=AuditEvent.Action.SIGN_IN_THROTTLED,
+        actor=None,
+        ip=ip,
+        target=user,
+        details={"limits": limits, "summary": summary},
     )
 
 

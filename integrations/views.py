@@ -90,7 +90,7 @@ def _confirm_password(request: HttpRequest) -> PasswordConfirmForm:
 
 
 def _detail_context(api_key: ApiKey, **extra: Any) -> dict[str, Any]:
-    scope = Facility.objects.in_api_scope(api_key)
+    scope = api_key.facilities_in_scope()
     if api_key.all_facilities:
         excluded = Facility.objects.for_account(api_key.account).filter(include_in_api=False)
     else:

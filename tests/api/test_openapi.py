@@ -13,6 +13,7 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from facilities.models import LockStatus
+from integrations import api as api_module
 from integrations import api_services, openapi
 from tests.api.conftest import lock_in
 from tests.factories import UnitFactory
@@ -37,7 +38,7 @@ def test_document_describes_exactly_the_routes_of_the_api(document):
     routes = set()
     for pattern in api_patterns.url_patterns:
         assert isinstance(pattern, URLPattern)
-        if pattern.name in {"docs", "not_found", "bench_ping"}:
+        if pattern.name in {"docs", "not_found"}:
             continue
         route = "/api/" + re.sub(r"<str:(\w+)>", r"{\1}", str(pattern.pattern))
         routes.add(route)
@@ -46,8 +47,48 @@ def test_document_describes_exactly_the_routes_of_the_api(document):
         assert set(item) == {"get"}
 
 
-def test_page_size_limit_matches_the_code():
-    assert openapi.MAX_PAGE_SIZE == api_services.MAX_PAGE_SIZE
+def _parameter(document: dict, name: str) -> dict:
+    for item in document["paths"].values():
+        for parameter in item["get"].get("parameters", []):
+            if "$ref" in parameter:
+                parameter = document["components"]["parameters"][parameter["$ref"].split("/")[-1]]
+            if parameter["name"] == name:
+                return parameter["schema"]
+    raise AssertionError(name)
+
+
+def _status(api, world, query: str) -> int:
+    url = f"/api/v1/facilities/{world.facility.facility_id}/units/?{query}"
+    return api.call(url, world.key).status_code
+
+
+def test_the_documents_limits_are_the_ones_the_api_enforces(world, api, document):
+    """Page sizes, statuses and the search length as the document states them, held against
+    what the API answers (a change on either side alone fails here)."""
+    limit = _parameter(document, "limit")
+    assert _status(api, world, f"limit={limit['maximum']}") == 200
+    assert _status(api, world, f"limit={limit['maximum'] + 1}") == 400
+    assert _status(api, world, f"limit={limit['minimum']}") == 200
+    assert _status(api, world, f"limit={limit['minimum'] - 1}") == 400
+    assert limit["default"] == api_services.DEFAULT_PAGE_SIZE
+    statuses = _parameter(document, "status")["enum"]
+    assert all(_status(api, world, f"status={value}") == 200 for value in statuses)
+    unlisted = {s.value for s in LockStatus} - set(statuses)
+    assert all(_status(api, world, f"status={value}") == 400 for value in unlisted)
+    q = _parameter(document, "q")
+    assert _status(api, world, "q=" + "A" * q["maxLength"]) == 200
+    assert _status(api, world, "q=" + "A" * (q["maxLength"] + 1)) == 400
+
+
+def test_the_documents_path_patterns_are_the_ones_the_api_enforces(document):
+    """What the path patterns allow is exactly what the views look up (anything else is a
+    404 without a query)."""
+    facility_id = re.compile(_parameter(document, "facility_id")["pattern"])
+    serial = re.compile(_parameter(document, "serial")["pattern"])
+    for value in ["abc123", "A" * 32, "A" * 33, "ab-c", "ab_c", ""]:
+        assert (api_module._facility_id(value) is not None) == bool(facility_id.match(value))
+    for value in ["HD000001", "hd000001", "HD00001", "HD0000011", "HD-00001"]:
+        assert (api_module._serial(value) is not None) == bool(serial.match(value)), value
 
 
 def test_security_schemes_are_the_two_headers_and_basic(document):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.test import override_settings
 
@@ -80,7 +82,7 @@ def test_limits_default_to_600_and_20(settings):
 def test_counter_survives_eviction_between_add_and_incr(monkeypatch, frozen_time):
     from django.core.cache import cache
 
-    monkeypatch.setattr(ratelimit, "_redis", lambda key: None)  # the generic cache path
+    monkeypatch.setattr(ratelimit, "_redis", lambda: None)  # the generic cache path
     assert ratelimit.hit("evicted", limit=1) is None
     monkeypatch.setattr(cache, "incr", lambda key: (_ for _ in ()).throw(ValueError(key)))
     monkeypatch.setattr(cache, "add", lambda *a, **k: False)
@@ -112,7 +114,7 @@ def test_redis_counters_are_one_window_shared_with_the_cache_api(frozen_time):
     from django.core.cache import caches
 
     cache = caches["default"]
-    assert ratelimit._redis("probe") is not None
+    assert ratelimit._redis() is not None
     bucket = f"redis-test-{frozen_time['t']}"
     key = ratelimit._cache_key(bucket, int(frozen_time["t"] // 60 * 60))
     # Redis outlives the test run: start both windows this test counts in from zero, or a
@@ -121,10 +123,47 @@ def test_redis_counters_are_one_window_shared_with_the_cache_api(frozen_time):
     cache.delete_many([key, next_key])
     assert [ratelimit.hit(bucket, limit=2) for _ in range(3)] == [None, None, 50]
     assert cache.get(key) == 3
-    client, stored = ratelimit._redis(key)
-    assert 0 < client.ttl(stored) <= ratelimit.TTL_SECONDS
+    assert 0 < ratelimit._redis().ttl(cache.make_and_validate_key(key)) <= ratelimit.TTL_SECONDS
     assert ratelimit.exceeded(bucket, limit=3) == 50
     assert ratelimit.exceeded(bucket, limit=4) is None
     frozen_time["t"] += 50  # the next window starts empty
     assert ratelimit.hit(bucket, limit=2) is None
     cache.delete(key)
+
+
+class _CountingClient:
+    """Wraps our redis-py client and counts round trips (a pipeline is one)."""
+
+    def __init__(self, client):
+        self.client, self.round_trips = client, 0
+
+    def pipeline(self, **kwargs):
+        pipeline = self.client.pipeline(**kwargs)
+        execute = pipeline.execute
+
+        def counted():
+            self.round_trips += 1
+            return execute()
+
+        pipeline.execute = counted
+        return pipeline
+
+    def get(self, key):
+        self.round_trips += 1
+        return self.client.get(key)
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
+def test_a_lookup_costs_one_redis_round_trip_for_both_limits(world, api, monkeypatch, settings):
+    # A prefix of its own: counters from an earlier run (they live 65 s) cannot interfere.
+    settings.CACHES = {"default": {**REDIS_CACHE["default"], "KEY_PREFIX": uuid.uuid4().hex}}
+    settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE = 1
+    counting = _CountingClient(ratelimit._redis())
+    monkeypatch.setattr(ratelimit, "_redis", lambda: counting)
+    url = f"/api/v1/facilities/{world.facility.facility_id}/units/A101/"
+    assert api.call(url, world.key, REMOTE_ADDR="192.0.2.80").status_code == 200
+    assert counting.round_trips == 1
+    # The failure limit is still read in that trip: one failure pauses the address.
+    wrong = key_headers(world.key, generate_api_secret())
+    assert api.call(url, **wrong, REMOTE_ADDR="192.0.2.80").status_code == 401
+    assert api.call(url, world.key, REMOTE_ADDR="192.0.2.80").status_code == 429

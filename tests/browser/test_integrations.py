@@ -8,7 +8,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from facilities.models import Facility
 from integrations.models import ApiKey, AuditEvent
 from integrations.secrets import secret_matches
 from tests.browser.conftest import sign_in
@@ -140,7 +139,7 @@ def test_create_and_manage_an_api_key_as_the_article_describes(
     expect(page.get_by_role("switch", name="Include in API: Harbor Eastside")).not_to_be_checked()
     eastside.refresh_from_db()
     assert not eastside.include_in_api
-    assert list(Facility.objects.in_api_scope(key)) == [downtown]
+    assert list(key.facilities_in_scope()) == [downtown]
     screenshot("10-facilities-tab-toggled")
     assert_accessible("Facilities tab after a toggle")
 

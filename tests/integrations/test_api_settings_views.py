@@ -6,7 +6,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
 
-from facilities.models import Facility
 from integrations.models import ApiKey, AuditEvent
 from integrations.secrets import secret_matches
 from integrations.views import PASSWORD_FAILURES_ALLOWED
@@ -123,7 +122,7 @@ def test_create_for_chosen_facilities(owner_client, facility):
     assert response.status_code == 302
     key = ApiKey.objects.get()
     assert not key.all_facilities
-    assert list(Facility.objects.in_api_scope(key)) == [facility]
+    assert list(key.facilities_in_scope()) == [facility]
 
 
 def test_create_with_all_facilities_off_and_none_selected_is_an_error(owner_client, facility):

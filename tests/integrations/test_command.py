@@ -6,7 +6,6 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from facilities.models import Facility
 from integrations.models import ApiKey, AuditEvent
 from integrations.secrets import secret_matches
 from tests.factories import FacilityFactory
@@ -49,7 +48,7 @@ def test_limits_the_key_to_the_named_facilities(account, facility):
     )
     key = ApiKey.objects.get()
     assert printed["facility_ids"] == [facility.facility_id]
-    assert list(Facility.objects.in_api_scope(key)) == [facility]
+    assert list(key.facilities_in_scope()) == [facility]
     assert key.allowed_ips == ["203.0.113.0/24"]
     assert key.expires_at.year == 2099
 

@@ -46,7 +46,7 @@ def test_toggle_off_then_on(owner_client, owner, facility):
     assert response.status_code == 302 and response["Location"] == URL + "?page=1"
     facility.refresh_from_db()
     assert not facility.include_in_api
-    assert not Facility.objects.in_api_scope(key).exists()
+    assert not key.facilities_in_scope().exists()
     event = AuditEvent.objects.get()
     assert (event.action, event.actor, event.ip, event.target_id) == (
         AuditEvent.Action.FACILITY_EXCLUDED,
@@ -60,7 +60,7 @@ def test_toggle_off_then_on(owner_client, owner, facility):
     owner_client.post(include_url(facility), {"include_in_api": "on"})
     facility.refresh_from_db()
     assert facility.include_in_api
-    assert list(Facility.objects.in_api_scope(key)) == [facility]
+    assert list(key.facilities_in_scope()) == [facility]
     assert AuditEvent.objects.count() == 2
 
 

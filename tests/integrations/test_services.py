@@ -9,7 +9,6 @@ from django.utils import timezone
 from davinci import crypto
 from davinci.outbox.models import Notice
 from davinci.outbox.tasks import MAX_ATTEMPTS
-from facilities.models import Facility
 from integrations import services
 from integrations.models import ApiKey, AuditEvent
 from integrations.secrets import secret_digest, secret_has_valid_checksum, secret_matches
@@ -52,7 +51,7 @@ def test_secret_is_stored_only_as_digest_and_ciphertext(account, owner):
 def test_create_for_all_facilities_includes_facilities_added_later(account, owner, facility):
     key = _create(account, owner, all_facilities=True).api_key
     later = FacilityFactory(account=account, name="Built Later")
-    assert set(Facility.objects.in_api_scope(key)) == {facility, later}
+    assert set(key.facilities_in_scope()) == {facility, later}
 
 
 def test_create_without_any_facility_is_refused(account, owner, facility):
@@ -143,7 +142,7 @@ def test_update_changes_scope_and_records_what_changed(account, owner, facility)
         ["203.0.113.0/24"],
     )
     assert key.expires_at == expires_at
-    assert list(Facility.objects.in_api_scope(key)) == [second]
+    assert list(key.facilities_in_scope()) == [second]
     event = _events(account, Action.KEY_EDITED).get()
     assert "Facilities: All Facilities → Harbor Eastside" in event.details["summary"]
     assert event.details["changes"]["name"] == ["Call Center", "Night desk"]
@@ -284,7 +283,7 @@ def test_excluding_a_facility_removes_it_from_scope_and_keeps_the_selection(
     assert services.facility_set_included(
         facility=facility, include_in_api=False, actor=owner, ip="203.0.113.9"
     )
-    assert not Facility.objects.in_api_scope(key).exists()
+    assert not key.facilities_in_scope().exists()
     assert list(key.facilities.all()) == [facility]  # the saved selection is kept
     event = _events(account, Action.FACILITY_EXCLUDED).get()
     assert (event.actor, event.target_id) == (owner, facility.facility_id)
@@ -292,7 +291,7 @@ def test_excluding_a_facility_removes_it_from_scope_and_keeps_the_selection(
     assert services.facility_set_included(
         facility=facility, include_in_api=True, actor=owner, ip="203.0.113.9"
     )
-    assert list(Facility.objects.in_api_scope(key)) == [facility]
+    assert list(key.facilities_in_scope()) == [facility]
     assert _events(account, Action.FACILITY_INCLUDED).count() == 1
 
 

@@ -1,4 +1,7 @@
-"""Demo data for trying the portal out: `manage.py seed_demo`. Safe to run again."""
+"""Demo data for trying the portal out: `manage.py seed_demo`. Safe to run again.
+
+It lives in integrations, the top of davinci <- facilities <- integrations, because it seeds
+all three: accounts and users, facilities, units and locks, and the demo API key."""
 
 import secrets
 
@@ -6,8 +9,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from davinci import crypto
 from davinci.accounts.models import Account, Membership, Role, User
 from facilities.models import UNIT_STATUSES, Facility, Lock, LockEvent, LockStatus, Unit
+from integrations import secrets as api_secrets
+from integrations.models import ApiKey
 
 DEMO_PASSWORD = "davinci-demo"  # noqa: S105 - published demo credentials, refused without DEBUG
 
@@ -201,10 +207,6 @@ DEMO_API_KEY_NAME = "Demo Call Center"
 def seed_demo_api_key(stdout) -> None:
     """Give Harbor Self Storage an All Facilities key named "Demo Call Center" (once) and
     print its API Key and API Secret as shell exports, on every run."""
-    from davinci import crypto
-    from integrations import secrets as api_secrets
-    from integrations.models import ApiKey
-
     account = Account.objects.get(slug="harbor-self-storage")
     key = ApiKey.objects.filter(account=account, name=DEMO_API_KEY_NAME, deleted_at=None).first()
     secret = None
