@@ -192,6 +192,18 @@ SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 # Dotted path of the SMS backend (davinci/sms.py). With DEBUG on, messages go to the log;
 # with DEBUG off and no backend, text messages are off and the release page offers email only.
 SMS_BACKEND = env.str("SMS_BACKEND", default="davinci.sms.ConsoleBackend" if DEBUG else "")
+# davinci.sms.TwilioBackend: the account's SID and auth token, and the sender, either a
+# Messaging Service SID (MG...) or a number of the account in E.164. TWILIO_API_BASE_URL
+# only changes for a local fake of Twilio's API (the tests use one).
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+# Seconds before a hanging provider gives up, so it cannot hold a worker.
+TWILIO_TIMEOUT = env.float("TWILIO_TIMEOUT", default=10)
+# Phone numbers typed without a country code (units, CSV import, the release page) are read
+# as numbers of this region (ISO 3166 code) and kept in E.164.
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US").upper()
 # Attempts on /release/<account>/ per window, per client IP and per facility + unit number
 # (counted in the cache: set CACHE_URL to Redis so the limits hold across instances).
 RELEASE_RATE_LIMIT_PER_IP = env.int("RELEASE_RATE_LIMIT_PER_IP", default=10)
@@ -261,5 +273,7 @@ LOGGING = {
     "loggers": {
         # Never let a request's POST data (passwords, secrets) reach an error report.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # twilio logs every request's headers at INFO; our own line says what was sent.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
