@@ -187,6 +187,9 @@ EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DaVinci Lock <no-reply@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# The portal's address as users reach it, for links in emails sent outside a request (the key
+# expiry reminders), e.g. https://portal.example.com. Empty: the emails name the page instead.
+PORTAL_URL = env.str("PORTAL_URL", default="")
 
 # --- Text messages and the overlock-release page -----------------------------------------
 # Dotted path of the SMS backend (davinci/sms.py). With DEBUG on, messages go to the log;
