@@ -1,5 +1,6 @@
 """The locks in requirements/ and scripts/venv.sh, which installs them (README, "Dependencies")."""
 
+import json
 import os
 import subprocess
 import sys
@@ -89,3 +90,45 @@ def _venv_sh(tmp_path, **env):
         timeout=300,
         check=False,
     )
+
+
+def _audit(monkeypatch, capsys, stdout: str) -> tuple[int, str]:
+    import audit
+
+    def fake_run(*args, **kwargs):
+        return subprocess.CompletedProcess(args, 1, stdout=stdout, stderr="ConnectionError")
+
+    monkeypatch.setattr(audit.subprocess, "run", fake_run)
+    status = audit.main()
+    return status, capsys.readouterr().out
+
+
+def test_audit_fails_on_a_known_vulnerability_and_names_the_fix(monkeypatch, capsys):
+    report = {
+        "dependencies": [
+            {
+                "name": "django",
+                "version": "5.2.1",
+                "vulns": [{"id": "PYSEC-1", "fix_versions": ["5.2.2"], "aliases": ["CVE-1"]}],
+            },
+            {"name": "redis", "version": "5.0", "vulns": []},
+        ]
+    }
+    status, out = _audit(monkeypatch, capsys, json.dumps(report))
+    assert status == 1
+    assert "VULNERABLE django 5.2.1: PYSEC-1 (CVE-1) fixed in 5.2.2" in out
+
+
+def test_audit_says_when_the_vulnerability_data_cannot_be_reached(monkeypatch, capsys):
+    skipped = {"name": "django", "version": "5.2.1", "skip_reason": "Dependency not found"}
+    status, out = _audit(monkeypatch, capsys, json.dumps({"dependencies": [skipped]}))
+    assert status == 2
+    assert "nothing could be audited" in out
+    assert _audit(monkeypatch, capsys, "")[0] == 2
+
+
+def test_audit_passes_when_every_package_is_clean(monkeypatch, capsys):
+    clean = {"dependencies": [{"name": "django", "version": "5.2.1", "vulns": []}]}
+    status, out = _audit(monkeypatch, capsys, json.dumps(clean))
+    assert status == 0
+    assert "1 of 1 locked packages audited, 0 with known vulnerabilities" in out
