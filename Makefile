@@ -47,9 +47,10 @@ run: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --no-input
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	@echo
-	@echo "Open http://$(HOST):$(PORT)/ and sign in as owner@example.com / davinci-demo"
-	@echo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@DEBUG=$${DEBUG:-1} $(BIN)/python -W ignore manage.py settings_summary
+	@port=$$($(BIN)/python scripts/free_port.py $(HOST) $(PORT)) && echo && \
+	  echo "Open http://$(HOST):$$port/ and sign in as owner@example.com / davinci-demo" && \
+	  echo && DEBUG=$${DEBUG:-1} exec $(BIN)/python manage.py runserver $(HOST):$$port
 
 # The whole suite; SQLite unless DATABASE_URL is set. REQUIRE_BROWSER=1 fails without Chromium.
 test: $(VENV)/.installed-dev
