@@ -22,15 +22,19 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-# Sync workers: each request holds one; the pages and the API are short database reads.
-workers = env.int("WEB_CONCURRENCY", default=2 * _cores() + 1)
-worker_class = "sync"
+# The lookups are CPU-bound (bench/api_bench.py): one worker process per core, each with a few
+# threads so connections kept alive by the load balancer do not each hold a whole worker.
+workers = env.int("WEB_CONCURRENCY", default=_cores())
+worker_class = "gthread"
+threads = env.int("GUNICORN_THREADS", default=4)
 # A request still running after this many seconds is killed (and the worker replaced): the
 # slowest legitimate request, a CSV import of 20,000 rows, takes a few seconds.
 timeout = env.int("GUNICORN_TIMEOUT", default=30)
 # On SIGTERM (a deploy), workers finish their requests for this long before they are killed.
 graceful_timeout = env.int("GUNICORN_GRACEFUL_TIMEOUT", default=30)
-keepalive = env.int("GUNICORN_KEEPALIVE", default=5)
+# Longer than the load balancer's idle timeout (60 s on most), so gunicorn never closes a
+# connection the balancer is about to reuse (which shows as sporadic 502s).
+keepalive = env.int("GUNICORN_KEEPALIVE", default=75)
 # Replace each worker after about this many requests, so a slow leak cannot grow for ever.
 max_requests = env.int("GUNICORN_MAX_REQUESTS", default=1000)
 max_requests_jitter = max(1, max_requests // 10) if max_requests else 0

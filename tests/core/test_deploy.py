@@ -58,7 +58,7 @@ def test_gunicorn_workers_follow_the_cores_unless_web_concurrency_says():
     from unittest import mock
 
     with mock.patch.dict(os.environ, env, clear=True):
-        assert _gunicorn_conf()["workers"] == 2 * cores + 1
+        assert _gunicorn_conf()["workers"] == cores
     assert _gunicorn_conf(WEB_CONCURRENCY="3")["workers"] == 3
     conf = _gunicorn_conf()
     assert "%(U)s" in conf["access_log_format"]  # the path, never %(r)s / %(q)s
