@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import contextlib
 import secrets
 import string
 
@@ -66,13 +65,24 @@ unit_number_validator = RegexValidator(
 )
 
 
+class PhoneNumberField(models.CharField):
+    """Text kept in E.164: full_clean() (model forms, the admin) stores what was typed as
+    normalize_phone() returns it, or refuses it with normalize_phone()'s error."""
+
+    def clean(self, value, model_instance):
+        # Not to_python(): Django also calls that to prepare query values, and a number kept
+        # from before E.164 must stay readable and savable.
+        value = super().clean(value, model_instance)
+        return normalize_phone(value) if value else value
+
+
 class Unit(models.Model):
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="units")
     # Text, not a number: "007" and "7" are different doors.
     unit_number = models.CharField(max_length=20, validators=[unit_number_validator])
     tenant_name = models.CharField(max_length=200, blank=True)
     tenant_email = models.EmailField(blank=True)
-    tenant_phone = models.CharField(max_length=32, blank=True)
+    tenant_phone = PhoneNumberField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -90,13 +100,6 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return f"Unit {self.unit_number}"
-
-    def save(self, *args, **kwargs) -> None:
-        # Forms and the CSV import hand in E.164 already; this covers the admin, the shell
-        # and data written by code. A number that is not valid is refused by those paths.
-        with contextlib.suppress(ValidationError):
-            self.tenant_phone = normalize_phone(self.tenant_phone)
-        super().save(*args, **kwargs)
 
 
 class LockStatus(models.TextChoices):
@@ -161,10 +164,6 @@ def normalize_phone(value: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise error
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def validate_tenant_phone(value: str) -> None:
-    normalize_phone(value)
 
 
 class Lock(models.Model):

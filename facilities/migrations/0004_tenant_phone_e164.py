@@ -6,6 +6,8 @@ was (it is not lost) and is counted, so the owner can correct it on the unit's p
 from django.core.exceptions import ValidationError
 from django.db import migrations
 
+import facilities.models
+
 
 def to_e164(apps, schema_editor):
     from facilities.models import normalize_phone
@@ -29,4 +31,11 @@ def to_e164(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("facilities", "0003_release_attempt")]
 
-    operations = [migrations.RunPython(to_e164, migrations.RunPython.noop)]
+    operations = [
+        migrations.AlterField(
+            model_name="unit",
+            name="tenant_phone",
+            field=facilities.models.PhoneNumberField(blank=True, max_length=32),
+        ),
+        migrations.RunPython(to_e164, migrations.RunPython.noop),
+    ]
