@@ -30,7 +30,7 @@ lock:
 		-o requirements/dev.txt
 	.venv-tools/bin/uv pip compile pyproject.toml $(UV_COMPILE) -c requirements/dev.txt \
 		-o requirements/runtime.txt
-	$(PYTHON) scripts/deps.py stamp requirements/dev.txt requirements/runtime.txt
+	.venv-tools/bin/python scripts/deps.py stamp requirements/dev.txt requirements/runtime.txt
 	@echo "requirements/ compiled from pyproject.toml: review 'git diff requirements/' and commit it"
 
 # The venv holds exactly the dev lock (CI runs this after installing).
