@@ -5,29 +5,52 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint migrations-check seed clean
+.PHONY: run test lint migrations-check seed clean lock freeze-check audit
+.PHONY: $(VENV)/.installed $(VENV)/.installed-dev
 .PHONY: bench-multi-instance bench-outage bench-load bench-production
 
-$(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet .
-	touch $@
+# Installs come from the committed locks in requirements/ (uv, hashes checked), never from
+# pyproject.toml directly; scripts/venv.sh rebuilds a broken .venv and refuses a stale lock.
+UV_VERSION := 0.13.9
+UV_COMPILE := --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command "make lock"
 
-$(VENV)/.installed-dev: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet ".[dev]"
-	touch $(VENV)/.installed $@
+$(VENV)/.installed:
+	@PYTHON=$(PYTHON) VENV=$(VENV) scripts/venv.sh runtime
+
+$(VENV)/.installed-dev:
+	@PYTHON=$(PYTHON) VENV=$(VENV) scripts/venv.sh dev
+
+# Re-resolve requirements/*.txt from pyproject.toml (after adding or changing a dependency,
+# or to take new releases). uv lives in its own .venv-tools so it never enters the portal's venv.
+lock:
+	test -x .venv-tools/bin/uv || { rm -rf .venv-tools && $(PYTHON) -m venv .venv-tools \
+		&& .venv-tools/bin/python -m pip install --quiet uv==$(UV_VERSION); }
+	.venv-tools/bin/uv pip compile pyproject.toml --extra dev $(UV_COMPILE) $(LOCK_ARGS) \
+		-o requirements/dev.txt
+	.venv-tools/bin/uv pip compile pyproject.toml $(UV_COMPILE) -c requirements/dev.txt \
+		-o requirements/runtime.txt
+	.venv-tools/bin/python scripts/deps.py stamp requirements/dev.txt requirements/runtime.txt
+	@echo "requirements/ compiled from pyproject.toml: review 'git diff requirements/' and commit it"
+
+# The venv holds exactly the dev lock (CI runs this after installing).
+freeze-check: $(VENV)/.installed-dev
+	$(BIN)/python scripts/deps.py freeze-check requirements/dev.txt
+
+# Known vulnerabilities in every locked package (pip-audit asks PyPI's advisory data).
+# Exit 1: a vulnerability; 2: the data could not be reached (scripts/audit.py).
+audit: $(VENV)/.installed-dev
+	$(BIN)/python scripts/audit.py
 
 # Development server on the embedded SQLite database with the demo data.
 run: $(VENV)/.installed
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --no-input
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	@echo
-	@echo "Open http://$(HOST):$(PORT)/ and sign in as owner@example.com / davinci-demo"
-	@echo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@DEBUG=$${DEBUG:-1} $(BIN)/python -W ignore manage.py settings_summary
+	@port=$$($(BIN)/python scripts/free_port.py $(HOST) $(PORT)) && echo && \
+	  echo "Open http://$(HOST):$$port/ and sign in as owner@example.com / davinci-demo" && \
+	  echo && DEBUG=$${DEBUG:-1} exec $(BIN)/python manage.py runserver $(HOST):$$port
 
 # The whole suite; SQLite unless DATABASE_URL is set. REQUIRE_BROWSER=1 fails without Chromium.
 test: $(VENV)/.installed-dev
@@ -52,4 +75,4 @@ bench-load: $(VENV)/.installed
 bench-production: bench-multi-instance bench-outage bench-load
 
 clean:
-	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-tools staticfiles test-artifacts .pytest_cache .ruff_cache

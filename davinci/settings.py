@@ -207,6 +207,9 @@ if "EMAIL_FILE_PATH" in _email:  # filemail:///path: each message a file (the wo
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DaVinci Lock <no-reply@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# The portal's address as users reach it, for links in emails sent outside a request (the key
+# expiry reminders), e.g. https://portal.example.com. Empty: the emails name the page instead.
+PORTAL_URL = env.str("PORTAL_URL", default="")
 
 # --- Work outside the request (Celery) -----------------------------------------------------
 # Every email and text message is a notice in the outbox (davinci/outbox), sent by a Celery
@@ -235,6 +238,18 @@ CELERY_BEAT_SCHEDULE = {
 # Dotted path of the SMS backend (davinci/sms.py). With DEBUG on, messages go to the log;
 # with DEBUG off and no backend, text messages are off and the release page offers email only.
 SMS_BACKEND = env.str("SMS_BACKEND", default="davinci.sms.ConsoleBackend" if DEBUG else "")
+# davinci.sms.TwilioBackend: the account's SID and auth token, and the sender, either a
+# Messaging Service SID (MG...) or a number of the account in E.164. TWILIO_API_BASE_URL
+# only changes for a local fake of Twilio's API (the tests use one).
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="https://api.twilio.com")
+# Seconds before a hanging provider gives up, so it cannot hold a worker.
+TWILIO_TIMEOUT = env.float("TWILIO_TIMEOUT", default=10)
+# Phone numbers typed without a country code (units, CSV import, the release page) are read
+# as numbers of this region (ISO 3166 code) and kept in E.164.
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US").upper()
 # Attempts on /release/<account>/ per window, per client IP and per client IP on one
 # facility + unit number (counted in the cache: set CACHE_URL to Redis so the limits hold
 # across instances). Limits are per asking address, so nobody can spend a tenant's; codes
@@ -316,5 +331,7 @@ LOGGING = {
         # runserver's access log (make run): the request line without its query string,
         # which could carry anything a client typed, credentials too.
         "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        # twilio logs every request's headers at INFO; our own line says what was sent.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }

@@ -18,8 +18,8 @@ from facilities.models import (
     Lock,
     LockStatus,
     Unit,
+    normalize_phone,
     unlock_code_validator,
-    validate_tenant_phone,
 )
 from facilities.querysets import NO_LOCK
 from facilities.services import UNASSIGN_STATUSES
@@ -103,7 +103,9 @@ class UnitForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.facility = facility
         self.instance.facility = facility
-        self.fields["tenant_phone"].validators.append(validate_tenant_phone)
+
+    def clean_tenant_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["tenant_phone"])
 
     def clean_unit_number(self) -> str:
         number = self.cleaned_data["unit_number"].strip()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import secrets
 import string
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -90,13 +91,24 @@ unit_number_validator = RegexValidator(
 )
 
 
+class PhoneNumberField(models.CharField):
+    """Text kept in E.164: full_clean() (model forms, the admin) stores what was typed as
+    normalize_phone() returns it, or refuses it with normalize_phone()'s error."""
+
+    def clean(self, value, model_instance):
+        # Not to_python(): Django also calls that to prepare query values, and a number kept
+        # from before E.164 must stay readable and savable.
+        value = super().clean(value, model_instance)
+        return normalize_phone(value) if value else value
+
+
 class Unit(models.Model):
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="units")
     # Text, not a number: "007" and "7" are different doors.
     unit_number = models.CharField(max_length=20, validators=[unit_number_validator])
     tenant_name = models.CharField(max_length=200, blank=True)
     tenant_email = models.EmailField(blank=True)
-    tenant_phone = models.CharField(max_length=32, blank=True)
+    tenant_phone = PhoneNumberField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -126,14 +138,28 @@ unlock_code_validator = RegexValidator(
 )
 
 
-def validate_tenant_phone(value: str) -> None:
-    """Digits with the usual punctuation, 7 to 15 digits (E.164 allows at most 15)."""
+def normalize_phone(value: str) -> str:
+    """A phone number as typed, e.g. "(603) 555-0142", in E.164 ("+16035550142"): the form
+    every unit keeps on file and text-message providers expect. Numbers without a country
+    code are read as numbers of settings.PHONE_DEFAULT_REGION. Raises ValidationError."""
+    value = value.strip()
+    if not value:
+        return ""
     digits = sum("0" <= ch <= "9" for ch in value)
+    error = ValidationError(
+        "Enter a phone number that exists, e.g. (603) 555-0142, or +44 20 7946 0958 with its "
+        "country code.",
+        code="invalid_phone",
+    )
     if not set(value) <= set("0123456789+().- ") or not 7 <= digits <= 15:
-        raise ValidationError(
-            "Enter a phone number of 7 to 15 digits, e.g. (603) 555-0142 or +1 603 555 0142.",
-            code="invalid_phone",
-        )
+        raise error
+    try:
+        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise error from None
+    if not phonenumbers.is_valid_number(number):
+        raise error
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class Lock(models.Model):

@@ -25,7 +25,15 @@ from django.template.loader import render_to_string
 from davinci import counters, sms
 from davinci.accounts.models import Account
 from davinci.outbox.tasks import notice
-from facilities.models import Facility, Lock, LockEvent, LockStatus, ReleaseAttempt, Unit
+from facilities.models import (
+    Facility,
+    Lock,
+    LockEvent,
+    LockStatus,
+    ReleaseAttempt,
+    Unit,
+    normalize_phone,
+)
 from facilities.services import lock_event_record
 
 logger = logging.getLogger(__name__)
@@ -68,6 +76,13 @@ def _national(digits: str) -> str:
 
 
 def _same_phone(typed: str, on_file: str) -> bool:
+    """Units keep E.164; the visitor may type the number in any usual form, also without the
+    country code of PHONE_DEFAULT_REGION ("020 7946 0958" for +442079460958 in GB)."""
+    try:
+        if normalize_phone(typed) == normalize_phone(on_file):
+            return True
+    except ValidationError:
+        pass
     typed_digits, file_digits = _national(_digits(typed)), _national(_digits(on_file))
     return bool(file_digits) and typed_digits == file_digits
 

@@ -80,6 +80,26 @@ class ApiKey(models.Model):
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
     @property
+    def expires_in_days(self) -> int | None:
+        """Calendar days (in TIME_ZONE) until the key expires; 0 on its last day, negative
+        once it has expired, None when it never does."""
+        if self.expires_at is None:
+            return None
+        return (timezone.localdate(self.expires_at) - timezone.localdate()).days
+
+    @property
+    def expires_in_text(self) -> str:
+        """ "expires in 3 days", "expires today", "expired": for the pages and the emails."""
+        days = self.expires_in_days
+        if days is None:
+            return "never expires"
+        if self.is_expired:
+            return "expired"
+        if days <= 0:
+            return "expires today"
+        return f"expires in {days} day{'s' if days != 1 else ''}"
+
+    @property
     def status_label(self) -> str:
         if self.is_deleted:
             return "Deleted"
@@ -149,6 +169,31 @@ class ApiKey(models.Model):
         self.secret_encrypted = ""
         self.previous_secret_digest = ""
         self.previous_secret_expires_at = None
+
+
+class ExpiryReminder(models.Model):
+    """One email sent (to the account's owners and admins) about a key's coming expiry: at
+    most one row per key, expiry date and threshold (days before; 0 once it has expired), so
+    each reminder goes out exactly once, also when two runs overlap. A new expiry date starts
+    the reminders afresh."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="expiry_reminders")
+    expires_at = models.DateTimeField()
+    days_before = models.PositiveSmallIntegerField()
+    recipients = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_key", "expires_at", "days_before"],
+                name="expiry_reminder_once_per_threshold",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api_key}: {self.days_before} days before {self.expires_at:%Y-%m-%d}"
 
 
 class AuditEvent(models.Model):

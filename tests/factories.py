@@ -59,7 +59,7 @@ class UnitFactory(DjangoModelFactory):
     unit_number = factory.Sequence(lambda n: f"U{n:04d}")
     tenant_name = factory.Faker("name")
     tenant_email = factory.Sequence(lambda n: f"tenant{n}@example.com")
-    tenant_phone = factory.Sequence(lambda n: f"(603) 555-{n % 10000:04d}")
+    tenant_phone = factory.Sequence(lambda n: f"+1603555{n % 10000:04d}")
 
 
 class LockFactory(DjangoModelFactory):

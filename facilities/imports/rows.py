@@ -15,10 +15,10 @@ from facilities.models import (
     Lock,
     LockStatus,
     Unit,
+    normalize_phone,
     serial_validator,
     unit_number_validator,
     unlock_code_validator,
-    validate_tenant_phone,
 )
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -192,7 +192,7 @@ def check_unit(line: int, record: dict[str, str], errors: list[RowError]) -> Uni
         ("unit_number", number, [unit_number_validator], 20),
         ("tenant_name", record.get("tenant_name", ""), [], 200),
         ("tenant_email", record.get("tenant_email", ""), [validate_email], 254),
-        ("tenant_phone", record.get("tenant_phone", ""), [validate_tenant_phone], 32),
+        ("tenant_phone", record.get("tenant_phone", ""), [normalize_phone], 32),
     ]
     for column, value, validators, max_length in checks:
         if len(value) > max_length:
@@ -206,6 +206,8 @@ def check_unit(line: int, record: dict[str, str], errors: list[RowError]) -> Uni
                 errors.append(RowError(line, f"{column} “{value}”: {_message(exc)}"))
                 ok = False
     values = {name: record[name] for name in TENANT_COLUMNS if name in record}
+    if ok and values.get("tenant_phone"):
+        values["tenant_phone"] = normalize_phone(values["tenant_phone"])
     return UnitRow(line, number, values) if ok else None
 
 

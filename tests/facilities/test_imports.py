@@ -48,7 +48,7 @@ def test_a_valid_file_writes_units_locks_and_one_event_per_lock(facility, owner)
     assert plan.is_valid and result is not None
     assert (result.units_created, result.locks_created, result.events) == (3, 3, 3)
     a101 = Unit.objects.get(facility=facility, unit_number="A101")
-    assert (a101.tenant_name, a101.tenant_phone) == ("Avery Johnson", "(603) 555-0101")
+    assert (a101.tenant_name, a101.tenant_phone) == ("Avery Johnson", "+16035550101")
     lock = Lock.objects.get(serial="HD000101")
     assert (lock.unit, lock.status, lock.unlock_code) == (a101, "assigned_overlock", "4821")
     assert lock.account == facility.account and "4821" not in lock.unlock_code_encrypted
@@ -345,7 +345,7 @@ def test_export_has_units_and_locks_without_codes(owner_client, facility, owner)
         "A101",
         "Avery Johnson",
         "avery@example.com",
-        "(603) 555-0101",
+        "'+16035550101",  # E.164, escaped like any cell a spreadsheet reads as a formula
         "HD000101",
         "Assigned Overlock",
     ] in rows
@@ -358,7 +358,7 @@ def test_export_has_units_and_locks_without_codes(owner_client, facility, owner)
 def test_export_then_import_changes_nothing(owner_client, facility, owner):
     _commit(facility, GOOD, owner)
     UnitFactory(
-        facility=facility, unit_number="A200", tenant_name="=1+1", tenant_phone="+1 603 555 0100"
+        facility=facility, unit_number="A200", tenant_name="=1+1", tenant_phone="+16035550100"
     )
     text = owner_client.get(
         reverse("facilities:facility_export", args=[facility.pk])

@@ -47,7 +47,7 @@ def test_edit_a_unit(manager_client, unit):
     )
     assert response.status_code == 302
     unit.refresh_from_db()
-    assert unit.tenant_phone == "(603) 555-0101"
+    assert unit.tenant_phone == "+16035550101"  # kept in E.164 whatever was typed
 
 
 def test_edit_refuses_a_number_taken_in_the_same_facility(owner_client, unit):
@@ -143,3 +143,25 @@ def test_unit_page_lists_the_units_lock_history(owner_client, overlocked, owner)
         reverse("facilities:unit_detail", args=[overlocked.unit.pk])
     ).content.decode()
     assert "Status changed" in body and "192.0.2.1" in body
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["(603) 555-0142", "603.555.0142", "+1 603 555 0142", "1-603-555-0142", "+16035550142"],
+)
+def test_a_phone_number_is_kept_in_e164_however_it_is_typed(manager_client, unit, typed):
+    response = manager_client.post(
+        reverse("facilities:unit_edit", args=[unit.pk]),
+        {"unit_number": "A101", **TENANT, "tenant_phone": typed},
+    )
+    assert response.status_code == 302
+    unit.refresh_from_db()
+    assert unit.tenant_phone == "+16035550142"
+
+
+def test_a_number_outside_the_default_region_needs_its_country_code(manager_client, unit, settings):
+    settings.PHONE_DEFAULT_REGION = "GB"
+    url = reverse("facilities:unit_edit", args=[unit.pk])
+    manager_client.post(url, {"unit_number": "A101", **TENANT, "tenant_phone": "020 7946 0958"})
+    unit.refresh_from_db()
+    assert unit.tenant_phone == "+442079460958"

@@ -56,7 +56,7 @@ def tenant_unit(facility) -> Unit:
         unit_number="A101",
         tenant_name="Avery Johnson",
         tenant_email="Avery.Johnson@example.com",
-        tenant_phone="(603) 555-0142",
+        tenant_phone="+16035550142",
     )
 
 

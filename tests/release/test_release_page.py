@@ -163,7 +163,7 @@ def test_released_unit_gets_the_code_by_sms_when_the_phone_digits_match(
     response = submit(client, account, facility, unit_number="a101", contact="+1 603.555.0142")
 
     assert response["Location"].endswith("?by=sms")
-    assert [message.to for message in sms.outbox] == ["(603) 555-0142"]
+    assert [message.to for message in sms.outbox] == ["+16035550142"]
     assert CODE in sms.outbox[0].body
     assert mail.outbox == []
     assert LockEvent.objects.get(kind=LockEvent.Kind.CODE_SENT).details["channel"] == "sms"

@@ -201,3 +201,12 @@ def test_rate_limit_window_ends(facility, settings):
 
     cache.clear()  # what the window's expiry does
     assert release_rate_limited(**hit, unit_number="A3") is False
+
+
+def test_a_number_outside_north_america_matches_as_typed_without_its_country_code(settings):
+    from facilities.release_services import _same_phone
+
+    settings.PHONE_DEFAULT_REGION = "GB"
+    assert _same_phone("020 7946 0958", "+442079460958")
+    assert _same_phone("+44 20 7946 0958", "+442079460958")
+    assert not _same_phone("020 7946 0959", "+442079460958")

@@ -143,7 +143,7 @@ class Command(BaseCommand):
                     "tenant_name": tenant,
                     "tenant_email": f"{tenant.split()[0].lower()}.{prefix.lower()}{number}"
                     "@example.com",
-                    "tenant_phone": f"(603) 555-{1000 + number:04d}",
+                    "tenant_phone": f"+1603555{1000 + number:04d}",
                 },
             )
             units.append(unit)
