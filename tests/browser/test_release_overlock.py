@@ -43,7 +43,8 @@ def test_release_overlock_sends_the_code_and_keeps_the_lock_on_the_unit(
     page.get_by_role("button", name="Release overlock").click()
 
     expect(page.get_by_text("The overlock on unit B137 is released")).to_be_visible()
-    expect(page.get_by_text("notice with the code is on its way to harper@example.com")).to_be_visible()
+    on_its_way = page.get_by_text("notice with the code is on its way to harper@example.com")
+    expect(on_its_way).to_be_visible()
     expect(page.get_by_role("heading", name="Unit B137")).to_be_visible()  # the same unit
     expect(page.locator("#lock-heading + dl")).to_contain_text("Returned to Dropbox")
     screenshot("02-unit-after-release")
