@@ -129,10 +129,12 @@ def test_the_email_links_to_the_key_page(clock, key, settings):
     assert key.plain_secret not in body
 
 
-def test_other_accounts_members_and_inactive_users_get_nothing(clock, key, other_account):
+def test_other_accounts_and_inactive_users_or_memberships_get_nothing(clock, key, other_account):
     MembershipFactory(account=other_account, role="owner", user=UserFactory(email="x@rival.test"))
     gone = UserFactory(email="gone@example.com", is_active=False)
-    MembershipFactory(account=key.account, role="owner", user=gone)
+    MembershipFactory(account=key.account, role="client_admin", user=gone)
+    left = UserFactory(email="left@example.com")
+    MembershipFactory(account=key.account, role="client_admin", user=left, is_active=False)
     clock.advance(days=6)
     send_key_expiry_reminders()
     assert sorted(mail.outbox[0].to) == ["admin@example.com", "owner@example.com"]
