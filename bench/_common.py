@@ -253,6 +253,9 @@ def production_env(
         "EMAIL_URL": "dummymail://",
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "json",
+        # gunicorn reads ./gunicorn.conf.py, which recycles a worker every 1,000 requests;
+        # the scripts count worker boots to catch crashes, so no planned recycling here.
+        "GUNICORN_MAX_REQUESTS": "0",
     }
     env.update({name: str(value) for name, value in overrides.items()})
     return env
