@@ -237,13 +237,22 @@ def lock_status_change(*, lock: Lock, status: str, user: User, ip: str | None) -
         else:
             message = "To put the lock on a unit, use Assign to a unit."
         raise ValidationError(message, code="status_changes_unit")
+    return _status_set(
+        lock=lock, status=status, kind=LockEvent.Kind.STATUS_CHANGED, user=user, ip=ip
+    )
+
+
+def _status_set(
+    *, lock: Lock, status: str, kind: LockEvent.Kind, user: User, ip: str | None
+) -> Lock:
+    """The new status on the (row-locked) lock, on the same side of the door, with its event."""
     from_status = lock.status
     lock.status = status
     lock.full_clean()
     lock.save(update_fields=["status", "updated_at"])
     _user_event(
         lock=lock,
-        kind=LockEvent.Kind.STATUS_CHANGED,
+        kind=kind,
         user=user,
         ip=ip,
         unit=lock.unit,
@@ -295,19 +304,13 @@ def lock_release(*, lock: Lock, user: User, ip: str | None) -> Lock:
             f"{lock.get_status_display()}.",
             code="not_overlocked",
         )
-    lock.status = LockStatus.RETURNED_TO_DROPBOX
-    lock.full_clean()
-    lock.save(update_fields=["status", "updated_at"])
-    _user_event(
+    return _status_set(
         lock=lock,
+        status=LockStatus.RETURNED_TO_DROPBOX,
         kind=LockEvent.Kind.RELEASED,
         user=user,
         ip=ip,
-        unit=lock.unit,
-        from_status=LockStatus.ASSIGNED_OVERLOCK,
-        to_status=LockStatus.RETURNED_TO_DROPBOX,
     )
-    return lock
 
 
 @transaction.atomic
