@@ -392,7 +392,7 @@ PARTS = (
             "/whitenoise/",
             "davinci/middleware.py",
             "davinci/accounts/middleware.py",
-            "api_http.py",
+            "integrations/api/errors.py",
         ),
     ),
     ("logging", ("/logging/",)),

@@ -1,7 +1,7 @@
 """Counters in Django's cache: with CACHE_URL pointing at Redis, every instance counts into the
 same one. The throttles and rate limits of sign-in, Show Key, the API and the overlock-release
 page count through `count()` (the API's per-minute limits take a one-round-trip shortcut on
-Redis, integrations/ratelimit.py, into the same counters).
+Redis, integrations/api/limits.py, into the same counters).
 
 A throttle counts first and decides on the count it got back (`count(...) > limit`), never
 on a value read before: the count is atomic, so of any number of parallel attempts only the

@@ -83,7 +83,7 @@ class QueryStringMiddleware:
             request.GET  # noqa: B018 - parsed here, once, so the error is ours to answer
         except TooManyFieldsSent:
             message = "Too many query parameters."
-            if is_api_path(request):  # the API's error shape (integrations/api_http.py)
+            if is_api_path(request):  # the API's error shape (integrations/api/errors.py)
                 error = {"error": {"code": "invalid_parameter", "message": message}}
                 return JsonResponse(error, status=400)
             return HttpResponse(

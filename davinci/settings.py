@@ -94,7 +94,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so it also sees errors raised by every other middleware: nothing under /api/
     # answers HTML, and a database outage is a JSON 503 there.
-    "integrations.api_http.ApiErrorMiddleware",
+    "integrations.api.errors.ApiErrorMiddleware",
     "davinci.middleware.RequestLogMiddleware",
     "davinci.middleware.QueryStringMiddleware",
     # Portal pages: a friendly 503 page when the database is down (the API has its own).

@@ -12,8 +12,8 @@ urlpatterns = [
     path("facilities/", include("facilities.urls")),
     path("integrations/", include("integrations.urls")),
     path("team/", include("team.urls")),
-    path("api/", include("integrations.api_urls")),
-    path("release/", include("facilities.release_urls")),
+    path("api/", include("integrations.api.urls")),
+    path("release/", include("facilities.release.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -8,4 +8,5 @@ class FacilitiesConfig(AppConfig):
     def ready(self) -> None:
         # The outbox's senders of this app register on import (davinci.outbox): a worker
         # must know them without loading any view.
-        from facilities import notices, release_services  # noqa: F401
+        from facilities import notices  # noqa: F401
+        from facilities.release import services  # noqa: F401

@@ -21,9 +21,9 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from davinci.accounts.decorators import account_required
 from davinci.accounts.models import Membership
 from davinci.accounts.permissions import MANAGES_USERS
+from davinci.forms import add_service_error, posted
 from davinci.net import client_ip
 from facilities.models import Facility
-from facilities.views import add_service_error, posted
 from team import services
 from team.forms import MemberForm, OwnershipForm
 from team.tokens import invitation_token

@@ -8,7 +8,8 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
-from integrations import api_services, openapi
+from integrations.api import openapi
+from integrations.api import services as api_services
 from integrations.models import ApiKey
 
 register = template.Library()

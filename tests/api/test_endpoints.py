@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from facilities.models import LockEvent, LockStatus
-from integrations.api import encode_cursor
+from integrations.api.views import encode_cursor
 from integrations.models import ApiKey
 from tests.api.conftest import error_code, lock_in
 from tests.factories import ApiKeyFactory, FacilityFactory, UnitFactory, assigned_lock
@@ -202,7 +202,7 @@ def test_code_never_leaves_without_its_record(world, api, monkeypatch):
     def refuse(**kwargs):
         raise IntegrityError("simulated failure writing the lock event")
 
-    monkeypatch.setattr("integrations.api_services.lock_event_record", refuse)
+    monkeypatch.setattr("integrations.api.services.lock_event_record", refuse)
     response = api.call(f"/api/v1/facilities/{world.facility.facility_id}/units/A101/", world.key)
     assert response.status_code == 500
     assert error_code(response) == "internal_error"

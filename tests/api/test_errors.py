@@ -113,7 +113,7 @@ def test_database_down_is_json_503_even_when_the_html_error_page_fails(world, ap
 
 @override_settings(STORAGES=BROKEN_ERROR_PAGES)
 def test_a_bug_is_json_500_even_when_the_html_error_page_fails(world, api, monkeypatch):
-    monkeypatch.setattr("integrations.api_services.unit_page", lambda **kw: 1 / 0)
+    monkeypatch.setattr("integrations.api.services.unit_page", lambda **kw: 1 / 0)
     response = api.call(f"/api/v1/facilities/{world.facility.facility_id}/units/", world.key)
     assert (response.status_code, error_code(response)) == (500, "internal_error")
 
@@ -127,7 +127,7 @@ def test_a_bug_is_json_500(world, api, monkeypatch):
     def crash(**kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("integrations.api_services.unit_page", crash)
+    monkeypatch.setattr("integrations.api.services.unit_page", crash)
     response = api.call(f"/api/v1/facilities/{world.facility.facility_id}/units/", world.key)
     assert (response.status_code, error_code(response)) == (500, "internal_error")
     assert "a bug" not in response.content.decode()
@@ -135,7 +135,7 @@ def test_a_bug_is_json_500(world, api, monkeypatch):
 
 @override_settings(DEBUG=True)
 def test_a_bug_is_json_500_even_with_debug_on(world, api, monkeypatch):
-    monkeypatch.setattr("integrations.api_services.unit_page", lambda **kw: 1 / 0)
+    monkeypatch.setattr("integrations.api.services.unit_page", lambda **kw: 1 / 0)
     response = api.call(f"/api/v1/facilities/{world.facility.facility_id}/units/", world.key)
     assert (response.status_code, error_code(response)) == (500, "internal_error")
 

@@ -13,8 +13,9 @@ from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from facilities.models import LockStatus
-from integrations import api as api_module
-from integrations import api_services, openapi
+from integrations.api import openapi
+from integrations.api import services as api_services
+from integrations.api import views as api_module
 from tests.api.conftest import lock_in
 from tests.factories import UnitFactory
 

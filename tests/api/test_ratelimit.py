@@ -7,7 +7,7 @@ import uuid
 import pytest
 from django.test import override_settings
 
-from integrations import ratelimit
+from integrations.api import limits as ratelimit
 from integrations.secrets import generate_api_secret
 from tests.api.conftest import error_code, key_headers
 from tests.factories import ApiKeyFactory

@@ -23,7 +23,7 @@ def _checks_take_time(monkeypatch):
     """Production's PBKDF2 takes tens of milliseconds (the tests' MD5 hasher none): the
     window in which parallel attempts overlap is as wide as there."""
     from davinci.accounts.models import User
-    from integrations import auth
+    from integrations.api import auth
 
     check_password, authenticate = User.check_password, auth._authenticate
 

@@ -24,7 +24,7 @@ def test_plain_ipv6_is_kept():
 
 
 def test_an_allowlist_of_ipv4_ranges_admits_an_ipv4_mapped_client(rf, db):
-    from integrations.auth import ip_allowed
+    from integrations.api.auth import ip_allowed
     from tests.factories import ApiKeyFactory
 
     api_key = ApiKeyFactory(allowed_ips=["192.0.2.0/24"])

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from davinci.accounts.models import Account, Membership, Role, User
 from facilities.models import Facility, Lock, LockEvent, LockStatus
-from facilities.release_services import units_with_released_lock
+from facilities.release.services import units_with_released_lock
 
 
 def _seed() -> str:

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from davinci import sms
-from facilities import release
 from facilities.models import LockEvent, LockStatus, ReleaseAttempt
+from facilities.release import views as release
 from tests.factories import UnitFactory, assigned_lock
 from tests.release.conftest import overlock, release_lock
 

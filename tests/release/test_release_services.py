@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from facilities.models import UNIT_STATUSES, LockEvent, LockStatus, ReleaseAttempt
-from facilities.release_services import (
+from facilities.release.services import (
     Contact,
     contact_parse,
     release_attempt_record,
@@ -204,7 +204,7 @@ def test_rate_limit_window_ends(facility, settings):
 
 
 def test_a_number_outside_north_america_matches_as_typed_without_its_country_code(settings):
-    from facilities.release_services import _same_phone
+    from facilities.release.services import _same_phone
 
     settings.PHONE_DEFAULT_REGION = "GB"
     assert _same_phone("020 7946 0958", "+442079460958")

@@ -221,7 +221,7 @@ def test_a_failure_after_the_code_was_read_leaves_it_in_no_error_report(
     client = Client(raise_request_exception=False)
     headers = key_headers(key)
     with mock.patch(
-        "integrations.api_services.lock_event_record", side_effect=RuntimeError("history broke")
+        "integrations.api.services.lock_event_record", side_effect=RuntimeError("history broke")
     ):
         for path in ("units/A101", "locks/HD000001"):
             response = client.get(f"/api/v1/facilities/{facility.facility_id}/{path}/", **headers)
@@ -229,11 +229,11 @@ def test_a_failure_after_the_code_was_read_leaves_it_in_no_error_report(
             assert CODES[0] not in response.content.decode()
     with (
         mock.patch(
-            "integrations.api_services.api_response",
+            "integrations.api.services.api_response",
             side_effect=RuntimeError("json broke"),
             create=True,
         ),
-        mock.patch("integrations.api.api_response", side_effect=RuntimeError("json broke")),
+        mock.patch("integrations.api.views.api_response", side_effect=RuntimeError("json broke")),
     ):
         assert (
             client.get(
@@ -272,7 +272,7 @@ def test_failures_while_a_code_is_in_hand_leave_it_in_no_error_report(
 ):
     client = signed_in(owner)
     client.raise_request_exception = False
-    with mock.patch("facilities.lock_views.lock_page", side_effect=RuntimeError("page broke")):
+    with mock.patch("facilities.views.locks.lock_page", side_effect=RuntimeError("page broke")):
         assert client.post(f"/facilities/locks/{lock.pk}/reveal/").status_code == 500
     spare = assigned_lock(UnitFactory(facility=facility), serial="HD000002", code="1111")
     client.post(
@@ -334,7 +334,7 @@ def test_a_failing_request_with_credentials_in_its_url_logs_no_secret(
     key = ApiKeyFactory(account=account)
     client = Client(raise_request_exception=False)
     url = f"/api/v1/facilities/{facility.facility_id}/units/A101/?token={key.plain_secret}"
-    with mock.patch("integrations.api.api_services.unit_look_up", side_effect=RuntimeError("x")):
+    with mock.patch("integrations.api.views.services.unit_look_up", side_effect=RuntimeError("x")):
         response = client.get(url, HTTP_X_API_KEY=key.api_key, HTTP_X_API_SECRET=key.plain_secret)
     assert response.status_code == 500
     lines = [JsonFormatter().format(r) for r in captured.records]

@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from davinci.accounts.decorators import account_required, get_member_object_or_404
+from davinci.forms import add_service_error, posted
 from davinci.net import client_ip, next_path
 from facilities import notices, services
 from facilities.forms import (
@@ -31,13 +32,8 @@ from facilities.forms import (
     UnitAssignLockForm,
 )
 from facilities.models import Facility, Lock, LockStatus, Unit
-from facilities.views import (
-    add_service_error,
-    changes_locks,
-    posted,
-    tenant_notice_actions,
-    unit_page,
-)
+from facilities.views.common import changes_locks
+from facilities.views.units import tenant_notice_actions, unit_page
 
 HISTORY_PER_PAGE = 50
 

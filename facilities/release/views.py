@@ -1,5 +1,5 @@
 """The public overlock-release page (/release/<account-slug>/) and its activity list in the
-portal. The rules live in facilities/release_services.py."""
+portal. The rules live in facilities/release/services.py."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from davinci.outbox.models import Notice
 from davinci.outbox.tasks import notice_dispatch
 from facilities.forms import TypedChoiceField
 from facilities.models import Facility, ReleaseAttempt, unit_number_validator
-from facilities.release_services import (
+from facilities.release.services import (
     Contact,
     contact_parse,
     release_attempt_record,

@@ -24,8 +24,8 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.debug import sensitive_variables
 
 from davinci.net import client_ip
-from integrations import ratelimit
-from integrations.api_http import api_error
+from integrations.api import limits
+from integrations.api.errors import api_error
 from integrations.models import ApiKey
 from integrations.secrets import secret_has_valid_checksum, secret_matches
 
@@ -186,7 +186,7 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
 
         def failed(response: HttpResponse) -> HttpResponse:
             # Count-first: the failure is counted, then judged by the new count.
-            retry_after = ratelimit.hit(failure_bucket, limit=failure_limit)
+            retry_after = limits.hit(failure_bucket, limit=failure_limit)
             return _too_many_failures(retry_after) if retry_after is not None else response
 
         try:
@@ -194,7 +194,7 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         except _Malformed as exc:
             return failed(api_error(401, "invalid_credentials", str(exc), headers=CHALLENGE))
         if credentials is None:
-            retry_after = ratelimit.exceeded(failure_bucket, limit=failure_limit)
+            retry_after = limits.exceeded(failure_bucket, limit=failure_limit)
             if retry_after is not None:
                 return _too_many_failures(retry_after)
             return api_error(
@@ -216,7 +216,7 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             )
         # One cache round trip for both limits: count this key's request, read the address's
         # failures (an address over its failure limit is refused even with a correct secret).
-        verdict = ratelimit.key_hit_and_failures(
+        verdict = limits.key_hit_and_failures(
             f"key:{api_key.pk}",
             key_limit=settings.API_RATE_LIMIT_PER_MINUTE,
             failure_bucket=failure_bucket,

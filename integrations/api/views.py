@@ -1,7 +1,7 @@
-"""The JSON lookup API for call centers (`/api/v1/`), documented by integrations/openapi.py.
+"""The JSON lookup API for call centers (`/api/v1/`), documented by integrations/api/openapi.py.
 
-Plain Django views. Each one: check the method, authenticate the key (integrations/auth.py),
-validate the parameters, read through the key's scope (integrations/api_services.py), answer
+Plain Django views. Each one: check the method, authenticate the key (integrations/api/auth.py),
+validate the parameters, read through the key's scope (integrations/api/services.py), answer
 JSON. A facility, unit or lock the key cannot see is the same 404 as one that does not exist.
 """
 
@@ -22,9 +22,9 @@ from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
 from facilities.models import UNIT_STATUSES, Facility
-from integrations import api_services, openapi
-from integrations.api_http import api_error, api_response
-from integrations.auth import api_key_required
+from integrations.api import openapi, services
+from integrations.api.auth import api_key_required
+from integrations.api.errors import api_error, api_response
 
 FACILITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{1,32}\Z")
 SERIAL_PATTERN = re.compile(r"^[A-Z0-9]{8}\Z")
@@ -123,10 +123,10 @@ def _q_param(request: HttpRequest) -> str:
 def _limit_param(request: HttpRequest) -> int:
     raw = request.GET.get("limit")
     if raw is None:
-        return api_services.DEFAULT_PAGE_SIZE  # an empty `limit=` is no number: 400 below
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= api_services.MAX_PAGE_SIZE:
+        return services.DEFAULT_PAGE_SIZE  # an empty `limit=` is no number: 400 below
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= services.MAX_PAGE_SIZE:
         raise InvalidParameter(
-            "limit", f"limit must be a whole number from 1 to {api_services.MAX_PAGE_SIZE}."
+            "limit", f"limit must be a whole number from 1 to {services.MAX_PAGE_SIZE}."
         )
     return int(raw)
 
@@ -157,14 +157,14 @@ def _cursor_param(request: HttpRequest) -> str | None:
 
 @api_endpoint
 def facility_list(request: HttpRequest) -> HttpResponse:
-    facilities = api_services.facilities_in_scope(api_key=request.api_key)
+    facilities = services.facilities_in_scope(api_key=request.api_key)
     return api_response({"data": [f.to_api_dict() for f in facilities]})
 
 
 @api_endpoint
 def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
     facility_id = _facility_id(facility_id)
-    facility = facility_id and api_services.facility_in_scope(
+    facility = facility_id and services.facility_in_scope(
         api_key=request.api_key, facility_id=facility_id
     )
     if not facility:
@@ -181,12 +181,12 @@ def unit_list(request: HttpRequest, facility_id: str) -> HttpResponse:
         _cursor_param(request),
     )
     facility_id = _facility_id(facility_id)
-    facility = facility_id and api_services.facility_in_scope(
+    facility = facility_id and services.facility_in_scope(
         api_key=request.api_key, facility_id=facility_id
     )
     if not facility:
         return _not_found(FACILITY_NOT_FOUND)
-    page = api_services.unit_page(
+    page = services.unit_page(
         api_key=request.api_key, facility=facility, status=status, q=q, after=after, limit=limit
     )
     return api_response(
@@ -201,7 +201,7 @@ def _unit_row(unit, facility: Facility) -> dict:
     return {
         "unit_number": unit.unit_number,
         "facility_id": facility.facility_id,
-        "lock": api_services.lock_summary(getattr(unit, "lock", None)),
+        "lock": services.lock_summary(getattr(unit, "lock", None)),
     }
 
 
@@ -219,7 +219,7 @@ def unit_detail(request: HttpRequest, facility_id: str, unit_number: str) -> Htt
     data = (
         facility_id
         and unit_number
-        and api_services.unit_look_up(
+        and services.unit_look_up(
             api_key=request.api_key,
             facility_id=facility_id,
             unit_number=unit_number,
@@ -237,7 +237,7 @@ def lock_detail(request: HttpRequest, facility_id: str, serial: str) -> HttpResp
     data = (
         facility_id
         and serial
-        and api_services.lock_look_up(
+        and services.lock_look_up(
             api_key=request.api_key, facility_id=facility_id, serial=serial, ip=request.client_ip
         )
     )

@@ -14,8 +14,8 @@ from typing import Any
 
 from facilities.models import UNIT_STATUSES, WITHHELD_STATUSES, LockStatus
 from facilities.statuses import STATUS_MEANINGS
-from integrations.api_http import FALLBACK_ERRORS, UNLISTED_ERROR
-from integrations.api_services import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from integrations.api.errors import FALLBACK_ERRORS, UNLISTED_ERROR
+from integrations.api.services import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 SERVER_URL = "/api/v1"
 EXAMPLE_FACILITY_ID = "k3v9q2m7x1c8b4n6"
@@ -53,7 +53,7 @@ ERROR_CODES: list[tuple[str, int, str]] = [
     ("unavailable", 503, "The database cannot be reached. Retry after Retry-After seconds."),
 ]
 # Codes of the safety net for errors outside the API views, taken from it
-# (integrations/api_http.py) so the schema's enum cannot miss one it answers.
+# (integrations/api/errors.py) so the schema's enum cannot miss one it answers.
 _VIEW_CODES = {code for code, _, _ in ERROR_CODES}
 OTHER_ERROR_CODES = [
     code for code, _ in [*FALLBACK_ERRORS.values(), UNLISTED_ERROR] if code not in _VIEW_CODES

@@ -13,11 +13,12 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from davinci.accounts.decorators import account_required, get_member_object_or_404
+from davinci.forms import posted
 from davinci.net import client_ip
 from facilities import imports, services
 from facilities.forms import ImportConfirmForm, ImportUploadForm
 from facilities.models import Facility
-from facilities.views import changes_locks, posted
+from facilities.views.common import changes_locks
 
 PREVIEW_CHANGES_SHOWN = 200
 

@@ -1,0 +1,22 @@
+"""What the facilities views share: who may change what, and the filtered, paginated list."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.utils.http import urlencode
+
+from davinci.accounts.decorators import account_required
+from davinci.accounts.permissions import CHANGES_LOCKS, EDITS_FACILITIES
+
+edits_facilities = account_required(*EDITS_FACILITIES)
+# Units and locks (each lock action also asks membership.can_change_lock for its lock).
+changes_locks = account_required(*CHANGES_LOCKS)
+PER_PAGE = 50
+
+
+def filtered_page(request: HttpRequest, queryset, form) -> tuple:
+    """The page of `queryset` asked for, and the query string that keeps the filter."""
+    params = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+    return page, urlencode(params)
