@@ -127,6 +127,16 @@ class Unit(models.Model):
     def __str__(self) -> str:
         return f"Unit {self.unit_number}"
 
+    def to_api_dict(self) -> dict:
+        """The unit as the lookup API shows it, with its lock (to_api_dict: no code; the
+        lookups add the code and record it)."""
+        lock = getattr(self, "lock", None)  # select_related, or set by the caller
+        return {
+            "unit_number": self.unit_number,
+            "facility_id": self.facility.facility_id,
+            "lock": lock.to_api_dict() if lock is not None else None,
+        }
+
 
 serial_validator = RegexValidator(
     r"^[A-Z0-9]{8}$",
@@ -281,7 +291,8 @@ class Lock(models.Model):
             raise ValidationError(errors)
 
     def to_api_dict(self) -> dict:
-        """The lock without its code; callers add `unlock_code` (and record a LockEvent)."""
+        """The lock as the lookup API shows it, without its code: in unit lists as it is, and
+        in the lookups with `unlock_code` added (and recorded)."""
         return {
             "serial": self.serial,
             "status": self.status,

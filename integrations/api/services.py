@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
 from facilities.models import Facility, Lock, LockEvent, Unit
 from facilities.services import lock_event_record
+from integrations.api import statements
 from integrations.models import ApiKey
 
 DEFAULT_PAGE_SIZE = 50
@@ -44,18 +45,6 @@ def _units_of(api_key: ApiKey, facility_id: str) -> QuerySet[Unit]:
     return Unit.objects.filter(facility__in=scope)
 
 
-def lock_summary(lock: Lock | None) -> dict[str, Any] | None:
-    """A lock in a list: serial and status, never its code."""
-    if lock is None:
-        return None
-    return {
-        "serial": lock.serial,
-        "status": lock.status,
-        "status_label": lock.get_status_display(),
-        "updated_at": lock.updated_at.isoformat(),
-    }
-
-
 @dataclass(frozen=True)
 class UnitPage:
     units: list[Unit]
@@ -75,14 +64,15 @@ def unit_page(
     pagination: one query whatever the page size or position)."""
     units = (
         _units_of(api_key, facility.facility_id)
-        .select_related("lock")
-        .only(
+        .select_related("facility", "lock__facility")
+        .only(  # never the codes
             "unit_number",
-            "facility_id",
+            "facility__facility_id",
             "lock__serial",
             "lock__status",
             "lock__updated_at",
             "lock__unit_id",
+            "lock__facility__facility_id",
         )
         .order_by("unit_number")
     )
@@ -98,64 +88,120 @@ def unit_page(
     return UnitPage(units=rows, next_after=rows[-1].unit_number if has_more else None)
 
 
-def _disclose(lock: Lock, *, api_key: ApiKey, ip: str | None, lookup: str) -> dict[str, Any]:
-    """The lock with its code, or with the reason it is withheld. Only a code that is
-    actually returned is recorded."""
+def _with_code(lock: Lock) -> dict[str, Any]:
+    """The lock as the API shows it, with its code or the reason it is withheld."""
     data = lock.to_api_dict()
-    if lock.code_withheld:
-        data["unlock_code"] = None
-        data["unlock_code_withheld"] = lock.status
-        return data
-    data["unlock_code"] = lock.unlock_code
-    data["unlock_code_withheld"] = None
-    lock_event_record(
-        lock=lock,
-        kind=LockEvent.Kind.CODE_LOOKED_UP,
-        actor_type=LockEvent.Actor.API_KEY,
-        api_key=api_key,
-        unit=lock.unit,
-        ip=ip,
-        details={"lookup": lookup, "facility_id": lock.facility.facility_id},
-    )
+    data["unlock_code"] = None if lock.code_withheld else lock.unlock_code
+    data["unlock_code_withheld"] = lock.status if lock.code_withheld else None
     return data
 
 
-# savepoint=False: inside an enclosing transaction a failure must roll the whole thing back
-# anyway, and skipping the SAVEPOINT keeps a lookup at 4 queries (key, touch, read, insert).
-@transaction.atomic(savepoint=False)
+def _record(lock: Lock, *, api_key: ApiKey, ip: str | None, lookup: str) -> None:
+    """The LockEvent of a code given out; a withheld code is not recorded."""
+    if not lock.code_withheld:
+        lock_event_record(
+            lock=lock,
+            kind=LockEvent.Kind.CODE_LOOKED_UP,
+            actor_type=LockEvent.Actor.API_KEY,
+            api_key=api_key,
+            unit=lock.unit,
+            ip=ip,
+            details={"lookup": lookup, "facility_id": lock.facility.facility_id},
+        )
+
+
+def _instances(hit: statements.Hit) -> tuple[Unit | None, Lock | None]:
+    """The statement's row as (unsaved) model instances, for their to_api_dict()."""
+    facility = Facility(facility_id=hit.facility_id)
+    unit = lock = None
+    if hit.unit_id is not None:
+        unit = Unit(id=hit.unit_id, unit_number=hit.unit_number, facility=facility)
+    if hit.lock_id is not None:
+        lock = Lock(
+            id=hit.lock_id,
+            serial=hit.serial,
+            status=hit.status,
+            unlock_code_encrypted=hit.unlock_code_encrypted,
+            updated_at=hit.updated_at,
+            facility=facility,
+            unit=unit,
+        )
+    if unit is not None:
+        unit.lock = lock  # the reverse side, as select_related would have cached it
+    return unit, lock
+
+
+def _read_and_record(
+    *, lookup: str, match: str, api_key: ApiKey, facility_id: str, ip: str | None
+) -> tuple[Unit | None, Lock | None]:
+    """The unit and lock found through the key's scope, the code's LockEvent written.
+
+    PostgreSQL: one statement reads and records (integrations/api/statements.py). Elsewhere:
+    the ORM, the read and the insert in one transaction."""
+    if connection.vendor == "postgresql":
+        hit = statements.read_and_record(
+            lookup=lookup,
+            match=match,
+            facility_id=facility_id,
+            account_id=api_key.account_id,
+            key_id=api_key.pk,
+            all_facilities=api_key.all_facilities,
+            ip=ip,
+        )
+        if hit is None:
+            return None, None
+        unit, lock = _instances(hit)
+        if lock is not None and not lock.code_withheld and not hit.recorded:
+            raise RuntimeError("the lookup's LockEvent was not written")  # never the code
+        return unit, lock
+    scope = api_key.facilities_in_scope().filter(facility_id=facility_id)
+    # savepoint=False: inside an enclosing transaction a failure rolls the whole thing back
+    # anyway, and no SAVEPOINT keeps the lookup's queries to the read and the insert.
+    with transaction.atomic(savepoint=False):
+        if lookup == "unit":
+            unit = _one(
+                Unit.objects.filter(facility__in=scope, unit_number=match).select_related(
+                    "facility", "lock__facility"
+                )
+            )
+            lock = getattr(unit, "lock", None)
+        else:
+            lock = _one(
+                Lock.objects.filter(facility__in=scope, serial=match).select_related(
+                    "facility", "unit__facility"
+                )
+            )
+            unit = lock.unit if lock else None
+        if lock is not None:
+            _record(lock, api_key=api_key, ip=ip, lookup=lookup)
+    return unit, lock
+
+
 def unit_look_up(
     *, api_key: ApiKey, facility_id: str, unit_number: str, ip: str | None
 ) -> dict[str, Any] | None:
     """The unit and its lock with the unlock code (recorded), or None if the key cannot
-    see such a unit. One query for the unit, its lock and the scope."""
-    unit = _one(
-        _units_of(api_key, facility_id)
-        .filter(unit_number=unit_number)
-        .select_related("facility", "lock__facility")
+    see such a unit."""
+    unit, lock = _read_and_record(
+        lookup="unit", match=unit_number, api_key=api_key, facility_id=facility_id, ip=ip
     )
     if unit is None:
         return None
-    lock = getattr(unit, "lock", None)
-    return {
-        "unit_number": unit.unit_number,
-        "facility_id": unit.facility.facility_id,
-        "lock": _disclose(lock, api_key=api_key, ip=ip, lookup="unit") if lock else None,
-    }
+    data = unit.to_api_dict()
+    if lock is not None:
+        data["lock"] = _with_code(lock)
+    return data
 
 
-@transaction.atomic(savepoint=False)
 def lock_look_up(
     *, api_key: ApiKey, facility_id: str, serial: str, ip: str | None
 ) -> dict[str, Any] | None:
     """The lock (with its unit number) and the unlock code (recorded), or None if the key
-    cannot see such a lock. One query for the lock, its unit and the scope."""
-    scope = api_key.facilities_in_scope().filter(facility_id=facility_id)
-    lock = _one(
-        Lock.objects.filter(facility__in=scope, serial=serial).select_related("facility", "unit")
+    cannot see such a lock."""
+    _, lock = _read_and_record(
+        lookup="lock", match=serial, api_key=api_key, facility_id=facility_id, ip=ip
     )
-    if lock is None:
-        return None
-    return _disclose(lock, api_key=api_key, ip=ip, lookup="lock")
+    return _with_code(lock) if lock else None
 
 
 def recent_lookups(*, api_key: ApiKey, limit: int = 20) -> list[LockEvent]:

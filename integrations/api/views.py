@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
-from facilities.models import UNIT_STATUSES, Facility
+from facilities.models import UNIT_STATUSES
 from integrations.api import openapi, services
 from integrations.api.auth import api_key_required
 from integrations.api.errors import api_error, api_response
@@ -191,18 +191,10 @@ def unit_list(request: HttpRequest, facility_id: str) -> HttpResponse:
     )
     return api_response(
         {
-            "data": [_unit_row(unit, facility) for unit in page.units],
+            "data": [unit.to_api_dict() for unit in page.units],
             "next": _next_link(request, page.next_after),
         }
     )
-
-
-def _unit_row(unit, facility: Facility) -> dict:
-    return {
-        "unit_number": unit.unit_number,
-        "facility_id": facility.facility_id,
-        "lock": services.lock_summary(getattr(unit, "lock", None)),
-    }
 
 
 def _next_link(request: HttpRequest, after: str | None) -> str | None:

@@ -313,7 +313,7 @@ def many_units(world):
     return world
 
 
-def test_units_list_has_serial_and_status_and_never_a_code(many_units, api):
+def test_units_list_has_each_lock_as_a_lookup_shows_it_but_never_a_code(many_units, api):
     response = api.call(_units_url(many_units, limit=200), many_units.key)
     assert response.status_code == 200
     rows = response.data["data"]
@@ -325,6 +325,8 @@ def test_units_list_has_serial_and_status_and_never_a_code(many_units, api):
             "serial": "HD000001",
             "status": "assigned_overlock",
             "status_label": "Assigned Overlock",
+            "unit_number": "A101",
+            "facility_id": many_units.facility.facility_id,
             "updated_at": rows[0]["lock"]["updated_at"],
         },
     }

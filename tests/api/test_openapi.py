@@ -3,8 +3,10 @@ matching what the API really answers. /api/docs/ is rendered from it."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import URLPattern, get_resolver
@@ -12,10 +14,11 @@ from django.utils.html import escape
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from facilities.models import LockStatus
+from facilities.models import UNIT_STATUSES, WITHHELD_STATUSES, LockStatus, serial_validator
 from integrations.api import openapi
 from integrations.api import services as api_services
 from integrations.api import views as api_module
+from integrations.api.errors import FALLBACK_ERRORS, UNLISTED_ERROR
 from tests.api.conftest import lock_in
 from tests.factories import UnitFactory
 
@@ -169,3 +172,76 @@ def test_examples_in_the_document_match_their_schemas(document):
         text = json.dumps(example)
         if '"status": ' in text:
             assert '"status": "assigned_overlock", "status_label": "Assigned Overlock"' in text
+
+
+# --- The file against the code: a change on one side alone fails here ----------------------
+
+
+def _schema(document: dict, name: str) -> dict:
+    return document["components"]["schemas"][name]
+
+
+def test_the_documents_statuses_are_the_models(document):
+    assert _schema(document, "LockStatus")["enum"] == [status.value for status in LockStatus]
+    assert _parameter(document, "status")["enum"] == sorted(UNIT_STATUSES)
+    withheld = _schema(document, "Lock")["properties"]["unlock_code_withheld"]["enum"]
+    assert withheld == [*sorted(WITHHELD_STATUSES), None]
+    for status in LockStatus:
+        assert f"`{status.value}`: {status.label}" in _schema(document, "LockStatus")["description"]
+
+
+def test_the_documents_patterns_and_lengths_are_the_codes(document):
+    for schema in ("Lock", "LockSummary"):
+        serial = _schema(document, schema)["properties"]["serial"]["pattern"]
+        assert serial.rstrip("$") == serial_validator.regex.pattern.rstrip("$")
+    assert _parameter(document, "unit_number")["maxLength"] == api_module.UNIT_NUMBER_MAX_LENGTH
+    assert _parameter(document, "q")["maxLength"] == api_module.Q_MAX_LENGTH
+    limit = _parameter(document, "limit")
+    assert (limit["maximum"], limit["default"]) == (
+        api_services.MAX_PAGE_SIZE,
+        api_services.DEFAULT_PAGE_SIZE,
+    )
+    pattern = _parameter(document, "facility_id")["pattern"]
+    assert pattern.rstrip("$") == api_module.FACILITY_ID_PATTERN.pattern.removesuffix(r"\Z")
+
+
+def _answered_errors() -> set[tuple[int, str]]:
+    """(status, code) of every api_error(<status>, "<code>", ...) written in the API's code."""
+    found = set()
+    for path in Path(api_module.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "api_error"
+                and len(node.args) >= 2
+                and all(isinstance(arg, ast.Constant) for arg in node.args[:2])
+            ):
+                found.add((node.args[0].value, node.args[1].value))
+    return found
+
+
+def test_every_error_the_api_answers_is_in_the_document(document):
+    table = {(row["status"], row["code"]) for row in document["x-error-codes"]}
+    answered = _answered_errors()
+    assert len(answered) >= 8  # the scan sees the views, the auth and the safety net
+    assert answered <= table
+    fallback = {code for code, _ in [*FALLBACK_ERRORS.values(), UNLISTED_ERROR]}
+    enum = _schema(document, "Error")["properties"]["error"]["properties"]["code"]["enum"]
+    assert set(enum) == {code for _, code in table} | fallback
+    for status, code in table - {(405, "method_not_allowed")}:  # operations are GET only
+        assert f"`{code}`" in _error_response(document, status)["description"]
+
+
+def _error_response(document: dict, status: int) -> dict:
+    for item in document["paths"].values():
+        reference = item["get"]["responses"].get(str(status))
+        if reference:
+            return document["components"]["responses"][reference["$ref"].split("/")[-1]]
+    raise AssertionError(status)
+
+
+def test_no_example_gives_a_code_and_a_reason_to_withhold_it(document):
+    for schema in ("Lock", "Unit"):
+        example = openapi._example({"$ref": f"#/components/schemas/{schema}"})
+        lock = example.get("lock", example) if schema == "Unit" else example
+        assert (lock["unlock_code"] is None) != (lock["unlock_code_withheld"] is None), lock

@@ -1,0 +1,120 @@
+"""The lookup's one SQL statement on PostgreSQL: read the unit (or lock) through the key's
+scope and record the read, in a single round trip.
+
+`unit_look_up` and `lock_look_up` (integrations/api/services.py) use it on PostgreSQL and the
+ORM everywhere else (SQLite in development and tests). The statement encodes three rules that
+also live in Python, and tests/api/test_statements.py holds each against its Python twin on
+PostgreSQL:
+
+- the key's scope, `ApiKey.facilities_in_scope()`: the key's account, Include in API on, and
+  all facilities or the chosen ones;
+- which codes are withheld, `Lock.code_withheld` (`WITHHELD_STATUSES`);
+- the LockEvent of a code given out, as `lock_event_record()` writes it (kind, actor, key,
+  unit, IP, details).
+
+It runs in autocommit: the INSERT is committed when the statement returns, so the code that is
+decrypted and sent afterwards always has its record. A code that is withheld inserts nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from django.db import connection
+
+from facilities.models import WITHHELD_STATUSES, LockEvent
+
+# {match} is one of MATCHES: the unit by its number, or the lock by its serial.
+_STATEMENT = """
+WITH hit AS (
+    SELECT u.id AS unit_id, u.unit_number,
+           f.facility_id,
+           l.id AS lock_id, l.serial, l.status, l.unlock_code_encrypted, l.updated_at
+    FROM facilities_facility f
+    {join}
+    WHERE f.facility_id = %(facility_id)s
+      AND f.account_id = %(account_id)s
+      AND f.include_in_api
+      AND (%(all_facilities)s OR EXISTS (
+          SELECT 1 FROM integrations_apikey_facilities chosen
+          WHERE chosen.apikey_id = %(key_id)s AND chosen.facility_id = f.id))
+      AND {match}
+    LIMIT 1
+), recorded AS (
+    INSERT INTO facilities_lockevent
+        (lock_id, unit_id, created_at, kind, actor_type, actor_user_id, api_key_id,
+         from_status, to_status, ip, details)
+    SELECT lock_id, unit_id, now(), %(kind)s, %(actor_type)s, NULL, %(key_id)s,
+           '', '', %(ip)s::inet,
+           jsonb_build_object('lookup', %(lookup)s::text, 'facility_id', facility_id)
+    FROM hit
+    WHERE lock_id IS NOT NULL AND status <> ALL(%(withheld)s)
+    RETURNING id
+)
+SELECT hit.*, (SELECT count(*) FROM recorded) AS recorded FROM hit
+"""
+STATEMENTS = {
+    "unit": _STATEMENT.format(
+        join="JOIN facilities_unit u ON u.facility_id = f.id\n"
+        "    LEFT JOIN facilities_lock l ON l.unit_id = u.id",
+        match="u.unit_number = %(match)s",
+    ),
+    "lock": _STATEMENT.format(
+        join="JOIN facilities_lock l ON l.facility_id = f.id\n"
+        "    LEFT JOIN facilities_unit u ON u.id = l.unit_id",
+        match="l.serial = %(match)s",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """The row the statement found, and whether it recorded a LockEvent."""
+
+    unit_id: int | None
+    unit_number: str | None
+    facility_id: str
+    lock_id: int | None
+    serial: str | None
+    status: str | None
+    unlock_code_encrypted: str | None
+    updated_at: datetime | None
+    recorded: bool
+
+
+def read_and_record(
+    *,
+    lookup: Literal["unit", "lock"],
+    match: str,
+    facility_id: str,
+    account_id: int,
+    key_id: int,
+    all_facilities: bool,
+    ip: str | None,
+) -> Hit | None:
+    """Run the statement: the unit (lookup="unit", match=its number) or the lock
+    (lookup="lock", match=its serial) in the key's scope, or None; the LockEvent is
+    committed when this returns."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            STATEMENTS[lookup],
+            {
+                "facility_id": facility_id,
+                "account_id": account_id,
+                "all_facilities": all_facilities,
+                "key_id": key_id,
+                "match": match,
+                "kind": LockEvent.Kind.CODE_LOOKED_UP.value,
+                "actor_type": LockEvent.Actor.API_KEY.value,
+                "ip": ip,
+                "lookup": lookup,
+                "withheld": sorted(WITHHELD_STATUSES),
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *fields, recorded = row
+    return Hit(*fields, recorded=recorded == 1)
