@@ -4,6 +4,7 @@ of a key's scope, another account beside it, and a client that speaks with API k
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -104,3 +105,26 @@ def lock_in(facility: Facility, number: str, status: LockStatus, serial: str) ->
         if status != LockStatus.AVAILABLE
         else LockFactory(facility=facility, serial=serial)
     )
+
+
+def fail_to_record(monkeypatch, error: Exception) -> None:
+    """Make writing a lookup's LockEvent fail, on whichever path the database takes: the ORM's
+    insert (SQLite), or the PostgreSQL statement coming back without its record."""
+    from django.db import connection
+
+    from integrations.api import services, statements
+
+    if connection.vendor != "postgresql":
+
+        def refuse(**kwargs):
+            raise error
+
+        monkeypatch.setattr(services, "lock_event_record", refuse)
+        return
+    real = statements.read_and_record
+
+    def unrecorded(**kwargs):
+        hit = real(**kwargs)
+        return hit and dataclasses.replace(hit, recorded=False)
+
+    monkeypatch.setattr(statements, "read_and_record", unrecorded)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from facilities.models import LockEvent, LockStatus
 from integrations.api.views import encode_cursor
 from integrations.models import ApiKey
-from tests.api.conftest import error_code, lock_in
+from tests.api.conftest import error_code, fail_to_record, lock_in
 from tests.factories import ApiKeyFactory, FacilityFactory, UnitFactory, assigned_lock
 
 
@@ -197,12 +197,8 @@ def test_serial_that_cannot_exist_is_not_found(world, api, serial):
 
 
 def test_code_never_leaves_without_its_record(world, api, monkeypatch):
-    """The read and the LockEvent share a transaction: no record, no code."""
-
-    def refuse(**kwargs):
-        raise IntegrityError("simulated failure writing the lock event")
-
-    monkeypatch.setattr("integrations.api.services.lock_event_record", refuse)
+    """The read and the LockEvent go together: no record, no code."""
+    fail_to_record(monkeypatch, IntegrityError("simulated failure writing the lock event"))
     response = api.call(f"/api/v1/facilities/{world.facility.facility_id}/units/A101/", world.key)
     assert response.status_code == 500
     assert error_code(response) == "internal_error"

@@ -27,7 +27,7 @@ from davinci import crypto
 from davinci.logs import JsonFormatter
 from facilities.models import LockStatus
 from integrations.models import ApiKey
-from tests.api.conftest import basic_headers, key_headers
+from tests.api.conftest import basic_headers, fail_to_record, key_headers
 from tests.conftest import signed_in
 from tests.factories import PASSWORD, ApiKeyFactory, UnitFactory, assigned_lock
 
@@ -215,14 +215,13 @@ def test_api_calls_right_and_wrong_leave_no_secret_or_code(
 
 
 def test_a_failure_after_the_code_was_read_leaves_it_in_no_error_report(
-    account, facility, lock, captured
+    account, facility, lock, captured, monkeypatch
 ):
     key = ApiKeyFactory(account=account)
     client = Client(raise_request_exception=False)
     headers = key_headers(key)
-    with mock.patch(
-        "integrations.api.services.lock_event_record", side_effect=RuntimeError("history broke")
-    ):
+    with monkeypatch.context() as patched:
+        fail_to_record(patched, RuntimeError("history broke"))
         for path in ("units/A101", "locks/HD000001"):
             response = client.get(f"/api/v1/facilities/{facility.facility_id}/{path}/", **headers)
             assert response.status_code == 500
