@@ -80,3 +80,11 @@ API_PREFIX = "/api/"
 def is_api_path(request: HttpRequest) -> bool:
     path = request.path_info
     return path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")
+
+
+# The keyed lookup API (and its OpenAPI document): no session, no user, no page, no static file.
+LOOKUP_API_PREFIX = API_PREFIX + "v1/"
+
+
+def is_lookup_api_path(request: HttpRequest) -> bool:
+    return request.path_info.startswith(LOOKUP_API_PREFIX)

@@ -101,14 +101,16 @@ MIDDLEWARE = [
     "davinci.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "davinci.middleware.SecurityHeadersMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # davinci.portal_middleware: Django's own, skipped by lookup API requests (/api/v1/),
+    # which need no static files, session, user, account or messages.
+    "davinci.portal_middleware.WhiteNoiseMiddleware",
+    "davinci.portal_middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",  # for everything: it checks ALLOWED_HOSTS
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "davinci.accounts.middleware.CurrentAccountMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "davinci.portal_middleware.AuthenticationMiddleware",
+    "davinci.portal_middleware.LoginRequiredMiddleware",
+    "davinci.portal_middleware.CurrentAccountMiddleware",
+    "davinci.portal_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -79,12 +79,15 @@ def test_outage_is_one_warning_and_a_request_log_line_without_a_user(
     assert request_line.request_id == response["X-Request-ID"]
 
 
-def test_api_keeps_its_json_503_when_the_session_cannot_load(owner_browser, session_cannot_load):
-    # A browser that also holds a portal session cookie calls the API.
+def test_the_api_never_loads_a_session_so_its_outage_cannot_reach_it(
+    owner_browser, session_cannot_load
+):
+    # A browser that also holds a portal session cookie calls the API: the lookup API skips
+    # the session middleware (davinci/portal_middleware.py) and answers as always, in JSON.
     response = owner_browser.get("/api/v1/facilities/")
-    assert response.status_code == 503
+    assert response.status_code == 401
     assert response["Content-Type"].startswith("application/json")
-    assert json.loads(response.content)["error"]["code"] == "unavailable"
+    assert json.loads(response.content)["error"]["code"] == "missing_credentials"
 
 
 def test_a_bug_is_still_the_500_page_not_the_outage_page(owner_browser):
