@@ -79,6 +79,9 @@ class Facility(models.Model):
                 }
             )
 
+    def audit_target(self) -> tuple[str, str, str]:
+        return "facility", self.facility_id, f"{self.name} ({self.facility_id})"
+
     def to_api_dict(self) -> dict:
         """The facility as the lookup API shows it."""
         return {"facility_id": self.facility_id, "name": self.name, "address": self.address}

@@ -3,10 +3,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from davinci.admin import RecordAdmin
 from davinci.net import client_ip
 from integrations import services
-from integrations.models import ApiKey, AuditEvent
+from integrations.models import ApiKey
 
 
 @admin.register(ApiKey)
@@ -88,12 +87,3 @@ class ApiKeyAdmin(admin.ModelAdmin):
             + (f"; {skipped} already disabled or deleted." if skipped else "."),
             messages.SUCCESS,
         )
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(RecordAdmin):
-    list_display = ["created_at", "account", "actor", "action", "target_repr", "ip"]
-    list_filter = ["action", "account"]
-    search_fields = ["target_repr", "actor__email", "account__name"]
-    list_select_related = ["account", "actor"]
-    date_hierarchy = "created_at"

@@ -7,6 +7,5 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         # The outbox's senders of this app register on import (davinci.outbox), so a worker
-        # knows them without loading any view; services connects the receivers of
-        # davinci.accounts.signals (the Activity log's entries).
-        from integrations import notices, services  # noqa: F401
+        # knows them without loading any view.
+        from integrations import notices  # noqa: F401

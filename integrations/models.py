@@ -10,7 +10,7 @@ from django.utils import timezone
 from davinci import crypto
 from davinci.accounts.models import Account, User
 from facilities.models import Facility
-from integrations.querysets import ApiKeyQuerySet, AuditEventQuerySet
+from integrations.querysets import ApiKeyQuerySet
 from integrations.secrets import API_SECRET_PREFIX, secret_digest
 
 # "Roll secret" may keep the previous secret working for at most this long.
@@ -122,6 +122,9 @@ class ApiKey(models.Model):
             and self.previous_secret_expires_at > timezone.now()
         )
 
+    def audit_target(self) -> tuple[str, str, str]:
+        return "api_key", self.api_key, f"{self.name} ({self.api_key})"
+
     def facilities_in_scope(self) -> QuerySet[Facility]:
         """The key's effective scope, the one rule every screen and API lookup goes through:
         (all facilities, or the chosen ones) ∩ Include in API on ∩ the key's account.
@@ -194,46 +197,3 @@ class ExpiryReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key}: {self.days_before} days before {self.expires_at:%Y-%m-%d}"
-
-
-class AuditEvent(models.Model):
-    """Who did what to an account's integrations and team, and from where."""
-
-    class Action(models.TextChoices):
-        KEY_CREATED = "key_created", "API key created"
-        KEY_EDITED = "key_edited", "API key edited"
-        KEY_REVEALED = "key_revealed", "API secret revealed"
-        KEY_DISABLED = "key_disabled", "API key disabled"
-        KEY_ENABLED = "key_enabled", "API key enabled"
-        KEY_ROLLED = "key_rolled", "API secret rolled"
-        KEY_DELETED = "key_deleted", "API key deleted"
-        FACILITY_INCLUDED = "facility_included", "Facility included in API"
-        FACILITY_EXCLUDED = "facility_excluded", "Facility excluded from API"
-        SIGN_IN_THROTTLED = "sign_in_throttled", "Sign-in blocked after failed attempts"
-        MEMBER_ADDED = "member_added", "User added"
-        MEMBER_EDITED = "member_edited", "User edited"
-        MEMBER_DEACTIVATED = "member_deactivated", "User set Inactive"
-        MEMBER_REACTIVATED = "member_reactivated", "User set Active"
-        MEMBER_INVITED_AGAIN = "member_invited_again", "Invitation sent again"
-        OWNERSHIP_TRANSFERRED = "ownership_transferred", "Ownership handed over"
-
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(max_length=40, choices=Action.choices)
-    target_type = models.CharField(max_length=40, blank=True)
-    target_id = models.CharField(max_length=64, blank=True)
-    target_repr = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    details = models.JSONField(default=dict, blank=True)
-
-    objects = AuditEventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["account", "-created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} · {self.target_repr}"

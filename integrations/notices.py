@@ -13,9 +13,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.utils import timezone
 
-from davinci.accounts.models import Membership, Role, User
+from davinci.accounts.models import AuditEvent, Membership, Role, User
 from davinci.outbox.tasks import notice
-from integrations.models import ApiKey, AuditEvent
+from integrations.models import ApiKey
 
 # The events owners are told about: (what the subject says, the verb of the first line).
 NOTIFIED_ACTIONS: dict[str, tuple[str, str]] = {

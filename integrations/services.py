@@ -17,16 +17,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.dispatch import receiver
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from davinci import crypto
-from davinci.accounts.models import Account, Membership, User
-from davinci.accounts.signals import sign_in_throttled
+from davinci.accounts.models import Account, AuditEvent, Membership, User
+from davinci.accounts.services import audit_event_record
 from facilities.models import Facility
 from integrations import notices
-from integrations.models import MAX_ROLL_GRACE, ApiKey, AuditEvent
+from integrations.models import MAX_ROLL_GRACE, ApiKey
 from integrations.secrets import generate_api_key, generate_api_secret
 
 
@@ -40,52 +39,6 @@ class NewApiKey:
 
     def __repr__(self) -> str:  # never let a debugger or log line print the secret
         return f"NewApiKey(api_key={self.api_key.api_key!r}, secret='***')"
-
-
-def audit_event_record(
-    *,
-    account: Account,
-    action: AuditEvent.Action,
-    actor: User | None,
-    ip: str | None,
-    target: ApiKey | Facility | User | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one line to the account's activity log."""
-    target_type = target_id = target_repr = ""
-    if isinstance(target, ApiKey):
-        target_type, target_id = "api_key", target.api_key
-        target_repr = f"{target.name} ({target.api_key})"
-    elif isinstance(target, Facility):
-        target_type, target_id = "facility", target.facility_id
-        target_repr = f"{target.name} ({target.facility_id})"
-    elif target is not None:
-        target_type, target_id, target_repr = "user", str(target.pk), target.email
-    return AuditEvent.objects.create(
-        account=account,
-        actor=actor,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        target_repr=target_repr[:200],
-        ip=ip or None,
-        details=details or {},
-    )
-
-
-@receiver(sign_in_throttled)
-def _sign_in_throttled_audit(
-    sender, *, account: Account, user: User, ip: str, limits: list[str], summary: str, **kwargs
-) -> None:
-    """The account's Activity log names a paused sign-in (davinci.accounts.services)."""
-    audit_event_record(
-        account=account,
-        action=AuditEvent.Action.SIGN_IN_THROTTLED,
-        actor=None,
-        ip=ip,
-        target=user,
-        details={"limits": limits, "summary": summary},
-    )
 
 
 def _record(

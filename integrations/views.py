@@ -27,8 +27,9 @@ from davinci.accounts.models import MANAGES_INTEGRATIONS
 from davinci.net import client_ip, next_path
 from facilities.models import Facility
 from integrations import services
+from integrations.activity import activity_visible_to
 from integrations.forms import ApiKeyForm, IncludeInApiForm, PasswordConfirmForm, RollSecretForm
-from integrations.models import ApiKey, AuditEvent
+from integrations.models import ApiKey
 
 KEYS_PER_PAGE = 25
 FACILITIES_PER_PAGE = 50
@@ -309,7 +310,7 @@ def facility_include(request: HttpRequest, facility_id: str) -> HttpResponse:
 @account_required(*MANAGES_INTEGRATIONS)
 def activity(request: HttpRequest) -> HttpResponse:
     events = (
-        AuditEvent.objects.for_membership(request.membership)
+        activity_visible_to(request.membership)
         .select_related("actor")
         .order_by("-created_at", "-id")
     )

@@ -14,10 +14,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from davinci.accounts.models import Account, Membership, Role, User
+from davinci.accounts.models import Account, AuditEvent, Membership, Role, User
+from davinci.accounts.services import audit_event_record
 from facilities.models import Facility
-from integrations.models import AuditEvent
-from integrations.services import audit_event_record
 from team import notices
 
 

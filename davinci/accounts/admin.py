@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from davinci.accounts.models import Account, Membership, User
+from davinci.accounts.models import Account, AuditEvent, Membership, User
+from davinci.admin import RecordAdmin
 
 
 class MembershipInline(admin.TabularInline):
@@ -64,3 +65,12 @@ class MembershipAdmin(admin.ModelAdmin):
     # Facilities of another account would never show: for_membership() filters the account.
     autocomplete_fields = ["user", "account", "facilities"]
     list_select_related = ["user", "account"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(RecordAdmin):
+    list_display = ["created_at", "account", "actor", "action", "target_repr", "ip"]
+    list_filter = ["action", "account"]
+    search_fields = ["target_repr", "actor__email", "account__name"]
+    list_select_related = ["account", "actor"]
+    date_hierarchy = "created_at"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -84,14 +85,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.name or self.email
 
+    def audit_target(self) -> tuple[str, str, str]:
+        return "user", str(self.pk), self.email
+
     # Django checks these on every request of a session (django.contrib.auth.get_user): the
     # password hash as Django's own, plus session_generation.
     def get_session_auth_hash(self) -> str:
         return self._session_hash(secret=None)
 
     def get_session_auth_fallback_hash(self):
-        from django.conf import settings
-
         for secret in settings.SECRET_KEY_FALLBACKS:
             yield self._session_hash(secret=secret)
 
@@ -316,3 +318,52 @@ class Membership(models.Model):
         """Owners and Client Admins see the account's total of locks counting towards the
         lock limit."""
         return self.role in SEES_LOCK_LIMIT
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def for_account(self, account: Account) -> AuditEventQuerySet:
+        return self.filter(account=account)
+
+
+class AuditEvent(models.Model):
+    """Who did what in an account, and from where: its API keys and facilities in the API
+    (integrations), its team, its members' sign-in. The account's Activity log."""
+
+    class Action(models.TextChoices):
+        KEY_CREATED = "key_created", "API key created"
+        KEY_EDITED = "key_edited", "API key edited"
+        KEY_REVEALED = "key_revealed", "API secret revealed"
+        KEY_DISABLED = "key_disabled", "API key disabled"
+        KEY_ENABLED = "key_enabled", "API key enabled"
+        KEY_ROLLED = "key_rolled", "API secret rolled"
+        KEY_DELETED = "key_deleted", "API key deleted"
+        FACILITY_INCLUDED = "facility_included", "Facility included in API"
+        FACILITY_EXCLUDED = "facility_excluded", "Facility excluded from API"
+        SIGN_IN_THROTTLED = "sign_in_throttled", "Sign-in blocked after failed attempts"
+        MEMBER_ADDED = "member_added", "User added"
+        MEMBER_EDITED = "member_edited", "User edited"
+        MEMBER_DEACTIVATED = "member_deactivated", "User set Inactive"
+        MEMBER_REACTIVATED = "member_reactivated", "User set Active"
+        MEMBER_INVITED_AGAIN = "member_invited_again", "Invitation sent again"
+        OWNERSHIP_TRANSFERRED = "ownership_transferred", "Ownership handed over"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40, choices=Action.choices)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"], name="auditevent_account_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.target_repr}"

@@ -1,5 +1,6 @@
 import logging
 from collections.abc import Callable
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core import signing
@@ -8,16 +9,43 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from davinci.accounts import notices
-from davinci.accounts.models import User
-from davinci.accounts.signals import sign_in_throttled
+from davinci.accounts.models import Account, AuditEvent, User
 
 logger = logging.getLogger(__name__)
 
 
+class AuditTarget(Protocol):
+    def audit_target(self) -> tuple[str, str, str]:
+        """(target_type, target_id, target_repr) naming this object in the Activity log."""
+
+
+def audit_event_record(
+    *,
+    account: Account,
+    action: AuditEvent.Action,
+    actor: User | None,
+    ip: str | None,
+    target: AuditTarget | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one line to the account's Activity log. The target (a user, an API key, a
+    facility) names itself with its audit_target()."""
+    target_type, target_id, target_repr = target.audit_target() if target else ("", "", "")
+    return AuditEvent.objects.create(
+        account=account,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_repr=target_repr[:200],
+        ip=ip or None,
+        details=details or {},
+    )
+
+
 @transaction.atomic
 def sign_in_throttled_record(*, email: str, ip: str, limits: list[str]) -> None:
-    """Tell the accounts of the address under attack (their Activity log, written by
-    integrations on the `sign_in_throttled` signal) and the server log.
+    """Tell the accounts of the address under attack (their Activity log) and the server log.
 
     An unknown address has no account to tell: the log line is the record.
     """
@@ -25,16 +53,19 @@ def sign_in_throttled_record(*, email: str, ip: str, limits: list[str]) -> None:
     user = User.objects.filter(email__iexact=email).first() if email else None
     if user is None:
         return
+    summary = (
+        "Too many failed sign-ins "
+        + ("for this address" if "email" in limits else "from this IP address")
+        + "; sign-in is paused for a while."
+    )
     for membership in user.memberships.select_related("account"):
-        sign_in_throttled.send(
-            sender=User,
+        audit_event_record(
             account=membership.account,
-            user=user,
+            action=AuditEvent.Action.SIGN_IN_THROTTLED,
+            actor=None,
             ip=ip,
-            limits=limits,
-            summary="Too many failed sign-ins "
-            + ("for this address" if "email" in limits else "from this IP address")
-            + "; sign-in is paused for a while.",
+            target=user,
+            details={"limits": limits, "summary": summary},
         )
 
 

@@ -8,7 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from integrations.models import ApiKey, AuditEvent
+from davinci.accounts.models import AuditEvent
+from integrations.models import ApiKey
 from integrations.secrets import secret_matches
 from tests.browser.conftest import sign_in
 from tests.factories import FacilityFactory

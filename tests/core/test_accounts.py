@@ -171,7 +171,7 @@ def test_a_successful_sign_in_clears_the_email_count(client, owner, password, se
 
 
 def test_reaching_the_limit_writes_one_audit_event(client, owner, account, settings):
-    from integrations.models import AuditEvent
+    from davinci.accounts.models import AuditEvent
 
     settings.SIGN_IN_FAILURES_PER_EMAIL = 3
     for _ in range(5):

@@ -231,7 +231,7 @@ def test_admin_code_change_is_recorded(staff_client, lock):
 
 
 @pytest.mark.parametrize(
-    "model", ["facilities/lockevent", "facilities/releaseattempt", "integrations/auditevent"]
+    "model", ["facilities/lockevent", "facilities/releaseattempt", "accounts/auditevent"]
 )
 def test_records_are_read_only_in_the_admin(staff_client, model):
     assert staff_client.get(f"/admin/{model}/").status_code == 200

@@ -2,8 +2,8 @@
 
 from django.urls import reverse
 
+from davinci.accounts.models import AuditEvent
 from integrations import services
-from integrations.models import AuditEvent
 from tests.factories import ApiKeyFactory
 
 URL = reverse("integrations:activity")

@@ -3,8 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from davinci.accounts.models import User
-from integrations.models import AuditEvent
+from davinci.accounts.models import AuditEvent, User
 from tests.conftest import signed_in
 from tests.factories import ApiKeyFactory
 

@@ -6,7 +6,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
 
-from integrations.models import ApiKey, AuditEvent
+from davinci.accounts.models import AuditEvent
+from integrations.models import ApiKey
 from integrations.secrets import secret_matches
 from integrations.views import PASSWORD_FAILURES_ALLOWED
 from tests.factories import ApiKeyFactory, FacilityFactory

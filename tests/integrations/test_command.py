@@ -6,7 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from integrations.models import ApiKey, AuditEvent
+from davinci.accounts.models import AuditEvent
+from integrations.models import ApiKey
 from integrations.secrets import secret_matches
 from tests.factories import FacilityFactory
 

@@ -6,8 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from davinci.accounts.models import AuditEvent
 from facilities.models import Facility
-from integrations.models import AuditEvent
 from tests.factories import ApiKeyFactory, FacilityFactory
 
 URL = reverse("integrations:facility_list")

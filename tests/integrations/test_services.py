@@ -7,10 +7,11 @@ from django.db import connection
 from django.utils import timezone
 
 from davinci import crypto
+from davinci.accounts.models import AuditEvent
 from davinci.outbox.models import Notice
 from davinci.outbox.tasks import MAX_ATTEMPTS
 from integrations import services
-from integrations.models import ApiKey, AuditEvent
+from integrations.models import ApiKey
 from integrations.secrets import secret_digest, secret_has_valid_checksum, secret_matches
 from tests.factories import ApiKeyFactory, FacilityFactory
 

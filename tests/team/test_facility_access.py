@@ -3,8 +3,9 @@ screen (lists, search, history, CSV, release activity, Integrations, Activity)."
 
 from django.urls import reverse
 
+from davinci.accounts.models import AuditEvent
 from facilities.models import ReleaseAttempt
-from integrations.models import ApiKey, AuditEvent
+from integrations.models import ApiKey
 from tests.factories import ApiKeyFactory, LockFactory, UnitFactory
 
 

@@ -6,9 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from davinci.accounts.models import Role
+from davinci.accounts.models import AuditEvent, Role
 from facilities.models import LockEvent, LockStatus
-from integrations.models import AuditEvent
 from tests.conftest import signed_in
 from tests.factories import (
     ApiKeyFactory,

@@ -7,8 +7,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from davinci.accounts.models import Membership, Role, User
-from integrations.models import AuditEvent
+from davinci.accounts.models import AuditEvent, Membership, Role, User
 from tests.conftest import signed_in
 from tests.factories import FacilityFactory, MembershipFactory
 from tests.team.conftest import link_in

@@ -1,9 +1,0 @@
-"""What accounts tells the apps above it (davinci <- facilities <- integrations), which
-connect to these signals in their AppConfig.ready(); accounts itself imports none of them."""
-
-from django.dispatch import Signal
-
-# Sent once per account of a user whose sign-in was paused, inside the transaction of
-# sign_in_throttled_record(), with account, user, ip, limits (which limits were reached) and
-# summary (one sentence for the account's Activity log).
-sign_in_throttled = Signal()
