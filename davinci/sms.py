@@ -30,6 +30,8 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from davinci.phones import normalize_phone
+
 logger = logging.getLogger("davinci.sms")
 
 # LocMemBackend's sent messages, like django.core.mail.outbox.
@@ -56,7 +58,7 @@ class SmsMessage:
 
 class BaseSmsBackend:
     """`SmsMessage.to` is the phone number as the facility keeps it on file: E.164, e.g.
-    "+16035550142" (facilities.models.normalize_phone)."""
+    "+16035550142" (davinci.phones.normalize_phone)."""
 
     def send_messages(self, messages: Sequence[SmsMessage]) -> int:
         """Send every message; return how many were sent. Raise when one could not be."""
@@ -131,8 +133,6 @@ class TwilioBackend(BaseSmsBackend):
 
 
 def _e164(number: str) -> str:
-    from facilities.models import normalize_phone
-
     try:
         return normalize_phone(number)
     except ValidationError:

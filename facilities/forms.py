@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from davinci import crypto
 from davinci.accounts.models import Account, Membership
+from davinci.phones import normalize_phone
 from facilities import imports, notices
 from facilities.models import (
     UNIT_STATUSES,
@@ -18,7 +19,6 @@ from facilities.models import (
     Lock,
     LockStatus,
     Unit,
-    normalize_phone,
     unlock_code_validator,
 )
 from facilities.querysets import NO_LOCK

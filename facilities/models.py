@@ -3,7 +3,6 @@ from __future__ import annotations
 import secrets
 import string
 
-import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -12,6 +11,7 @@ from django.db.models import Q
 
 from davinci import crypto
 from davinci.accounts.models import Account
+from davinci.phones import normalize_phone
 from facilities.querysets import (
     FacilityQuerySet,
     LockEventQuerySet,
@@ -149,30 +149,6 @@ serial_validator = RegexValidator(
 unlock_code_validator = RegexValidator(
     r"^[0-9]{4}\Z", "An unlock code is exactly 4 digits.", code="invalid_unlock_code"
 )
-
-
-def normalize_phone(value: str) -> str:
-    """A phone number as typed, e.g. "(603) 555-0142", in E.164 ("+16035550142"): the form
-    every unit keeps on file and text-message providers expect. Numbers without a country
-    code are read as numbers of settings.PHONE_DEFAULT_REGION. Raises ValidationError."""
-    value = value.strip()
-    if not value:
-        return ""
-    digits = sum("0" <= ch <= "9" for ch in value)
-    error = ValidationError(
-        "Enter a phone number that exists, e.g. (603) 555-0142, or +44 20 7946 0958 with its "
-        "country code.",
-        code="invalid_phone",
-    )
-    if not set(value) <= set("0123456789+().- ") or not 7 <= digits <= 15:
-        raise error
-    try:
-        number = phonenumbers.parse(value, settings.PHONE_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        raise error from None
-    if not phonenumbers.is_valid_number(number):
-        raise error
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class Lock(models.Model):

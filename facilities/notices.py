@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from davinci import sms
 from davinci.accounts.models import User
 from davinci.outbox import tasks as outbox
+from facilities.history import lock_event_record
 from facilities.models import (
     WITHHELD_STATUSES,
     Lock,
@@ -29,7 +30,6 @@ from facilities.models import (
     ReleaseAttempt,
     Unit,
 )
-from facilities.services import lock_event_record
 
 
 class Notice(models.TextChoices):

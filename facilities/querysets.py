@@ -46,20 +46,19 @@ class FacilityQuerySet(models.QuerySet):
     def with_counts(self) -> FacilityQuerySet:
         """`unit_count`, `lock_count` and `limit_count` (its locks that count towards the lock
         limit) as subqueries (a double join would multiply rows)."""
-        from facilities.models import Lock, Unit
-
+        units = self.model._meta.get_field("units").related_model.objects
+        locks = self.model._meta.get_field("locks").related_model.objects
         return self.annotate(
-            unit_count=_count_of(Unit.objects.all(), "facility"),
-            lock_count=_count_of(Lock.objects.all(), "facility"),
-            limit_count=_count_of(Lock.objects.counting_towards_limit(), "facility"),
+            unit_count=_count_of(units.all(), "facility"),
+            lock_count=_count_of(locks.all(), "facility"),
+            limit_count=_count_of(locks.counting_towards_limit(), "facility"),
         )
 
 
 def _in_facilities_of(membership: Membership) -> models.QuerySet:
-    """The ids of a member's facilities, as a subquery for other models' filters."""
-    from facilities.models import Facility
-
-    return Facility.objects.for_membership(membership).values("pk")
+    """The ids of the facilities chosen for a member without All Facilities, as a subquery
+    for other models' filters (which also keep to the member's account)."""
+    return membership.facilities.values("pk")
 
 
 class UnitQuerySet(models.QuerySet):

@@ -4,13 +4,13 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
+from facilities.models import Facility
+
 if TYPE_CHECKING:
     from davinci.accounts.models import Account, Membership
 
 
 def _facilities_outside(membership: Membership) -> models.QuerySet:
-    from facilities.models import Facility
-
     return (
         Facility.objects.filter(account_id=membership.account_id)
         .exclude(pk__in=Facility.objects.for_membership(membership).values("pk"))

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -19,8 +17,8 @@ from davinci.accounts.permissions import (
     Role,
 )
 
-if TYPE_CHECKING:
-    from facilities.models import Lock
+# The type of a facilities.Lock, seen from below (accounts does not import the apps above).
+LockModel = models.Model
 
 SESSION_HASH_SALT = "davinci.accounts.User.get_session_auth_hash"
 
@@ -225,18 +223,18 @@ class Membership(models.Model):
         """Whether the status form is offered at all (Call Center: for two statuses)."""
         return self.can_change_locks or self.role == Role.CLIENT_CALL_CENTER
 
-    def can_view_code(self, lock: Lock) -> bool:
+    def can_view_code(self, lock: LockModel) -> bool:
         """Whether this member may see (reveal) the lock's unlock code."""
         return permissions.can_view_code(self.role, lock.status)
 
-    def can_change_lock(self, lock: Lock, *, to_status: str | None = None) -> bool:
+    def can_change_lock(self, lock: LockModel, *, to_status: str | None = None) -> bool:
         """Whether this member may change `lock`: to `to_status`, or (None) in a way that
         keeps its status (set code, assign, edit through an import)."""
         if to_status is None:
             return permissions.can_edit_lock(self.role, lock.status)
         return permissions.can_set_status(self.role, lock.status, to_status)
 
-    def can_change_lock_somehow(self, lock: Lock) -> bool:
+    def can_change_lock_somehow(self, lock: LockModel) -> bool:
         """Whether the lock page offers this member any change at all."""
         return self.can_change_lock(lock) or any(
             self.can_change_lock(lock, to_status=status) for status in permissions.CALL_CENTER_SETS
@@ -245,7 +243,7 @@ class Membership(models.Model):
     def can_create_lock(self, *, status: str) -> bool:
         return permissions.can_set_status(self.role, None, status)
 
-    def settable_statuses(self, lock: Lock, statuses) -> list:
+    def settable_statuses(self, lock: LockModel, statuses) -> list:
         """`statuses` (choices or values) narrowed to those this member may set on `lock`."""
         return [
             choice

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from davinci.phones import normalize_phone
 from facilities.models import (
     UNIT_STATUSES,
     Lock,
     LockStatus,
     Unit,
-    normalize_phone,
     serial_validator,
     unit_number_validator,
     unlock_code_validator,

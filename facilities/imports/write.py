@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from davinci import crypto
+from facilities.history import lock_events_record_many
 from facilities.imports.plan import ImportPlan
 from facilities.imports.rows import TENANT_COLUMNS
 from facilities.models import Lock, LockEvent, LockStatus, Unit
@@ -104,8 +105,6 @@ def apply_plan(plan: ImportPlan, *, user: User, ip: str | None) -> ImportResult:
     Lock.objects.bulk_create(new_locks, batch_size=BATCH)
     for event in events:
         event.lock_id = event.lock.pk  # primary keys of new locks are known only now
-
-    from facilities.services import lock_events_record_many
 
     lock_events_record_many(events=events)
     return ImportResult(

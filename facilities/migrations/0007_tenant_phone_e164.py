@@ -1,4 +1,4 @@
-"""Units keep their tenant's phone number in E.164 (facilities.models.normalize_phone).
+"""Units keep their tenant's phone number in E.164 (davinci.phones.normalize_phone).
 
 Numbers already on file are rewritten; one that cannot be read as a valid number stays as it
 was (it is not lost) and is counted, so the owner can correct it on the unit's page."""

@@ -25,6 +25,8 @@ from django.template.loader import render_to_string
 from davinci import counters, sms
 from davinci.accounts.models import Account
 from davinci.outbox.tasks import notice
+from davinci.phones import normalize_phone
+from facilities.history import lock_event_record
 from facilities.models import (
     Facility,
     Lock,
@@ -32,9 +34,7 @@ from facilities.models import (
     LockStatus,
     ReleaseAttempt,
     Unit,
-    normalize_phone,
 )
-from facilities.services import lock_event_record
 
 logger = logging.getLogger(__name__)
 

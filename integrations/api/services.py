@@ -17,8 +17,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
+from facilities.history import lock_event_record
 from facilities.models import Facility, Lock, LockEvent, Unit
-from facilities.services import lock_event_record
 from integrations.api import statements
 from integrations.models import ApiKey
 

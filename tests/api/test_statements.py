@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from facilities.history import lock_event_record
 from facilities.models import UNIT_STATUSES, LockEvent, LockStatus
-from facilities.services import lock_event_record
 from integrations.api import statements
 from tests.factories import ApiKeyFactory, LockFactory, UnitFactory, assigned_lock
 

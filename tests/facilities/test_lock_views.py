@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from facilities.history import lock_event_record
 from facilities.models import Lock, LockEvent, LockStatus
-from facilities.services import lock_event_record
 from tests.factories import ApiKeyFactory, LockFactory
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from davinci.accounts.models import Membership
-from facilities import services
+from facilities import history, services
 from facilities.models import Facility, Lock, LockEvent, LockStatus
 from tests.factories import LockFactory
 
@@ -238,9 +238,9 @@ def test_unit_numbers_stay_unique_in_a_facility(unit):
 
 def test_lock_events_record_many_only_adds(lock, owner):
     event = LockEvent(lock=lock, kind=LockEvent.Kind.IMPORTED, actor_type="user")
-    services.lock_events_record_many(events=[event])
+    history.lock_events_record_many(events=[event])
     with pytest.raises(TypeError):
-        services.lock_events_record_many(events=[event])
+        history.lock_events_record_many(events=[event])
 
 
 def test_units_are_in_the_account_boundary(unit, other_unit, account):

@@ -2,8 +2,8 @@ import pytest
 from django.core.cache import cache
 
 from davinci import sms
+from facilities.history import lock_event_record
 from facilities.models import Lock, LockEvent, LockStatus, Unit
-from facilities.services import lock_event_record
 from tests.factories import FacilityFactory, UnitFactory, assigned_lock
 
 

@@ -310,7 +310,7 @@ def test_csv_import_leaves_no_code_even_when_it_fails(owner, facility, captured)
         mock.patch("facilities.services._user_event", side_effect=RuntimeError("broke")),
         mock.patch("facilities.services.lock_event_record", side_effect=RuntimeError("broke")),
         mock.patch(
-            "facilities.services.lock_events_record_many", side_effect=RuntimeError("broke")
+            "facilities.imports.write.lock_events_record_many", side_effect=RuntimeError("broke")
         ),
     ):
         response = client.post(f"/facilities/{facility.pk}/import/commit/", {"payload": payload})
