@@ -12,13 +12,11 @@ from __future__ import annotations
 import contextlib
 import http.client
 import itertools
-import json
 import os
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,15 +24,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html import unescape
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-PYTHON = Path(sys.executable)
-GUNICORN = PYTHON.with_name("gunicorn")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, for harness
+
+from harness import production
+from harness.production import (  # noqa: F401 - the scripts import these from here
+    GUNICORN,
+    PYTHON,
+    ROOT,
+    Http,
+    Response,
+    csrf_token,
+    port_open,
+)
+
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 MAIN_POSTGRES = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 PASSWORD = "bench-password-" + secrets.token_urlsafe(8)
@@ -232,40 +237,27 @@ class ThrowawayPostgres:
 def production_env(
     workspace: Workspace, *, database_url: str, redis_db: int, **overrides: Any
 ) -> dict[str, str]:
-    """The environment of a production deployment behind a TLS-terminating load balancer
-    (which sets X-Forwarded-Proto), with fresh secrets for this run only."""
-    from cryptography.fernet import Fernet
+    """harness.production's environment with Redis db `redis_db` as the cache."""
+    return production.production_env(
+        directory=workspace.path,
+        database_url=database_url,
+        CACHE_URL=f"redis://127.0.0.1:6379/{redis_db}",
+        **overrides,
+    )
 
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "davinci.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "API_KEY_DIGEST_SECRET": secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": database_url,
-        "CACHE_URL": f"redis://127.0.0.1:6379/{redis_db}",
-        "SECURE_PROXY_SSL_HEADER": "1",
-        "STATIC_ROOT": str(workspace.path / "static"),
-        "EMAIL_URL": "dummymail://",
-        "LOG_LEVEL": "INFO",
-        "LOG_FORMAT": "json",
-        # gunicorn reads ./gunicorn.conf.py, which recycles a worker every 1,000 requests;
-        # the scripts count worker boots to catch crashes, so no planned recycling here.
-        "GUNICORN_MAX_REQUESTS": "0",
-    }
-    env.update({name: str(value) for name, value in overrides.items()})
-    return env
+
+class Gunicorn(production.Gunicorn):
+    """harness.production's gunicorn, its log in the workspace, stopped when it closes."""
+
+    def __init__(self, workspace: Workspace, name: str, port: int, env: dict[str, str], **kw):
+        super().__init__(name, port, env, log=workspace.path / f"gunicorn-{name}.log", **kw)
+        workspace.callback(self.stop)
 
 
 def django_setup(env: dict[str, str]) -> None:
     """Use the same settings as the servers in this process too (seeding and counting)."""
     os.environ.update(env)
     os.environ["LOG_LEVEL"] = "WARNING"  # the script's own output stays readable
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
@@ -382,215 +374,7 @@ def code_lookups_by_key_and_serial(since: Any) -> dict[tuple[str, str], int]:
 # --- gunicorn ----------------------------------------------------------------------------------
 
 
-def port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-class Gunicorn:
-    """One instance: `gunicorn davinci.wsgi` with threaded workers (keep-alive), its own port
-    and log file in the workspace. Stopped (SIGTERM, then SIGKILL) when the workspace closes."""
-
-    def __init__(
-        self,
-        workspace: Workspace,
-        name: str,
-        port: int,
-        env: dict[str, str],
-        *,
-        workers: int = 2,
-        threads: int = 4,
-    ):
-        self.name, self.port, self.env = name, port, env
-        self.workers, self.threads = workers, threads
-        self.log = workspace.path / f"gunicorn-{name}.log"
-        self.process: subprocess.Popen | None = None
-        workspace.callback(self.stop)
-
-    def start(self, timeout: float = 60) -> float:
-        if port_open(self.port):
-            raise SystemExit(f"port {self.port} is in use: pick another with --port(s)")
-        started = time.monotonic()
-        command = [
-            str(GUNICORN), "davinci.wsgi",
-            "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(self.workers),
-            "--worker-class", "gthread", "--threads", str(self.threads),
-            "--keep-alive", "10", "--timeout", "30", "--graceful-timeout", "5",
-            "--forwarded-allow-ips", "127.0.0.1",
-        ]  # fmt: skip
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        while time.monotonic() - started < timeout:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn {self.name} exited:\n{self.log_tail()}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                if Http(self.port).get("/healthz").status == 200:
-                    return time.monotonic() - started
-            time.sleep(0.1)
-        raise RuntimeError(f"gunicorn {self.name} did not answer /healthz:\n{self.log_tail()}")
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self) -> None:
-        if not self.alive():
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the group this script started
-            self.process.wait(timeout=5)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def request_lines(self) -> list[dict[str, Any]]:
-        """The request log lines (davinci.request, one JSON object each) written so far."""
-        lines = []
-        for line in self.log_text().splitlines():
-            if line.startswith("{") and '"status"' in line:
-                with contextlib.suppress(ValueError):
-                    lines.append(json.loads(line))
-        return lines
-
-    def server_errors(self) -> int:
-        """Responses with a 5xx status other than the intended 503 of a database outage."""
-        return sum(1 for line in self.request_lines() if line.get("status", 0) in (500, 502, 504))
-
-    def log_tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_text().splitlines()[-lines:])
-
-
 # --- HTTP ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "")
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8", errors="replace")
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def error_code(self) -> str | None:
-        with contextlib.suppress(ValueError, KeyError, TypeError):
-            return self.json()["error"]["code"]
-        return None
-
-
-class Http:
-    """A keep-alive connection to one instance, as the load balancer forwards it: HTTPS said
-    by X-Forwarded-Proto. Keeps cookies like a browser, so it can sign in and post forms."""
-
-    def __init__(self, port: int, timeout: float = 30):
-        self.port = port
-        self.timeout = timeout
-        self.cookies: dict[str, str] = {}
-        self._connection: http.client.HTTPConnection | None = None
-
-    @property
-    def origin(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        headers: dict[str, str] | None = None,
-        form: dict[str, str] | None = None,
-    ) -> Response:
-        all_headers = {"X-Forwarded-Proto": "https", **(headers or {})}
-        body = None
-        if form is not None:
-            body = urlencode(form).encode()
-            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
-            all_headers.setdefault("Origin", self.origin)
-            all_headers.setdefault("Referer", self.origin + path)
-        if self.cookies:
-            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        reused = self._connection is not None
-        if self._connection is None:
-            self._connection = http.client.HTTPConnection(
-                "127.0.0.1", self.port, timeout=self.timeout
-            )
-        try:
-            self._connection.request(method, path, body=body, headers=all_headers)
-            raw = self._connection.getresponse()
-            data = raw.read()
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            self.close()
-            # The server closed an idle keep-alive connection just as it was reused: any
-            # HTTP client retries a GET once on a new connection (RFC 9112, 9.3.1).
-            if not reused or method not in ("GET", "HEAD"):
-                raise
-            return self.request(method, path, headers=headers, form=form)
-        except (OSError, http.client.HTTPException):
-            self.close()
-            raise
-        headers_out = {name.lower(): value for name, value in raw.getheaders()}
-        for value in raw.headers.get_all("Set-Cookie") or []:
-            cookie = SimpleCookie()
-            cookie.load(value)
-            for name, morsel in cookie.items():
-                if morsel.value:
-                    self.cookies[name] = morsel.value
-                else:
-                    self.cookies.pop(name, None)
-        if raw.will_close:
-            self.close()
-        return Response(raw.status, headers_out, data)
-
-    def get(self, path: str, **kwargs: Any) -> Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, form: dict[str, str], **kwargs: Any) -> Response:
-        return self.request("POST", path, form=form, **kwargs)
-
-    def sign_in(self, email: str, password: str) -> Response:
-        page = self.get("/accounts/sign-in/")
-        return self.post(
-            "/accounts/sign-in/",
-            {"csrfmiddlewaretoken": csrf_token(page), "username": email, "password": password},
-        )
-
-
-CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken"\s+value="([^"]+)"')
-
-
-def csrf_token(page: Response) -> str:
-    match = CSRF_INPUT.search(page.text)
-    if match is None:
-        raise RuntimeError(f"no CSRF token on the page (status {page.status})")
-    return unescape(match.group(1))
 
 
 # --- A bounded load of unit lookups ------------------------------------------------------------

@@ -36,17 +36,18 @@ import os
 import platform
 import random
 import re
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
-from _common import GUNICORN, PYTHON, ROOT, django_setup, port_open
+from _common import PYTHON, ROOT, django_setup, port_open
+
+from harness.production import Gunicorn
 
 LUA = Path(__file__).with_name("api_wrk.lua")
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
@@ -231,38 +232,18 @@ def load_data() -> dict:
 # --- Server and load -------------------------------------------------------------------------
 
 
-@contextmanager
-def gunicorn(port: int, settings_module: str):
+def gunicorn(port: int, settings_module: str, log: Path) -> Gunicorn:
+    """One of the bench's servers (harness.production), as bench/gunicorn.conf.py runs it."""
     if port_open(port):
         raise SystemExit(f"port {port} is in use: choose another with --port")
-    process = subprocess.Popen(
-        [
-            str(GUNICORN),
-            "davinci.wsgi",
-            "--config",
-            str(ROOT / "bench" / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-        ],
-        cwd=ROOT,
-        env=os.environ | ENV | {"DJANGO_SETTINGS_MODULE": settings_module},
-        start_new_session=True,
+    return Gunicorn(
+        settings_module,
+        port,
+        os.environ | ENV | {"DJANGO_SETTINGS_MODULE": settings_module},
+        log=log,
+        config=ROOT / "bench" / "gunicorn.conf.py",
+        ready_path=None,  # the floor serves one route only
     )
-    try:
-        deadline = time.monotonic() + 30
-        while not port_open(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start")
-            time.sleep(0.2)
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
 
 
 def _get(url: str, headers: dict[str, str]) -> tuple[int, dict]:
@@ -501,7 +482,11 @@ def main() -> None:
     broken: list[str] = []
     results: dict[str, list[dict]] = {name: [] for name in ENDPOINTS}
     try:
-        with gunicorn(args.port, "bench.settings"), gunicorn(args.port + 1, "bench.floor_settings"):
+        logs = Path(tempfile.mkdtemp(prefix="davinci-api-bench-"))
+        with (
+            gunicorn(args.port, "bench.settings", logs / "product.log"),
+            gunicorn(args.port + 1, "bench.floor_settings", logs / "floor.log"),
+        ):
             log(f"-- gunicorn on {base} (product + DRF) and {floor_base} (floor), 2 workers each")
             for name, (server, paths, (key, secret)) in runs.items():
                 check_answers(name, server + paths[0], {"X-API-Key": key, "X-API-Secret": secret})

@@ -1,29 +1,24 @@
-"""The cast of the security tests, and `production_server`: the portal as deployed (gunicorn,
-`davinci.settings` with DEBUG off and every SECURE_* default, collected static files) on a
-throwaway SQLite database, for the tests that must see the real server and real settings:
-raw HTTP (oversized headers, invalid UTF-8) and the headers and cookies of production."""
+"""The cast of the security tests, and `production_server`: the portal as deployed
+(harness/production.py, the same harness bench/ measures: gunicorn, `davinci.settings` with
+DEBUG off and every SECURE_* default, collected static files) on a throwaway SQLite database,
+for the tests that must see the real server and real settings: raw HTTP (oversized headers,
+invalid UTF-8) and the headers and cookies of production."""
 
 from __future__ import annotations
 
 import contextlib
 import http.client
 import json
-import os
 import secrets
-import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
+from harness import production
+
 PORTS = range(8124, 8140)  # this suite's share of the machine's ports
 
 SEED = """
@@ -94,50 +89,17 @@ class ProductionServer:
         return b"".join(chunks)
 
 
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    pytest.fail(f"no free port in {PORTS.start}-{PORTS.stop - 1} for the production server")
-
-
 def production_env(tmp: Path) -> dict[str, str]:
-    """davinci.settings as README's 'Deployment' runs it: only what must be set is set."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(tmp),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "davinci.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "API_KEY_DIGEST_SECRET": secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
-        "STATIC_ROOT": str(tmp / "static"),
-        "SECURE_PROXY_SSL_HEADER": "1",
-        "EMAIL_URL": "dummymail://",
-        "LOG_FORMAT": "json",
+    """harness.production's environment, on a throwaway SQLite database."""
+    return production.production_env(
+        directory=tmp,
+        database_url=f"sqlite:///{tmp / 'db.sqlite3'}",
+        LOG_LEVEL="WARNING",
         # The fuzzers send thousands of requests, many with wrong credentials on purpose;
         # the limits themselves are tested in tests/api and bench/multi_instance.py.
-        "API_RATE_LIMIT_PER_MINUTE": "1000000",
-        "API_AUTH_FAILURE_LIMIT_PER_MINUTE": "1000000",
-    }
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        API_RATE_LIMIT_PER_MINUTE=1_000_000,
+        API_AUTH_FAILURE_LIMIT_PER_MINUTE=1_000_000,
     )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="session")
@@ -145,36 +107,11 @@ def production_server(tmp_path_factory) -> Iterator[ProductionServer]:
     tmp = tmp_path_factory.mktemp("production")
     env = production_env(tmp)
     password = secrets.token_urlsafe(16)
-    _manage(env, "migrate", "--no-input", "-v0")
-    _manage(env, "collectstatic", "--no-input", "-v0")
-    output = _manage(env, "shell", "--no-imports", "-c", SEED.format(password=password))
+    production.manage(env, "migrate", "--no-input", "-v0")
+    production.manage(env, "collectstatic", "--no-input", "-v0")
+    output = production.manage(env, "shell", "--no-imports", "-c", SEED.format(password=password))
     seeded = json.loads(output.strip().splitlines()[-1])
-    port = _free_port()
+    port = production.free_port(PORTS)
     log = tmp / "gunicorn.log"
-    command = [
-        str(GUNICORN), "davinci.wsgi", "--bind", f"127.0.0.1:{port}",
-        "--workers", "1", "--worker-class", "gthread", "--threads", "4", "--timeout", "30",
-    ]  # fmt: skip
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    server = ProductionServer(port=port, env=env, log=log, password=password, **seeded)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            with contextlib.suppress(OSError):
-                if server.request("GET", "/healthz").status == 200:
-                    break
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
-        yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
+    with production.Gunicorn("security", port, env, log=log, workers=1, threads=4):
+        yield ProductionServer(port=port, env=env, log=log, password=password, **seeded)
