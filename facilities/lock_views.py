@@ -18,7 +18,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from davinci.accounts.decorators import account_required, get_member_object_or_404
+from davinci.accounts.decorators import (
+    account_required,
+    confirm_page,
+    get_member_object_or_404,
+    recently_confirmed,
+)
 from davinci.net import client_ip, next_path
 from facilities import notices, services
 from facilities.forms import (
@@ -116,10 +121,18 @@ def lock_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return lock_page(request, lock)
 
 
+def _reveal_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpResponse:
+    """Another account's lock is a 404 before anything is asked."""
+    get_member_object_or_404(_locks(), request.membership, pk=pk)
+    return confirm_page(request, confirm_form)
+
+
 @sensitive_variables()  # the code: never in an error report
+@sensitive_post_parameters("password", "code")
 @never_cache
 @require_POST
 @account_required()
+@recently_confirmed(prompt=_reveal_prompt)
 def lock_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the code once, in this response only (no-store), and record who saw it."""
     lock = get_member_object_or_404(_locks(), request.membership, pk=pk)

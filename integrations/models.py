@@ -216,6 +216,14 @@ class AuditEvent(models.Model):
         MEMBER_REACTIVATED = "member_reactivated", "User set Active"
         MEMBER_INVITED_AGAIN = "member_invited_again", "Invitation sent again"
         OWNERSHIP_TRANSFERRED = "ownership_transferred", "Ownership handed over"
+        TWO_FACTOR_ENABLED = "two_factor_enabled", "Two-factor turned on"
+        TWO_FACTOR_DISABLED = "two_factor_disabled", "Two-factor turned off"
+        TWO_FACTOR_RESET = "two_factor_reset", "Two-factor reset for a user"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used to sign in"
+        RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated", "New recovery codes made"
+        PASSKEY_ADDED = "passkey_added", "Passkey added"
+        PASSKEY_REMOVED = "passkey_removed", "Passkey removed"
+        TWO_FACTOR_POLICY_CHANGED = "two_factor_policy_changed", "Two-factor requirement changed"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
     actor = models.ForeignKey(

@@ -23,7 +23,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from davinci import crypto
 from davinci.accounts.models import Account, Membership, User
-from davinci.accounts.signals import sign_in_throttled
+from davinci.accounts.signals import sign_in_throttled, two_factor_changed
 from facilities.models import Facility
 from integrations import notices
 from integrations.models import MAX_ROLL_GRACE, ApiKey, AuditEvent
@@ -85,6 +85,29 @@ def _sign_in_throttled_audit(
         ip=ip,
         target=user,
         details={"limits": limits, "summary": summary},
+    )
+
+
+@receiver(two_factor_changed)
+def _two_factor_changed_audit(
+    sender,
+    *,
+    account: Account,
+    user: User,
+    actor: User | None,
+    ip: str | None,
+    action: str,
+    details: dict[str, Any],
+    **kwargs,
+) -> None:
+    """The account's Activity log names every change to a member's two-factor."""
+    audit_event_record(
+        account=account,
+        action=AuditEvent.Action(action),
+        actor=actor,
+        ip=ip,
+        target=user,
+        details=details,
     )
 
 

@@ -4,6 +4,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from davinci.accounts.models import Membership
+from davinci.accounts.two_factor.services import has_two_factor
 
 SESSION_KEY = "current_account_id"
 
@@ -53,4 +54,26 @@ class CurrentAccountMiddleware:
             logout(request)
             # (Messages are not set up yet at this point of the chain: the page says it.)
             return redirect(reverse("accounts:login") + "?inactive=1")
+        return self.get_response(request)
+
+
+class TwoFactorPolicyMiddleware:
+    """An account whose owner requires two-factor: a member without it is sent to set it up
+    at their next request, and reaches nothing else (but signing out) until then. The API
+    (keys, no session) and the public pages have no member and are not concerned."""
+
+    ALLOWED = ("accounts:two_factor_setup", "accounts:logout", "otp_webauthn:js-i18n-catalog")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        account = getattr(request, "account", None)
+        if (
+            account is not None
+            and account.two_factor_required
+            and request.path not in {reverse(name) for name in self.ALLOWED}
+            and not has_two_factor(request.user)
+        ):
+            return redirect("accounts:two_factor_setup")
         return self.get_response(request)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -8,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from davinci.accounts import permissions
 from davinci.accounts.permissions import (
@@ -105,6 +107,12 @@ class Account(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
+    two_factor_required = models.BooleanField(
+        "Require two-factor authentication",
+        default=False,
+        help_text="On: a member without two-factor is taken to set it up at their next "
+        "request and can do nothing else until then.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -316,3 +324,44 @@ class Membership(models.Model):
         """Owners and Client Admins see the account's total of locks counting towards the
         lock limit."""
         return self.role in SEES_LOCK_LIMIT
+
+
+# --- Two-factor: recovery codes (docs/two-factor.md) -------------------------------------------
+
+
+def recovery_code_digest(code: str) -> str:
+    """What is stored of a recovery code: its SHA-256, of the code as typed without spaces,
+    dashes or case. A code carries 80 random bits, so a digest without salt or stretching
+    gives nothing to guess from (the same reasoning as API secrets)."""
+    normalized = "".join(code.split()).replace("-", "").lower()
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """The user's ten single-use recovery codes as one django-otp device: each code works
+    once (its row is deleted when used). Only digests are stored; the codes are shown once,
+    when they are made."""
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+    def verify_token(self, token) -> bool:
+        allowed, _ = self.verify_is_allowed()
+        if not allowed or not isinstance(token, str):
+            return False
+        deleted, _ = self.codes.filter(digest=recovery_code_digest(token)).delete()
+        if deleted:
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save()
+        else:
+            self.throttle_increment()
+        return bool(deleted)
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64, db_index=True)
+
+    def __str__(self) -> str:
+        return "recovery code"
