@@ -35,6 +35,7 @@ KEYS_PER_PAGE = 25
 FACILITIES_PER_PAGE = 50
 EVENTS_PER_PAGE = 50
 
+
 def _keys(request: HttpRequest):
     return ApiKey.objects.for_membership(request.membership).not_deleted()
 

@@ -167,3 +167,15 @@ def facility_restricted_client(facility_restricted_admin) -> Client:
 @pytest.fixture
 def other_owner_client(other_account_owner) -> Client:
     return signed_in(other_account_owner)
+
+
+def confirmed(client: Client, seconds_ago: float = 0) -> Client:
+    """The client's user confirmed it is them `seconds_ago` (@recently_confirmed)."""
+    import time
+
+    from davinci.accounts.decorators import CONFIRMED_AT
+
+    session = client.session
+    session[CONFIRMED_AT] = time.time() - seconds_ago
+    session.save()
+    return client

@@ -104,6 +104,7 @@ class EmailChangeForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"invalid": "Enter an email address such as name@example.com."},
     )
+
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
@@ -113,7 +114,6 @@ class EmailChangeForm(forms.Form):
         if email == self.user.email:
             raise ValidationError("This is your email already.", code="unchanged")
         return email
-
 
 
 class ConfirmItsYouForm(forms.Form):

@@ -110,6 +110,9 @@ class Account(models.Model):
     two_factor_required = models.BooleanField(
         "Require two-factor authentication",
         default=False,
+        # In the database too: code (and migrations of other apps) that predate the column
+        # can still insert accounts.
+        db_default=False,
         help_text="On: a member without two-factor is taken to set it up at their next "
         "request and can do nothing else until then.",
     )

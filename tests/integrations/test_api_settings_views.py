@@ -6,13 +6,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.views.debug import SafeExceptionReporterFilter
 
+from davinci.accounts.forms import ConfirmItsYouForm
 from integrations.models import ApiKey, AuditEvent
 from integrations.secrets import secret_matches
-from davinci.accounts.forms import ConfirmItsYouForm
-
-PASSWORD_FAILURES_ALLOWED = ConfirmItsYouForm.FAILURES_ALLOWED
 from tests.factories import ApiKeyFactory, FacilityFactory
 from tests.integrations.conftest import confirm_password_in_session
+
+PASSWORD_FAILURES_ALLOWED = ConfirmItsYouForm.FAILURES_ALLOWED
 
 Action = AuditEvent.Action
 LIST = reverse("integrations:api_settings")

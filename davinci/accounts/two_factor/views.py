@@ -19,7 +19,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from davinci.accounts import services as account_services
 from davinci.accounts import throttle
-from davinci.accounts.decorators import confirmation_recent, recently_confirmed
+from davinci.accounts.decorators import confirm_page, confirmation_recent, recently_confirmed
 from davinci.accounts.two_factor import services
 from davinci.accounts.two_factor.forms import CodeForm, PasskeyNameForm, SetupCodeForm
 from davinci.accounts.two_factor.sign_in import pending_user, sign_in_complete
@@ -120,8 +120,14 @@ def passkey_rename(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:two_factor")
 
 
+def _passkey_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpResponse:
+    """Someone else's passkey is a 404 before anything is asked."""
+    get_object_or_404(_passkeys(request), pk=pk)
+    return confirm_page(request, confirm_form)
+
+
 @require_POST
-@recently_confirmed
+@recently_confirmed(prompt=_passkey_prompt)
 def passkey_remove(request: HttpRequest, pk: int) -> HttpResponse:
     credential = get_object_or_404(_passkeys(request), pk=pk)
     services.passkey_remove(user=request.user, credential=credential, ip=client_ip(request))
