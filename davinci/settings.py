@@ -74,7 +74,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Applications ------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The Django admin behind two-factor (davinci/admin_site.py).
+    "davinci.admin_apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -179,3 +179,22 @@ def confirmed(client: Client, seconds_ago: float = 0) -> Client:
     session[CONFIRMED_AT] = time.time() - seconds_ago
     session.save()
     return client
+
+
+def verified(client: Client, user) -> Client:
+    """The client's session passed a second factor (an authenticator app made for `user`), as
+    the Django admin requires of staff."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from tests.factories import TOTPDeviceFactory
+
+    device = TOTPDeviceFactory(user=user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def staff_signed_in(user) -> Client:
+    """Platform staff in the Django admin: signed in with two-factor."""
+    return verified(signed_in(user), user)
