@@ -90,10 +90,10 @@ def test_an_address_in_use_gets_the_same_answer_and_a_notice(
 @pytest.mark.parametrize(
     "data", [{"email": "new@example.com", "password": "wrong"}, {"email": "new@example.com"}]
 )
-def test_an_email_change_asks_the_password_first(owner_client, data):
+def test_an_email_change_asks_the_password_first(owner, data):
     """@recently_confirmed: without the right password nothing is sent; the typed address
     is carried to the confirmation."""
-    response = owner_client.post(EMAIL, data)
+    response = signed_in(owner).post(EMAIL, data)
     assert response.status_code == 200
     assert "Confirm it is you" in response.content.decode()
     assert 'value="new@example.com"' in response.content.decode()
