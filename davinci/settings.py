@@ -185,6 +185,9 @@ TWO_FACTOR_FAILURES_PER_USER = env.int("TWO_FACTOR_FAILURES_PER_USER", default=5
 TWO_FACTOR_FAILURES_PER_IP = env.int("TWO_FACTOR_FAILURES_PER_IP", default=20)
 # Show Key, code reveals and the changes that matter ask again after this many seconds.
 RECONFIRM_SECONDS = env.int("RECONFIRM_SECONDS", default=10 * 60)
+# One throttle for codes, counted first per user and per IP (above), with one clear message;
+# django-otp's own per-device back-off would refuse a right code typed a second after a typo.
+OTP_TOTP_THROTTLE_FACTOR = 0
 # The name authenticator apps and passkey prompts show.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="DaVinci Lock")
 # Passkeys (WebAuthn) belong to one domain, the relying party ID: the host users reach the

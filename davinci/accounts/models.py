@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.models import Device, TimestampMixin
 
 from davinci.accounts import permissions
 from davinci.accounts.permissions import (
@@ -340,25 +340,18 @@ def recovery_code_digest(code: str) -> str:
     return hashlib.sha256(normalized.encode()).hexdigest()
 
 
-class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+class RecoveryCodeDevice(TimestampMixin, Device):
     """The user's ten single-use recovery codes as one django-otp device: each code works
     once (its row is deleted when used). Only digests are stored; the codes are shown once,
-    when they are made."""
-
-    def get_throttle_factor(self) -> int:
-        return 1
+    when they are made. Wrong codes are throttled where they are typed, per user and IP
+    (davinci/accounts/throttle.py), like passwords."""
 
     def verify_token(self, token) -> bool:
-        allowed, _ = self.verify_is_allowed()
-        if not allowed or not isinstance(token, str):
+        if not isinstance(token, str):
             return False
         deleted, _ = self.codes.filter(digest=recovery_code_digest(token)).delete()
         if deleted:
-            self.throttle_reset(commit=False)
-            self.set_last_used_timestamp(commit=False)
-            self.save()
-        else:
-            self.throttle_increment()
+            self.set_last_used_timestamp()
         return bool(deleted)
 
 
