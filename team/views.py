@@ -80,6 +80,13 @@ def two_factor_policy(request: HttpRequest) -> HttpResponse:
     form = TwoFactorPolicyForm(request.POST)
     if form.is_valid():
         required = form.cleaned_data["two_factor_required"]
+        if required and not has_two_factor(request.user):
+            messages.error(
+                request,
+                "Turn on two-factor for yourself first (Your account → Two-factor "
+                "authentication): requiring it would send you to set it up too.",
+            )
+            return redirect("team:member_list")
         two_factor_policy_set(
             account=request.account, required=required, actor=request.user, ip=client_ip(request)
         )
