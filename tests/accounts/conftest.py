@@ -17,6 +17,18 @@ class TwoFactor:
         self.codes = services.totp_confirm(user=user, device=device, token=self.totp.now(), ip=None)
         self.device = device
 
+    def client(self, *, confirmed_lately: bool = False):
+        """A client of the user signed in with this app (the session verified)."""
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        from tests.conftest import confirmed, signed_in
+
+        client = signed_in(self.device.user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = self.device.persistent_id
+        session.save()
+        return confirmed(client) if confirmed_lately else client
+
     def code(self) -> str:
         """The app's current code. A device accepts each time step once (a code seen is not
         taken again), so the test forgets the steps it used: a later step, in real life."""

@@ -28,13 +28,13 @@ from davinci.net import client_ip
 
 class TwoFactorRequired(exceptions.OTPWebAuthnApiError):
     status_code = 403
-    code = "two_factor_required"
+    default_code = "two_factor_required"
     default_detail = "Set up an authenticator app first: a passkey is added beside it."
 
 
 class ConfirmationRequired(exceptions.OTPWebAuthnApiError):
     status_code = 403
-    code = "confirmation_required"
+    default_code = "confirmation_required"
     default_detail = "Confirm it is you first (Your account → Two-factor → Add a passkey)."
 
 
