@@ -86,7 +86,10 @@ class PasskeySignInBegin(_PendingUserMixin, views.BeginCredentialAuthenticationV
 @method_decorator(login_not_required, name="dispatch")
 class PasskeySignInComplete(_PendingUserMixin, views.CompleteCredentialAuthenticationView):
     def complete_auth(self, device: WebAuthnCredential) -> None:
-        self._next = sign_in_complete(request=self.request, user=device.user, device=device)
+        # The pending user (the library checked the passkey is theirs), with the backend
+        # that accepted their password.
+        user = self.get_user()
+        self._next = sign_in_complete(request=self.request, user=user, device=device)
 
     def get_success_url(self) -> str:
         return self._next
