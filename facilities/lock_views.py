@@ -122,8 +122,13 @@ def lock_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _reveal_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpResponse:
-    """Another account's lock is a 404 before anything is asked."""
-    get_member_object_or_404(_locks(), request.membership, pk=pk)
+    """Another account's lock is a 404, and a code the role may not see a 403, before
+    anything is asked."""
+    lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
+    if not services.lock_code_readable(lock=lock, membership=request.membership):
+        raise PermissionDenied(
+            services.lock_code_withheld(lock=lock, membership=request.membership)
+        )
     return confirm_page(request, confirm_form)
 
 

@@ -300,3 +300,9 @@ def test_call_center_users_get_only_their_two_statuses(call_center_client, overl
     assert "Reveal code" in body and "Set the unlock code" not in body
     assert 'value="tenant_using_lock"' in body and 'value="returned_to_dropbox"' in body
     assert 'value="assigned_vacant"' not in body and 'value="available"' not in body
+
+
+def test_a_withheld_code_is_refused_before_the_password_is_asked(call_center_client, auction_lock):
+    response = call_center_client.post(_url("lock_reveal", auction_lock))
+    assert response.status_code == 403
+    assert "Confirm it is you" not in response.content.decode()
