@@ -188,6 +188,8 @@ RECONFIRM_SECONDS = env.int("RECONFIRM_SECONDS", default=10 * 60)
 # One throttle for codes, counted first per user and per IP (above), with one clear message;
 # django-otp's own per-device back-off would refuse a right code typed a second after a typo.
 OTP_TOTP_THROTTLE_FACTOR = 0
+# The Django admin never shows an authenticator app's key (nor its QR code) to staff.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # The name authenticator apps and passkey prompts show.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="DaVinci Lock")
 # Passkeys (WebAuthn) belong to one domain, the relying party ID: the host users reach the

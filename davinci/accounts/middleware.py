@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from davinci.accounts.models import Membership
 from davinci.accounts.two_factor.services import has_two_factor
+from davinci.net import is_api_path
 
 SESSION_KEY = "current_account_id"
 
@@ -59,21 +60,28 @@ class CurrentAccountMiddleware:
 
 class TwoFactorPolicyMiddleware:
     """An account whose owner requires two-factor: a member without it is sent to set it up
-    at their next request, and reaches nothing else (but signing out) until then. The API
-    (keys, no session) and the public pages have no member and are not concerned."""
+    at their next request, and reaches nothing else (but signing out) until then. Public
+    views (the sign-in, the release page: `login_not_required`) and the API, which
+    authenticates with keys, never a session, are not concerned, even when a browser sends
+    its session cookie along."""
 
-    ALLOWED = ("accounts:two_factor_setup", "accounts:logout", "otp_webauthn:js-i18n-catalog")
+    ALLOWED = ("accounts:two_factor_setup", "accounts:logout")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
         account = getattr(request, "account", None)
         if (
-            account is not None
-            and account.two_factor_required
-            and request.path not in {reverse(name) for name in self.ALLOWED}
-            and not has_two_factor(request.user)
+            account is None
+            or not account.two_factor_required
+            or not getattr(view_func, "login_required", True)
+            or is_api_path(request)
+            or request.path in {reverse(name) for name in self.ALLOWED}
+            or has_two_factor(request.user)
         ):
-            return redirect("accounts:two_factor_setup")
-        return self.get_response(request)
+            return None
+        return redirect("accounts:two_factor_setup")

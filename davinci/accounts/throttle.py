@@ -85,10 +85,15 @@ def second_factor_attempt(*, user_id: int, ip: str) -> SignInAttempt:
     ip_key = f"2fa-fail:ip:{hashlib.sha256(ip.encode()).hexdigest()[:32]}:{number}"
     user_count = counters.count(user_key, timeout=left + 1)
     ip_count = counters.count(ip_key, timeout=left + 1)
-    over = (
-        user_count > settings.TWO_FACTOR_FAILURES_PER_USER
-        or ip_count > settings.TWO_FACTOR_FAILURES_PER_IP
+    limits = (
+        ("email", user_count, settings.TWO_FACTOR_FAILURES_PER_USER),
+        ("ip", ip_count, settings.TWO_FACTOR_FAILURES_PER_IP),
     )
+    over = any(number > limit for _kind, number, limit in limits)
+    reaching = tuple(kind for kind, number, limit in limits if number == limit)
     return SignInAttempt(
-        email_key=user_key, ip_key=ip_key, retry_after=left if over else 0, reaching=()
+        email_key=user_key,
+        ip_key=ip_key,
+        retry_after=left if over else 0,
+        reaching=() if over else reaching,
     )

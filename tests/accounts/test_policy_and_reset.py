@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from davinci.accounts.models import Membership
 from integrations.models import AuditEvent
 from tests.accounts.conftest import TwoFactor, password_step
+from tests.api.conftest import key_headers
 from tests.conftest import confirmed, signed_in, staff_signed_in
 from tests.factories import ApiKeyFactory, UserFactory
 
@@ -89,13 +90,16 @@ def test_the_set_up_page_says_the_account_requires_it(required, manager, passwor
     assert "requires two-factor authentication" in client.get(SETUP).content.decode()
 
 
-def test_api_requests_with_keys_are_unaffected(required, facility):
+def test_api_requests_with_keys_are_unaffected(required, facility, manager):
     key = ApiKeyFactory(account=required)
-    response = Client().get(
-        f"/api/v1/facilities/{facility.facility_id}/",
-        HTTP_AUTHORIZATION=f"Bearer {key.api_key}:{key.plain_secret}",
+    response = Client().get(f"/api/v1/facilities/{facility.facility_id}/", **key_headers(key))
+    assert response.status_code == 200
+    assert facility.facility_id in response.content.decode()
+    # Even a session of a member without two-factor does not turn the API into a redirect.
+    response = signed_in(manager).get(
+        f"/api/v1/facilities/{facility.facility_id}/", **key_headers(key)
     )
-    assert response.status_code != 302
+    assert response.status_code == 200
 
 
 def test_members_of_other_accounts_are_unaffected(required, other_account_owner):
@@ -209,3 +213,9 @@ def test_staff_signed_in_with_the_password_alone_are_refused(client, staff, pass
 
 def test_a_verified_staff_session_reaches_the_admin(staff):
     assert staff_signed_in(staff).get("/admin/").status_code == 200
+
+
+def test_public_pages_stay_public(required, manager):
+    client = signed_in(manager)
+    assert client.get(f"/release/{required.slug}/").status_code == 200
+    assert client.get("/healthz").status_code == 200

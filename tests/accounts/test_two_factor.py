@@ -177,6 +177,8 @@ def test_wrong_codes_are_throttled_like_passwords(client, owner, owner_2fa, pass
     response = client.post(SECOND_STEP, {"code": owner_2fa.code()})
     assert "Too many wrong codes" in response.content.decode()
     assert client.get(reverse("accounts:your_account")).status_code == 302
+    # The account's Activity log says so, as for passwords.
+    assert AuditEvent.objects.filter(action=Action.SIGN_IN_THROTTLED).count() == 1
 
 
 def test_users_without_two_factor_sign_in_with_the_password_alone(client, owner, password):

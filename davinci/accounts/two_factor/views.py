@@ -164,6 +164,10 @@ def sign_in_second_step(request: HttpRequest) -> HttpResponse:
             if device is not None:
                 attempt.succeeded()
                 return redirect(sign_in_complete(request=request, user=user, device=device))
+            if attempt.reaching:  # the account's Activity log says sign-in is paused
+                account_services.sign_in_throttled_record(
+                    email=user.email, ip=client_ip(request), limits=list(attempt.reaching)
+                )
             form.add_error("code", "That code is not right. Check it and try again.")
     context = {
         "form": form,
