@@ -123,3 +123,15 @@ def test_the_second_step_offers_only_the_users_own_passkeys(client, owner, manag
 @pytest.mark.parametrize("path", ["/accounts/passkeys/jsi18n/"])
 def test_the_passkey_script_translations_load_on_the_sign_in_page(path):
     assert Client().get(path).status_code == 200
+
+
+@pytest.mark.parametrize("body", ["{}", '{"id": "x", "rawId": "x", "response": {}}', "not json"])
+def test_a_malformed_passkey_answer_is_a_json_error(client, owner, password, body):
+    TwoFactor(owner)
+    PasskeyFactory(user=owner)
+    password_step(client, owner, password)
+    client.post(AUTH_BEGIN)
+    response = client.post(AUTH_COMPLETE, body, content_type="application/json")
+    assert 400 <= response.status_code < 500
+    assert response["Content-Type"].startswith("application/json")
+    assert client.get(reverse("accounts:your_account")).status_code == 302
