@@ -95,8 +95,12 @@ def _new_recovery_codes(*, user: User) -> list[str]:
 def totp_confirm(*, user: User, device: TOTPDevice, token: str, ip: str | None) -> list[str] | None:
     """Turn two-factor on once the app's first code checks out. Returns the ten recovery
     codes (the only time they exist in clear), or None when the code is wrong."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user, confirmed=False)
-    if not device.verify_token(token):
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(pk=device.pk, user=user, confirmed=False)
+        .first()
+    )
+    if device is None or not device.verify_token(token):  # (None: confirmed in another tab)
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
