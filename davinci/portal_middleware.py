@@ -1,11 +1,11 @@
 """The middleware only portal pages need, skipped by requests to the lookup API.
 
-A lookup (`/api/v1/`) authenticates with an API key, keeps no session, has no user, account
-or messages, and is never a static file: it needs none of the middleware below, and on the
-API's busiest path each one would be work for nothing. `portal_only(M)` is M itself (a
-subclass, so Django's system checks still find it) whose request passes straight on to the
-next one when it is a lookup. Everything else — /api/docs/, the release page, the admin, every
-portal page — runs M as Django wrote it.
+A lookup (`/api/v1/`) authenticates with an API key, keeps no session, has no user (so no
+second factor and no account policy to apply), no account or messages, and is never a static
+file: it needs none of the middleware below, and on the API's busiest path each one would be
+work for nothing. `portal_only(M)` is M itself (a subclass, so Django's system checks still
+find it) whose request passes straight on to the next one when it is a lookup. Everything
+else — /api/docs/, the release page, the admin, every portal page — runs M as written.
 
 What a lookup keeps (davinci/settings.py): the API's JSON errors, the request id and log line,
 the query-string guard, SecurityMiddleware (HSTS, nosniff, the HTTPS redirect),
@@ -19,6 +19,7 @@ from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
 from django.http import HttpRequest, HttpResponse
+from django_otp import middleware as otp
 from whitenoise import middleware as whitenoise
 
 from davinci.accounts import middleware as accounts
@@ -50,5 +51,7 @@ WhiteNoiseMiddleware = portal_only(whitenoise.WhiteNoiseMiddleware)
 SessionMiddleware = portal_only(sessions.SessionMiddleware)
 AuthenticationMiddleware = portal_only(auth.AuthenticationMiddleware)
 LoginRequiredMiddleware = portal_only(auth.LoginRequiredMiddleware)
+OTPMiddleware = portal_only(otp.OTPMiddleware)
 CurrentAccountMiddleware = portal_only(accounts.CurrentAccountMiddleware)
+TwoFactorPolicyMiddleware = portal_only(accounts.TwoFactorPolicyMiddleware)
 MessageMiddleware = portal_only(messages.MessageMiddleware)

@@ -74,7 +74,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Applications ------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The Django admin behind two-factor (davinci/admin_site.py).
+    "davinci.admin_apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -84,6 +85,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    # Two-factor sign-in (docs/two-factor.md): authenticator apps and passkeys as django-otp
+    # devices; recovery codes are davinci.accounts' own device (stored hashed).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "davinci.accounts",
     "davinci.outbox",
     "facilities",
@@ -109,7 +115,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "davinci.portal_middleware.AuthenticationMiddleware",
     "davinci.portal_middleware.LoginRequiredMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "davinci.portal_middleware.OTPMiddleware",
     "davinci.portal_middleware.CurrentAccountMiddleware",
+    # An account that requires two-factor sends a member without it to set it up.
+    "davinci.portal_middleware.TwoFactorPolicyMiddleware",
     "davinci.portal_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -171,6 +181,30 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 12)
 SIGN_IN_FAILURES_PER_EMAIL = env.int("SIGN_IN_FAILURES_PER_EMAIL", default=5)
 SIGN_IN_FAILURES_PER_IP = env.int("SIGN_IN_FAILURES_PER_IP", default=20)
 SIGN_IN_THROTTLE_WINDOW = env.int("SIGN_IN_THROTTLE_WINDOW", default=15 * 60)
+# Two-factor (docs/two-factor.md). Wrong codes at the second step allowed per user and per
+# client IP in each SIGN_IN_THROTTLE_WINDOW, counted like passwords.
+TWO_FACTOR_FAILURES_PER_USER = env.int("TWO_FACTOR_FAILURES_PER_USER", default=5)
+TWO_FACTOR_FAILURES_PER_IP = env.int("TWO_FACTOR_FAILURES_PER_IP", default=20)
+# Show Key, code reveals and the changes that matter ask again after this many seconds.
+RECONFIRM_SECONDS = env.int("RECONFIRM_SECONDS", default=10 * 60)
+# One throttle for codes, counted first per user and per IP (above), with one clear message;
+# django-otp's own per-device back-off would refuse a right code typed a second after a typo.
+OTP_TOTP_THROTTLE_FACTOR = 0
+# The Django admin never shows an authenticator app's key (nor its QR code) to staff.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# The name authenticator apps and passkey prompts show.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="DaVinci Lock")
+# Passkeys (WebAuthn) belong to one domain, the relying party ID: the host users reach the
+# portal at, e.g. portal.example.com ("localhost" for make run). Changing it later makes
+# every passkey stop working. OTP_WEBAUTHN_ALLOWED_ORIGINS lists the origins (scheme, host
+# and port) the browser may report, e.g. https://portal.example.com.
+OTP_WEBAUTHN_RP_ID = env.str("OTP_WEBAUTHN_RP_ID", default="localhost")
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "OTP_WEBAUTHN_ALLOWED_ORIGINS", default=["http://localhost:8000"]
+)
+# A passkey is a second factor after the password here, never a way in on its own.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 # Password-reset emails asked for per typed email address and per client IP, each hour.
 PASSWORD_RESET_PER_EMAIL = env.int("PASSWORD_RESET_PER_EMAIL", default=3)
 PASSWORD_RESET_PER_IP = env.int("PASSWORD_RESET_PER_IP", default=20)

@@ -9,6 +9,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("davinci.accounts.urls")),
+    # Passkeys: django-otp-webauthn's JSON ceremonies (davinci/accounts/two_factor/webauthn.py).
+    path("accounts/passkeys/", include("davinci.accounts.two_factor.webauthn")),
     path("facilities/", include("facilities.urls")),
     path("integrations/", include("integrations.urls")),
     path("team/", include("team.urls")),

@@ -328,16 +328,21 @@ def lock_code_readable(*, lock: Lock, membership: Membership) -> bool:
     return membership.can_view_code(lock)
 
 
+def lock_code_withheld(*, lock: Lock, membership: Membership) -> str:
+    """Why the member's role may not see this lock's code."""
+    return (
+        f"The code of a lock that is {lock.get_status_display()} is withheld from "
+        f"{membership.get_role_display()} users."
+    )
+
+
 @transaction.atomic
 def lock_code_reveal(*, lock: Lock, user: User, membership: Membership, ip: str | None) -> str:
     """The plain code for a portal user, recorded in the lock's history like an API read."""
     if lock.account_id != membership.account_id or membership.user_id != user.pk:
         raise PermissionDenied("This lock belongs to another account.")
     if not lock_code_readable(lock=lock, membership=membership):
-        raise PermissionDenied(
-            f"The code of a lock that is {lock.get_status_display()} is withheld from "
-            f"{membership.get_role_display()} users."
-        )
+        raise PermissionDenied(lock_code_withheld(lock=lock, membership=membership))
     _user_event(
         lock=lock,
         kind=LockEvent.Kind.CODE_REVEALED,

@@ -255,27 +255,6 @@ class ApiKeyForm(forms.Form):
         return kwargs
 
 
-class PasswordConfirmForm(forms.Form):
-    """Asked inline before "Show Key" when the password was not confirmed lately."""
-
-    password = forms.CharField(
-        label="Your password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Enter your password to show the key."},
-    )
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError("That is not your password.", code="wrong_password")
-        return password
-
-
 ROLL_GRACE_CHOICES = [
     (0, "Immediately"),
     (1, "After 1 hour"),

@@ -4,12 +4,10 @@ another account's objects, and those outside the member's facilities, are 404s."
 
 from __future__ import annotations
 
-import time
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -21,26 +19,22 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from davinci import counters
-from davinci.accounts.decorators import account_required, get_member_object_or_404
+from davinci.accounts.decorators import (
+    account_required,
+    get_member_object_or_404,
+    recently_confirmed,
+)
 from davinci.accounts.models import MANAGES_INTEGRATIONS
 from davinci.net import client_ip, next_path
 from facilities.models import Facility
 from integrations import services
 from integrations.activity import activity_visible_to
-from integrations.forms import ApiKeyForm, IncludeInApiForm, PasswordConfirmForm, RollSecretForm
+from integrations.forms import ApiKeyForm, IncludeInApiForm, RollSecretForm
 from integrations.models import ApiKey
 
 KEYS_PER_PAGE = 25
 FACILITIES_PER_PAGE = 50
 EVENTS_PER_PAGE = 50
-
-# "Show Key" needs the password confirmed within this many seconds (kept in the session).
-PASSWORD_CONFIRM_SECONDS = 10 * 60
-PASSWORD_CONFIRMED_AT = "integrations_password_confirmed_at"  # noqa: S105 - a session key
-# Wrong passwords at the prompt: a stolen session must not become a password oracle.
-PASSWORD_FAILURES_ALLOWED = 5
-PASSWORD_FAILURES_WINDOW = 15 * 60
 
 
 def _keys(request: HttpRequest):
@@ -53,41 +47,6 @@ def _get_key(request: HttpRequest, pk: int) -> ApiKey:
         request.membership,
         pk=pk,
     )
-
-
-def password_recently_confirmed(request: HttpRequest) -> bool:
-    confirmed_at = request.session.get(PASSWORD_CONFIRMED_AT)
-    return (
-        isinstance(confirmed_at, int | float)
-        and 0 <= time.time() - confirmed_at < PASSWORD_CONFIRM_SECONDS
-    )
-
-
-def _failures_key(request: HttpRequest) -> str:
-    return f"integrations:password-failures:{request.user.pk}"
-
-
-def _confirm_password(request: HttpRequest) -> PasswordConfirmForm:
-    """Check the inline password; on success remember the time in the session.
-
-    The try is counted before the password is checked, so parallel tries cannot all slip
-    under the limit; a right password clears the count."""
-    form = PasswordConfirmForm(request.POST, user=request.user)
-    key = _failures_key(request)
-    if counters.count(key, timeout=PASSWORD_FAILURES_WINDOW) > PASSWORD_FAILURES_ALLOWED:
-        form.is_valid()  # populate errors dict, then replace them with the throttle message
-        form.errors.clear()
-        form.add_error(
-            "password",
-            ValidationError(
-                "Too many wrong passwords. Wait 15 minutes, then try again.",
-                code="throttled",
-            ),
-        )
-    elif form.is_valid():
-        request.session[PASSWORD_CONFIRMED_AT] = time.time()
-        cache.delete(key)
-    return form
 
 
 def _detail_context(api_key: ApiKey, **extra: Any) -> dict[str, Any]:
@@ -175,25 +134,26 @@ def api_key_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "integrations/api_key_detail.html", _detail_context(api_key, form=form))
 
 
+def _show_key_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpResponse:
+    """The confirmation asked inline on the key's page, under the masked secret."""
+    api_key = _get_key(request, pk)
+    form = ApiKeyForm.for_key(api_key, membership=request.membership)
+    context = _detail_context(api_key, form=form, confirm_form=confirm_form)
+    return render(request, "integrations/api_key_detail.html", context)
+
+
 @sensitive_variables()
-@sensitive_post_parameters("password")
+@sensitive_post_parameters("password", "code")
 @never_cache
 @require_POST
 @account_required(*MANAGES_INTEGRATIONS)
+@recently_confirmed(prompt=_show_key_prompt)
 def api_key_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    """ "Show Key": the secret, once the password was confirmed in the last 10 minutes."""
+    """ "Show Key": the secret, once the user confirmed it is them in the last 10 minutes."""
     api_key = _get_key(request, pk)
     context = _detail_context(
         api_key, form=ApiKeyForm.for_key(api_key, membership=request.membership)
     )
-    if not password_recently_confirmed(request):
-        if "password" in request.POST:
-            password_form = _confirm_password(request)
-        else:
-            password_form = PasswordConfirmForm(user=request.user)
-        if not password_form.is_bound or password_form.errors:
-            context["password_form"] = password_form
-            return render(request, "integrations/api_key_detail.html", context)
     context["revealed_secret"] = services.api_key_reveal(
         api_key=api_key, actor=request.user, ip=client_ip(request)
     )

@@ -11,7 +11,7 @@ from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 
-from davinci.accounts.models import Membership, Role, User
+from davinci.accounts.models import Account, Membership, Role, User
 from facilities.models import Facility
 from integrations.forms import FacilityChoiceField
 
@@ -184,3 +184,11 @@ class OwnershipForm(forms.Form):
         label="I hand ownership of this account to this user and become a Client Admin.",
         error_messages={"required": "Tick the box to confirm the hand-over."},
     )
+
+
+class TwoFactorPolicyForm(forms.ModelForm):
+    """Team (the owner): whether every member of the account must use two-factor."""
+
+    class Meta:
+        model = Account
+        fields = ["two_factor_required"]

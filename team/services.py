@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from davinci.accounts.models import Account, AuditEvent, Membership, Role, User
 from davinci.accounts.services import audit_event_record
+from davinci.accounts.two_factor.services import two_factor_reset
 from facilities.models import Facility
 from team import notices
 
@@ -291,3 +292,19 @@ def ownership_transfer(*, editor: Membership, to: Membership, ip: str | None) ->
         details={"summary": f"{owner.user.email} → {to.user.email}"},
     )
     notices.notify_owners(membership=to, actor=owner.user, ip=ip, what="ownership handed over")
+
+
+@transaction.atomic
+def member_two_factor_reset(*, membership: Membership, editor: Membership, ip: str | None) -> bool:
+    """A member who lost every factor (phone, recovery codes, passkeys): the owner, or a
+    Client Admin for the users they edit, removes their two-factor so they sign in with
+    their password and set it up again. Audited in each of their accounts; they are emailed.
+    Your own two-factor is yours to change, under Your account."""
+    problem = editor.edit_refusal(membership)
+    if problem:
+        raise ValidationError(problem, code="cannot_edit")
+    if membership.user_id == editor.user_id:
+        raise ValidationError(
+            "Change your own two-factor under Your account.", code="own_two_factor"
+        )
+    return two_factor_reset(user=membership.user, actor=editor.user, ip=ip)

@@ -12,20 +12,22 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from davinci.accounts.decorators import account_required
+from davinci.accounts.decorators import account_required, confirm_page, recently_confirmed
 from davinci.accounts.models import Membership
 from davinci.accounts.permissions import MANAGES_USERS
+from davinci.accounts.two_factor.services import has_two_factor, two_factor_policy_set
 from davinci.forms import add_service_error, posted
 from davinci.net import client_ip
 from facilities.models import Facility
 from team import services
-from team.forms import MemberForm, OwnershipForm
+from team.forms import MemberForm, OwnershipForm, TwoFactorPolicyForm
 from team.tokens import invitation_token
 
 manages_users = account_required(*MANAGES_USERS)
@@ -44,17 +46,81 @@ def _get_member(request: HttpRequest, pk: int) -> Membership:
     return get_object_or_404(_members(request).select_related("account"), pk=pk)
 
 
+def _member_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpResponse:
+    """A member outside the editor's view is a 404 before anything is asked."""
+    _get_member(request, pk)
+    return confirm_page(request, confirm_form)
+
+
 @require_safe
 @manages_users
 def member_list(request: HttpRequest) -> HttpResponse:
     """Every user the editor sees, in three queries whatever the size: the count, the page
-    and its facilities."""
-    members = _members(request).prefetch_related(
-        Prefetch("facilities", queryset=Facility.objects.order_by("name", "id"))
+    (with whether each has two-factor) and its facilities."""
+    members = (
+        _members(request)
+        .prefetch_related(Prefetch("facilities", queryset=Facility.objects.order_by("name", "id")))
+        .annotate(
+            two_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True))
+        )
     )
     members = members.order_by("-is_active", "user__name", "user__email", "pk")
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "team/member_list.html", {"page": page})
+    context = {"page": page, "policy_form": TwoFactorPolicyForm(instance=request.account)}
+    return render(request, "team/member_list.html", context)
+
+
+@require_POST
+@manages_users
+@recently_confirmed
+def two_factor_policy(request: HttpRequest) -> HttpResponse:
+    """The owner requires two-factor of everyone in the account, or stops requiring it."""
+    if not request.membership.is_owner:
+        raise PermissionDenied("Only the owner decides whether two-factor is required.")
+    form = TwoFactorPolicyForm(request.POST)
+    if form.is_valid():
+        required = form.cleaned_data["two_factor_required"]
+        if required and not has_two_factor(request.user):
+            messages.error(
+                request,
+                "Turn on two-factor for yourself first (Your account → Two-factor "
+                "authentication): requiring it would send you to set it up too.",
+            )
+            return redirect("team:member_list")
+        two_factor_policy_set(
+            account=request.account, required=required, actor=request.user, ip=client_ip(request)
+        )
+        messages.success(
+            request,
+            "Two-factor is now required: members without it set it up at their next request."
+            if required
+            else "Two-factor is no longer required (members may keep theirs on).",
+        )
+    return redirect("team:member_list")
+
+
+@require_POST
+@manages_users
+@recently_confirmed(prompt=_member_prompt)
+def member_two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    member = _get_member(request, pk)
+    try:
+        done = services.member_two_factor_reset(
+            membership=member, editor=request.membership, ip=client_ip(request)
+        )
+    except ValidationError as exc:
+        if exc.code == "cannot_edit":
+            raise PermissionDenied(exc.messages[0]) from None
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            f"Two-factor of {member.user.email} is reset: they sign in with their password "
+            "and set it up again. We emailed them."
+            if done
+            else f"{member.user.email} has no two-factor to reset.",
+        )
+    return redirect("team:member_edit", pk=member.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -85,6 +151,7 @@ def member_add(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @manages_users
+@recently_confirmed(prompt=_member_prompt, methods=("POST",))
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = _get_member(request, pk)
     refusal = request.membership.edit_refusal(member)
@@ -105,7 +172,12 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Changes saved." if changed else "Nothing to change.")
             return redirect("team:member_list")
-    context = {"form": form, "member": member, "ownership_form": OwnershipForm()}
+    context = {
+        "form": form,
+        "member": member,
+        "ownership_form": OwnershipForm(),
+        "member_two_factor": has_two_factor(member.user),
+    }
     return render(request, "team/member_form.html", context)
 
 
@@ -131,6 +203,7 @@ def member_invite_again(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @manages_users
+@recently_confirmed(prompt=_member_prompt)
 def ownership_transfer(request: HttpRequest, pk: int) -> HttpResponse:
     member = _get_member(request, pk)
     if not request.membership.is_owner:
@@ -147,7 +220,12 @@ def ownership_transfer(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("team:member_list")
     edit_form = MemberForm(editor=request.membership, member=member)
-    context = {"form": edit_form, "member": member, "ownership_form": form}
+    context = {
+        "form": edit_form,
+        "member": member,
+        "ownership_form": form,
+        "member_two_factor": has_two_factor(member.user),
+    }
     return render(request, "team/member_form.html", context)
 
 

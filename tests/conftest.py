@@ -167,3 +167,34 @@ def facility_restricted_client(facility_restricted_admin) -> Client:
 @pytest.fixture
 def other_owner_client(other_account_owner) -> Client:
     return signed_in(other_account_owner)
+
+
+def confirmed(client: Client, seconds_ago: float = 0) -> Client:
+    """The client's user confirmed it is them `seconds_ago` (@recently_confirmed)."""
+    import time
+
+    from davinci.accounts.decorators import CONFIRMED_AT
+
+    session = client.session
+    session[CONFIRMED_AT] = time.time() - seconds_ago
+    session.save()
+    return client
+
+
+def verified(client: Client, user) -> Client:
+    """The client's session passed a second factor (an authenticator app made for `user`), as
+    the Django admin requires of staff."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from tests.factories import TOTPDeviceFactory
+
+    device = TOTPDeviceFactory(user=user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def staff_signed_in(user) -> Client:
+    """Platform staff in the Django admin: signed in with two-factor."""
+    return verified(signed_in(user), user)

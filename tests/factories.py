@@ -121,3 +121,34 @@ def _secrets():
     from integrations import secrets
 
     return secrets
+
+
+class TOTPDeviceFactory(DjangoModelFactory):
+    """A confirmed authenticator app: `pyotp.TOTP(device.b32_key)` computes its codes."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory("tests.factories.UserFactory")
+    name = "Authenticator app"
+    confirmed = True
+
+
+def totp_b32_key(device) -> str:
+    from base64 import b32encode
+
+    return b32encode(device.bin_key).decode()
+
+
+class PasskeyFactory(DjangoModelFactory):
+    """A stored passkey (no real key pair: enough for lists, names and removal)."""
+
+    class Meta:
+        model = "django_otp_webauthn.WebAuthnCredential"
+
+    user = factory.SubFactory("tests.factories.UserFactory")
+    name = "Work laptop"
+    confirmed = True
+    credential_id = factory.Sequence(lambda n: f"credential-{n}".encode())
+    public_key = b"not-a-real-key"
+    aaguid = "00000000-0000-0000-0000-000000000000"

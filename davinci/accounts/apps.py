@@ -10,6 +10,7 @@ class AccountsConfig(AppConfig):
         from django.urls import register_converter
 
         from davinci.accounts import password_reset  # noqa: F401  (an outbox sender)
+        from davinci.accounts.two_factor import notices  # noqa: F401  (an outbox sender)
         from davinci.converters import DatabaseIdConverter
 
         # Before any URL module is imported: they use `<id:pk>`.

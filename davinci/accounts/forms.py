@@ -1,11 +1,14 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
+from davinci import counters
 from davinci.accounts import throttle
 from davinci.accounts.middleware import only_inactive_memberships
 from davinci.accounts.password_reset import password_reset_limited, password_reset_send
 from davinci.accounts.services import sign_in_throttled_record
+from davinci.accounts.two_factor.services import has_two_factor, second_factor_verify
 from davinci.net import client_ip
 
 
@@ -92,20 +95,14 @@ class ProfileForm(forms.Form):
 
 
 class EmailChangeForm(forms.Form):
-    """Your account: a new email, confirmed by a link sent to it. The password is asked so a
-    session left open cannot move the account to another address."""
+    """Your account: a new email, confirmed by a link sent to it. The view is
+    @recently_confirmed, so a session left open cannot move the account to another address."""
 
     email = forms.EmailField(
         label="New email",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"invalid": "Enter an email address such as name@example.com."},
-    )
-    password = forms.CharField(
-        label="Your password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Enter your password to change your email."},
     )
 
     def __init__(self, *args, user, **kwargs) -> None:
@@ -118,8 +115,62 @@ class EmailChangeForm(forms.Form):
             raise ValidationError("This is your email already.", code="unchanged")
         return email
 
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError("That is not your password.", code="wrong_password")
-        return password
+
+class ConfirmItsYouForm(forms.Form):
+    """Asked by @recently_confirmed: the password, or for a user with two-factor a code of
+    their authenticator app (or a recovery code). Tries are counted before they are checked
+    (a stolen session must not become a password oracle), five per 15 minutes."""
+
+    FAILURES_ALLOWED = 5
+    FAILURES_WINDOW = 15 * 60
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password to go on."},
+    )
+    code = forms.CharField(
+        label="Code from your authenticator app, or a recovery code",
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false"}
+        ),
+        error_messages={"required": "Enter a code from your authenticator app to go on."},
+    )
+
+    def __init__(self, *args, user, ip: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user, self.ip = user, ip
+        self.uses_code = has_two_factor(user)
+        del self.fields["password" if self.uses_code else "code"]
+
+    @property
+    def field_name(self) -> str:
+        return "code" if self.uses_code else "password"
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        key = f"reconfirm-failures:{self.user.pk}"
+        if counters.count(key, timeout=self.FAILURES_WINDOW) > self.FAILURES_ALLOWED:
+            self.errors.pop(self.field_name, None)
+            what = "codes" if self.uses_code else "passwords"
+            raise ValidationError(
+                f"Too many wrong {what}. Wait 15 minutes, then try again.", code="throttled"
+            )
+        value = cleaned.get(self.field_name)
+        if value is None:
+            return cleaned
+        if self.uses_code:
+            if second_factor_verify(user=self.user, token=value, ip=self.ip) is None:
+                self.add_error(
+                    "code", ValidationError("That code is not right.", code="wrong_code")
+                )
+                return cleaned
+        elif not self.user.check_password(value):
+            self.add_error(
+                "password", ValidationError("That is not your password.", code="wrong_password")
+            )
+            return cleaned
+        cache.delete(key)
+        return cleaned

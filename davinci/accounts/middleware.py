@@ -4,6 +4,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from davinci.accounts.models import Membership
+from davinci.accounts.two_factor.services import has_two_factor
+from davinci.net import is_api_path
 
 SESSION_KEY = "current_account_id"
 
@@ -54,3 +56,32 @@ class CurrentAccountMiddleware:
             # (Messages are not set up yet at this point of the chain: the page says it.)
             return redirect(reverse("accounts:login") + "?inactive=1")
         return self.get_response(request)
+
+
+class TwoFactorPolicyMiddleware:
+    """An account whose owner requires two-factor: a member without it is sent to set it up
+    at their next request, and reaches nothing else (but signing out) until then. Public
+    views (the sign-in, the release page: `login_not_required`) and the API, which
+    authenticates with keys, never a session, are not concerned, even when a browser sends
+    its session cookie along."""
+
+    ALLOWED = ("accounts:two_factor_setup", "accounts:logout")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        account = getattr(request, "account", None)
+        if (
+            account is None
+            or not account.two_factor_required
+            or not getattr(view_func, "login_required", True)
+            or is_api_path(request)
+            or request.path in {reverse(name) for name in self.ALLOWED}
+            or has_two_factor(request.user)
+        ):
+            return None
+        return redirect("accounts:two_factor_setup")

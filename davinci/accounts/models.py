@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -7,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django_otp.models import Device, TimestampMixin
 
 from davinci.accounts import permissions
 from davinci.accounts.permissions import (
@@ -105,6 +108,15 @@ class Account(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
+    two_factor_required = models.BooleanField(
+        "Require two-factor authentication",
+        default=False,
+        # In the database too: code (and migrations of other apps) that predate the column
+        # can still insert accounts.
+        db_default=False,
+        help_text="On: a member without two-factor is taken to set it up at their next "
+        "request and can do nothing else until then.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -318,6 +330,40 @@ class Membership(models.Model):
         return self.role in SEES_LOCK_LIMIT
 
 
+# --- Two-factor: recovery codes (docs/two-factor.md) -------------------------------------------
+
+
+def recovery_code_digest(code: str) -> str:
+    """What is stored of a recovery code: its SHA-256, of the code as typed without spaces,
+    dashes or case. A code carries 80 random bits, so a digest without salt or stretching
+    gives nothing to guess from (the same reasoning as API secrets)."""
+    normalized = "".join(code.split()).replace("-", "").lower()
+    return hashlib.sha256(normalized.encode()).hexdigest()
+
+
+class RecoveryCodeDevice(TimestampMixin, Device):
+    """The user's ten single-use recovery codes as one django-otp device: each code works
+    once (its row is deleted when used). Only digests are stored; the codes are shown once,
+    when they are made. Wrong codes are throttled where they are typed, per user and IP
+    (davinci/accounts/throttle.py), like passwords."""
+
+    def verify_token(self, token) -> bool:
+        if not isinstance(token, str):
+            return False
+        deleted, _ = self.codes.filter(digest=recovery_code_digest(token)).delete()
+        if deleted:
+            self.set_last_used_timestamp()
+        return bool(deleted)
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64, db_index=True)
+
+    def __str__(self) -> str:
+        return "recovery code"
+
+
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def for_account(self, account: Account) -> AuditEventQuerySet:
         return self.filter(account=account)
@@ -344,6 +390,14 @@ class AuditEvent(models.Model):
         MEMBER_REACTIVATED = "member_reactivated", "User set Active"
         MEMBER_INVITED_AGAIN = "member_invited_again", "Invitation sent again"
         OWNERSHIP_TRANSFERRED = "ownership_transferred", "Ownership handed over"
+        TWO_FACTOR_ENABLED = "two_factor_enabled", "Two-factor turned on"
+        TWO_FACTOR_DISABLED = "two_factor_disabled", "Two-factor turned off"
+        TWO_FACTOR_RESET = "two_factor_reset", "Two-factor reset for a user"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used to sign in"
+        RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated", "New recovery codes made"
+        PASSKEY_ADDED = "passkey_added", "Passkey added"
+        PASSKEY_REMOVED = "passkey_removed", "Passkey removed"
+        TWO_FACTOR_POLICY_CHANGED = "two_factor_policy_changed", "Two-factor requirement changed"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
     actor = models.ForeignKey(

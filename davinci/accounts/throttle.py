@@ -74,3 +74,26 @@ def sign_in_attempt(*, email: str, ip: str) -> SignInAttempt:
         retry_after=left if over else 0,
         reaching=() if over else reaching,
     )
+
+
+def second_factor_attempt(*, user_id: int, ip: str) -> SignInAttempt:
+    """A code typed at the sign-in's second step (or when re-confirming), counted first like a
+    password: per user (someone who has the password guessing codes) and per client IP, each
+    in the sign-in window. A right code ends the user's count and takes back the IP's."""
+    number, left = _window()
+    user_key = f"2fa-fail:user:{user_id}:{number}"
+    ip_key = f"2fa-fail:ip:{hashlib.sha256(ip.encode()).hexdigest()[:32]}:{number}"
+    user_count = counters.count(user_key, timeout=left + 1)
+    ip_count = counters.count(ip_key, timeout=left + 1)
+    limits = (
+        ("email", user_count, settings.TWO_FACTOR_FAILURES_PER_USER),
+        ("ip", ip_count, settings.TWO_FACTOR_FAILURES_PER_IP),
+    )
+    over = any(number > limit for _kind, number, limit in limits)
+    reaching = tuple(kind for kind, number, limit in limits if number == limit)
+    return SignInAttempt(
+        email_key=user_key,
+        ip_key=ip_key,
+        retry_after=left if over else 0,
+        reaching=() if over else reaching,
+    )

@@ -3,11 +3,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.urls import path, reverse_lazy
 
 from davinci.accounts import views
+from davinci.accounts.two_factor import views as two_factor
 
 app_name = "accounts"
 
 urlpatterns = [
     path("sign-in/", login_not_required(views.SignInView.as_view()), name="login"),
+    path("sign-in/two-factor/", two_factor.sign_in_second_step, name="sign_in_second_step"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("switch/", views.switch_account, name="switch_account"),
     # Your account
@@ -16,6 +18,20 @@ urlpatterns = [
     path("you/email/<str:token>/", views.email_confirm, name="email_confirm"),
     path("you/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("you/sessions/", views.sessions_end_others, name="sessions_end_others"),
+    # Your account → Two-factor authentication
+    path("you/two-factor/", two_factor.two_factor, name="two_factor"),
+    path("you/two-factor/set-up/", two_factor.two_factor_setup, name="two_factor_setup"),
+    path(
+        "you/two-factor/recovery-codes/",
+        two_factor.recovery_codes_regenerate,
+        name="recovery_codes_regenerate",
+    ),
+    path("you/two-factor/off/", two_factor.two_factor_disable, name="two_factor_disable"),
+    path("you/two-factor/passkeys/new/", two_factor.passkey_add, name="passkey_add"),
+    path("you/two-factor/passkeys/<id:pk>/name/", two_factor.passkey_rename, name="passkey_rename"),
+    path(
+        "you/two-factor/passkeys/<id:pk>/remove/", two_factor.passkey_remove, name="passkey_remove"
+    ),
     path(
         "password-reset/",
         views.PasswordResetView.as_view(

@@ -7,10 +7,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from davinci.accounts import services
+from davinci.accounts.decorators import recently_confirmed
 from davinci.accounts.forms import (
     EmailChangeForm,
     PasswordResetRequestForm,
@@ -20,13 +22,25 @@ from davinci.accounts.forms import (
 )
 from davinci.accounts.middleware import SESSION_KEY
 from davinci.accounts.models import Membership
+from davinci.accounts.two_factor.services import has_two_factor
+from davinci.accounts.two_factor.sign_in import pending_start
 from davinci.net import next_path
 
 
 class SignInView(auth_views.LoginView):
+    """The password; a user with two-factor then gives their second factor
+    (two_factor.views.sign_in_second_step) before they are signed in."""
+
     template_name = "accounts/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not has_two_factor(user):
+            return super().form_valid(form)
+        pending_start(request=self.request, user=user, next_url=self.get_success_url())
+        return redirect("accounts:sign_in_second_step")
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -79,6 +93,7 @@ def _your_account(request: HttpRequest, **forms) -> HttpResponse:
     context = {
         "profile_form": ProfileForm(initial={"name": request.user.name}),
         "email_form": EmailChangeForm(user=request.user),
+        "two_factor_enabled": has_two_factor(request.user),
         **forms,
     }
     return render(request, "accounts/your_account.html", context)
@@ -97,8 +112,9 @@ def your_account(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:your_account")
 
 
-@sensitive_post_parameters("password")
+@sensitive_post_parameters("password", "code")
 @require_POST
+@recently_confirmed
 def email_change(request: HttpRequest) -> HttpResponse:
     form = EmailChangeForm(request.POST, user=request.user)
     if not form.is_valid():
@@ -145,9 +161,11 @@ def sessions_end_others(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:your_account")
 
 
+@method_decorator(recently_confirmed, name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's own: it keeps this session signed in; the others end with the old password
-    (the session hash is made from it)."""
+    (the session hash is made from it). Asks @recently_confirmed first, like every change
+    that matters."""
 
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:your_account")

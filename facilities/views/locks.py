@@ -18,7 +18,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from davinci.accounts.decorators import account_required, get_member_object_or_404
+from davinci.accounts.decorators import (
+    account_required,
+    confirm_page,
+    get_member_object_or_404,
+    recently_confirmed,
+)
 from davinci.forms import add_service_error, posted
 from davinci.net import client_ip, next_path
 from facilities import notices, services
@@ -112,10 +117,23 @@ def lock_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return lock_page(request, lock)
 
 
+def _reveal_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpResponse:
+    """Another account's lock is a 404, and a code the role may not see a 403, before
+    anything is asked."""
+    lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
+    if not services.lock_code_readable(lock=lock, membership=request.membership):
+        raise PermissionDenied(
+            services.lock_code_withheld(lock=lock, membership=request.membership)
+        )
+    return confirm_page(request, confirm_form)
+
+
 @sensitive_variables()  # the code: never in an error report
+@sensitive_post_parameters("password", "code")
 @never_cache
 @require_POST
 @account_required()
+@recently_confirmed(prompt=_reveal_prompt)
 def lock_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """Show the code once, in this response only (no-store), and record who saw it."""
     lock = get_member_object_or_404(_locks(), request.membership, pk=pk)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.accounts.conftest import TwoFactor
 from tests.browser.conftest import sign_in
 from tests.factories import ApiKeyFactory, UnitFactory, UserFactory, assigned_lock
 
@@ -85,6 +86,8 @@ def test_sign_in_and_portal_pages_raise_no_csp_violation(
     # Revealing a code is a POST form; the page that shows it raises nothing either.
     page.goto(f"/facilities/locks/{lock.pk}/")
     page.get_by_role("button", name="Reveal code").click()
+    page.get_by_label("Your password").fill(password)  # @recently_confirmed asks first
+    page.get_by_role("button", name="Confirm and continue").click()
     expect(page.locator("#unlock-code")).to_have_text(lock.unlock_code)
     page.get_by_role("button", name="Copy").click()  # the copy script runs too
     assert violations() == []
@@ -95,8 +98,12 @@ def test_django_admin_raises_no_csp_violation(page, violations, facility, passwo
     unit = UnitFactory(facility=facility, unit_number="A101")
     lock = assigned_lock(unit, serial="HD000001")
     key = ApiKeyFactory(account=facility.account)
+    two_factor = TwoFactor(staff)  # the admin asks staff for a second factor
 
     sign_in(page, staff.email, password)
+    page.get_by_label("Code").fill(two_factor.code())
+    page.get_by_role("button", name="Verify and sign in").click()
+    expect(page.get_by_role("heading", name="Two-factor sign-in")).to_have_count(0)
     for path in [
         "/admin/",
         "/admin/facilities/facility/",

@@ -102,8 +102,11 @@ def test_reveal_the_code_and_see_it_in_the_history(
     screenshot("01-lock-masked")
     assert_accessible("lock page")
 
+    page.get_by_role("button", name="Reveal code").click()
+    # @recently_confirmed: the password first (then not again for 10 minutes).
+    page.get_by_label("Your password").fill(password)
     with page.expect_response(re.compile(r"/reveal/$")) as reveal:
-        page.get_by_role("button", name="Reveal code").click()
+        page.get_by_role("button", name="Confirm and continue").click()
     assert "no-store" in reveal.value.headers["cache-control"]
     expect(page.locator("#unlock-code")).to_have_text("2468")
     history = page.get_by_role("table", name="History of lock HD000202")

@@ -122,6 +122,10 @@ def test_owner_adds_a_call_center_user_and_later_sets_them_inactive(
     assert_accessible("Edit user")
     page.get_by_label("Active").uncheck()
     page.get_by_role("button", name="Save Changes").click()
+    # A change that matters: @recently_confirmed asks the password, carrying the form.
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    page.get_by_label("Your password").fill(password)
+    page.get_by_role("button", name="Confirm and continue").click()
     expect(page.get_by_role("status")).to_contain_text("Changes saved.")
     expect(page.get_by_role("row").filter(has_text="cara@example.com")).to_contain_text("Inactive")
     screenshot("05-team-cara-inactive")

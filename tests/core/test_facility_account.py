@@ -8,12 +8,12 @@ from django.urls import reverse
 
 from davinci.accounts.models import User
 from facilities.models import Facility
-from tests.conftest import signed_in
+from tests.conftest import staff_signed_in
 
 
 @pytest.fixture
 def staff_client(db):
-    return signed_in(User.objects.create_superuser("staff@example.com", "x"))
+    return staff_signed_in(User.objects.create_superuser("staff@example.com", "x"))
 
 
 def test_the_model_refuses_to_move_a_facility_to_another_account(facility, other_account):

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 
 from facilities.forms import LockAdminForm
 from facilities.models import Lock, LockEvent, LockStatus, Unit
+from tests.conftest import staff_signed_in
 from tests.factories import LockFactory, UnitFactory, UserFactory, assigned_lock
 
 
@@ -150,9 +151,8 @@ class TestAdminForm:
 
 
 @pytest.fixture
-def staff_client(client, db):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
+def staff_client(db):
+    return staff_signed_in(UserFactory(is_staff=True, is_superuser=True))
 
 
 def test_admin_refuses_a_duplicate_unit_number(staff_client, unit):

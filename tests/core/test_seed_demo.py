@@ -59,3 +59,35 @@ def test_seed_demo_refuses_without_debug(db, settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="only runs with DEBUG on"):
         _seed()
+
+
+def test_the_demo_totp_user_signs_in_with_the_readme_key(db, settings, client):
+    """README.md gives the key; with it the demo user (and staff, for the admin) gets in."""
+    import pyotp
+    from django.urls import reverse
+
+    from integrations.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_KEY
+
+    settings.DEBUG = True
+    _seed()
+    _seed()
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert TOTPDevice.objects.filter(user__email="totp@example.com", confirmed=True).count() == 1
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    assert DEMO_TOTP_KEY in readme and "totp@example.com" in readme
+    answer = client.post(
+        reverse("accounts:login"), {"username": "totp@example.com", "password": DEMO_PASSWORD}
+    )
+    assert answer.url == reverse("accounts:sign_in_second_step")
+    answer = client.post(
+        reverse("accounts:sign_in_second_step"), {"code": pyotp.TOTP(DEMO_TOTP_KEY).now()}
+    )
+    assert answer.status_code == 302
+    assert client.get(reverse("facilities:facility_list")).status_code == 200
+    # The other demo users keep signing in with the password alone.
+    other = client.__class__()
+    answer = other.post(
+        reverse("accounts:login"), {"username": "owner@example.com", "password": DEMO_PASSWORD}
+    )
+    assert answer.url == reverse("home")

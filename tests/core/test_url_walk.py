@@ -11,12 +11,17 @@ from tests.factories import (
     ApiKeyFactory,
     LockFactory,
     MembershipFactory,
+    PasskeyFactory,
     UnitFactory,
     assigned_lock,
 )
 
 # Reachable without signing in, by design. The API authenticates with keys (tests/api).
 PUBLIC_NAMESPACES = {"api", "release", "admin"}
+# django-otp-webauthn's JSON ceremonies (and their translations) answer JSON, not a redirect:
+# registering needs a signed-in user, authenticating the user halfway through signing in
+# (tests/accounts/test_passkeys.py).
+PUBLIC_NAMESPACES |= {"otp_webauthn"}
 PUBLIC_NAMES = {
     "healthz",
     "readyz",
@@ -28,6 +33,8 @@ PUBLIC_NAMES = {
     # One-time links from emails: the token is the credential (tests/team, tests/core).
     "accounts:email_confirm",
     "team:invitation_accept",
+    # The sign-in's second step: the password was given (a session of its own, tests/accounts).
+    "accounts:sign_in_second_step",
 }
 
 
@@ -63,6 +70,7 @@ def objects(account, facility):
         "spare_lock": LockFactory(facility=facility),
         "api_key": ApiKeyFactory(account=account),
         "member": MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL),
+        "passkey": PasskeyFactory(user=MembershipFactory(account=account).user),
     }
 
 
@@ -77,6 +85,8 @@ def _kwargs(name: str, params: list[str], objects: dict) -> dict:
             raise AssertionError(f"{name}: teach this test the URL parameter {param!r}")
         elif short.startswith(("member", "ownership")):
             kwargs[param] = objects["member"].pk
+        elif short.startswith("passkey"):
+            kwargs[param] = objects["passkey"].pk
         elif short.startswith("api_key"):
             kwargs[param] = objects["api_key"].pk
         elif short.startswith("unit"):

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from facilities.history import lock_event_record
 from facilities.models import Lock, LockEvent, LockStatus
+from tests.conftest import confirmed
 from tests.factories import ApiKeyFactory, LockFactory
 
 
@@ -62,7 +63,19 @@ def test_history_is_paginated_in_few_queries(
 # --- Reveal -----------------------------------------------------------------------------------
 
 
+def test_reveal_asks_who_it_is_first_and_shows_no_code(owner_client, overlocked, password):
+    response = owner_client.post(_url("lock_reveal", overlocked))
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    assert ">2468<" not in response.content.decode()
+    assert "Confirm it is you" in response.content.decode()
+    assert not LockEvent.objects.exists()
+    response = owner_client.post(_url("lock_reveal", overlocked), {"password": password})
+    assert ">2468<" in response.content.decode()
+    assert LockEvent.objects.get(lock=overlocked).kind == LockEvent.Kind.CODE_REVEALED
+
+
 def test_reveal_shows_the_code_no_store_and_records_it(owner_client, overlocked, owner):
+    confirmed(owner_client)
     response = owner_client.post(_url("lock_reveal", overlocked), REMOTE_ADDR="192.0.2.44")
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -79,6 +92,7 @@ def test_reveal_shows_the_code_no_store_and_records_it(owner_client, overlocked,
 
 
 def test_call_center_users_reveal_ordinary_codes(call_center_client, overlocked):
+    confirmed(call_center_client)
     response = call_center_client.post(_url("lock_reveal", overlocked))
     assert response.status_code == 200 and ">2468<" in response.content.decode()
 
@@ -86,6 +100,7 @@ def test_call_center_users_reveal_ordinary_codes(call_center_client, overlocked)
 def test_call_center_users_never_see_an_auction_code(call_center_client, auction_lock):
     page = call_center_client.get(_url("lock_detail", auction_lock)).content.decode()
     assert "Withheld" in page and "Reveal code" not in page
+    confirmed(call_center_client)
     response = call_center_client.post(_url("lock_reveal", auction_lock))
     assert response.status_code == 403
     assert "withheld from Client Call Center users" in response.content.decode()
@@ -94,6 +109,7 @@ def test_call_center_users_never_see_an_auction_code(call_center_client, auction
 
 
 def test_owners_may_reveal_an_auction_code(owner_client, auction_lock):
+    confirmed(owner_client)
     assert ">1357<" in owner_client.post(_url("lock_reveal", auction_lock)).content.decode()
 
 
@@ -284,3 +300,9 @@ def test_call_center_users_get_only_their_two_statuses(call_center_client, overl
     assert "Reveal code" in body and "Set the unlock code" not in body
     assert 'value="tenant_using_lock"' in body and 'value="returned_to_dropbox"' in body
     assert 'value="assigned_vacant"' not in body and 'value="available"' not in body
+
+
+def test_a_withheld_code_is_refused_before_the_password_is_asked(call_center_client, auction_lock):
+    response = call_center_client.post(_url("lock_reveal", auction_lock))
+    assert response.status_code == 403
+    assert "Confirm it is you" not in response.content.decode()

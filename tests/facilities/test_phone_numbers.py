@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from facilities.models import Unit
+from tests.conftest import staff_signed_in
 from tests.factories import UnitFactory, UserFactory
 
 migration = importlib.import_module("facilities.migrations.0007_tenant_phone_e164")
@@ -40,8 +41,8 @@ def test_the_model_keeps_what_was_typed_in_e164_and_refuses_a_number_that_cannot
 
 
 @pytest.mark.django_db
-def test_the_admin_saves_a_unit_phone_in_e164(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+def test_the_admin_saves_a_unit_phone_in_e164():
+    client = staff_signed_in(UserFactory(is_staff=True, is_superuser=True))
     unit = UnitFactory(tenant_phone="")
     url = reverse("admin:facilities_unit_change", args=[unit.pk])
     form = {

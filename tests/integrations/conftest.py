@@ -3,7 +3,7 @@ import time
 import pytest
 from django.test import Client
 
-from integrations.views import PASSWORD_CONFIRMED_AT
+from davinci.accounts.decorators import CONFIRMED_AT as PASSWORD_CONFIRMED_AT
 from tests.factories import ApiKeyFactory
 
 

@@ -4,13 +4,13 @@ import pytest
 from django.urls import reverse
 
 from davinci.accounts.models import AuditEvent, User
-from tests.conftest import signed_in
+from tests.conftest import staff_signed_in
 from tests.factories import ApiKeyFactory
 
 
 @pytest.fixture
 def staff_client(db):
-    return signed_in(User.objects.create_superuser("staff@example.com", "x"))
+    return staff_signed_in(User.objects.create_superuser("staff@example.com", "x"))
 
 
 def test_keys_are_listed_with_the_secret_masked(staff_client, account):

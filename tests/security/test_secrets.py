@@ -28,7 +28,7 @@ from davinci.logs import JsonFormatter
 from facilities.models import LockStatus
 from integrations.models import ApiKey
 from tests.api.conftest import basic_headers, fail_to_record, key_headers
-from tests.conftest import signed_in
+from tests.conftest import confirmed, signed_in
 from tests.factories import PASSWORD, ApiKeyFactory, UnitFactory, assigned_lock
 
 CODES = ["7391", "0486", "5820"]
@@ -249,7 +249,7 @@ def test_a_failure_after_the_code_was_read_leaves_it_in_no_error_report(
 
 
 def test_portal_code_reveals_and_changes_leave_no_code(owner, facility, lock, captured):
-    client = signed_in(owner)
+    client = confirmed(signed_in(owner))
     assert CODES[0] in client.post(f"/facilities/locks/{lock.pk}/reveal/").content.decode()
     spare = assigned_lock(UnitFactory(facility=facility), serial="HD000002", code="1111")
     spare_unit = spare.unit
@@ -269,7 +269,7 @@ def test_portal_code_reveals_and_changes_leave_no_code(owner, facility, lock, ca
 def test_failures_while_a_code_is_in_hand_leave_it_in_no_error_report(
     owner, facility, lock, captured
 ):
-    client = signed_in(owner)
+    client = confirmed(signed_in(owner))
     client.raise_request_exception = False
     with mock.patch("facilities.views.locks.lock_page", side_effect=RuntimeError("page broke")):
         assert client.post(f"/facilities/locks/{lock.pk}/reveal/").status_code == 500

@@ -3,6 +3,8 @@ import re
 import pytest
 from django.core import mail
 
+from tests.conftest import confirmed, signed_in
+
 
 def link_in(message) -> str:
     """The one http(s) link of an email body."""
@@ -20,3 +22,15 @@ def outbox(django_capture_on_commit_callbacks):
 
     mail.outbox.clear()
     return Capture()
+
+
+@pytest.fixture
+def owner_client(owner):
+    """Team's editors confirmed it is them lately: their changes go through (asking first
+    is tests/accounts/test_recently_confirmed.py's)."""
+    return confirmed(signed_in(owner))
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return confirmed(signed_in(admin_user))

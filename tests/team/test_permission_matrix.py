@@ -10,7 +10,7 @@ from django.urls import reverse
 from davinci.accounts.models import Role
 from facilities.models import LIMIT_STATUSES, UNIT_STATUSES, Lock, LockEvent, LockStatus
 from integrations.models import ApiKey
-from tests.conftest import signed_in
+from tests.conftest import confirmed, signed_in
 from tests.factories import (
     ApiKeyFactory,
     LockFactory,
@@ -69,9 +69,10 @@ def role(request):
 def member_client(account, owner, role):
     """A client of the account signed in with `role` (the owner fixture is the owner)."""
     if role == OWNER:
-        return signed_in(owner)
+        return confirmed(signed_in(owner))
     user = MembershipFactory(account=account, role=role, user__email=f"{role}@example.com").user
-    return signed_in(user)
+    # Confirmed lately: a reveal shows the code (asking first is tests/accounts').
+    return confirmed(signed_in(user))
 
 
 # --- Code reveals, by status ------------------------------------------------------------------

@@ -4,10 +4,12 @@ It lives in integrations, the top of davinci <- facilities <- integrations, beca
 all three: accounts and users, facilities, units and locks, and the demo API key."""
 
 import secrets
+from base64 import b32decode
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from davinci import crypto
 from davinci.accounts.models import Account, Membership, Role, User
@@ -16,6 +18,11 @@ from integrations import secrets as api_secrets
 from integrations.models import ApiKey
 
 DEMO_PASSWORD = "davinci-demo"  # noqa: S105 - published demo credentials, refused without DEBUG
+# The authenticator-app key of the demo users with two-factor (totp@example.com and the staff
+# user, whom the Django admin asks for it): published in README.md, which also shows how to
+# print a code with django_otp.oath.
+DEMO_TOTP_KEY = "DAVINCIDEMOTOTPKEYFORMAKERUN2345"
+DEMO_TOTP_USERS = ("totp@example.com", "staff@example.com")
 
 ACCOUNTS = [
     {
@@ -28,6 +35,7 @@ ACCOUNTS = [
             ("manager@example.com", "Maria Manager", Role.CLIENT_PERSONNEL, None),
             ("restricted@example.com", "Remy Restricted", Role.CLIENT_PERSONNEL_RESTRICTED, None),
             ("callcenter@example.com", "Cal Center", Role.CLIENT_CALL_CENTER, None),
+            ("totp@example.com", "Tess Twofactor", Role.CLIENT_PERSONNEL, None),
             (
                 "downtown@example.com",
                 "Dana Downtown",
@@ -97,6 +105,8 @@ class Command(BaseCommand):
             for spec in ACCOUNTS:
                 self._seed_account(spec)
             self._seed_user("staff@example.com", "Sam Staff", staff=True)
+            for email in DEMO_TOTP_USERS:
+                self._seed_totp(User.objects.get(email=email))
         self._print_sign_in()
         seed_demo_api_key(self.stdout)
 
@@ -108,6 +118,17 @@ class Command(BaseCommand):
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
         return user
+
+    def _seed_totp(self, user: User) -> None:
+        """The published demo key as the user's confirmed authenticator app (no recovery
+        codes: the key itself is public)."""
+        if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            TOTPDevice.objects.create(
+                user=user,
+                name="Authenticator app",
+                confirmed=True,
+                key=b32decode(DEMO_TOTP_KEY).hex(),
+            )
 
     def _seed_account(self, spec: dict) -> None:
         account, _ = Account.objects.get_or_create(
@@ -189,9 +210,12 @@ class Command(BaseCommand):
             "  manager@example.com      Client Personnel of Harbor Self Storage\n"
             "  restricted@example.com   Client Personnel (Restricted) of Harbor Self Storage\n"
             "  callcenter@example.com   Client Call Center of Harbor Self Storage\n"
+            "  totp@example.com         Client Personnel with two-factor (authenticator key "
+            f"{DEMO_TOTP_KEY})\n"
             "  downtown@example.com     Client Call Center, Harbor Downtown only\n"
             "  rival@example.com        Owner of Rival Storage\n"
-            "  staff@example.com        platform staff (Django admin at /admin/)\n"
+            "  staff@example.com        platform staff (Django admin at /admin/; two-factor with "
+            "the same key)\n"
             "Released overlocks (Returned to Dropbox, still on the unit): units B137, A138, B139, "
             "A140, B141 and A142 of every facility.\n"
             "Overlock release (/release/harbor-self-storage/): Harbor Downtown, unit B137, "
