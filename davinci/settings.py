@@ -232,6 +232,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
+    # API keys' refused requests: from the cache counters into the database (integrations/usage.py).
+    "api-usage-fold": {"task": "integrations.usage_fold", "schedule": 300.0},
 }
 
 # --- Text messages and the overlock-release page -----------------------------------------

@@ -26,7 +26,7 @@ from davinci.accounts.decorators import account_required, get_member_object_or_4
 from davinci.accounts.models import MANAGES_INTEGRATIONS
 from davinci.net import client_ip, next_path
 from facilities.models import Facility
-from integrations import services
+from integrations import services, usage
 from integrations.forms import ApiKeyForm, IncludeInApiForm, PasswordConfirmForm, RollSecretForm
 from integrations.models import ApiKey, AuditEvent
 
@@ -103,11 +103,35 @@ def _detail_context(api_key: ApiKey, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _warn_if_reads_nothing(request: HttpRequest, api_key: ApiKey) -> None:
+    """A key whose scope is empty works but reads nothing (e.g. its only facilities are out
+    of the API): say so when it is saved, and why."""
+    if api_key.facilities_in_scope().exists():
+        return
+    if api_key.all_facilities:
+        chosen = Facility.objects.for_account(api_key.account)
+    else:
+        chosen = api_key.facilities.all()
+    excluded = list(
+        chosen.filter(include_in_api=False).order_by("name").values_list("name", flat=True)[:4]
+    )
+    if excluded:
+        names = ", ".join(excluded[:3]) + (" and more" if len(excluded) > 3 else "")
+        why = f"Include in API is off for {names}"
+    else:
+        why = "the account has no facility yet"
+    messages.warning(
+        request,
+        f"“{api_key.name}” can read no facility right now: {why}. Every lookup with it "
+        "answers 404 until a facility it may read is included in the API (Facilities tab).",
+    )
+
+
 @require_GET
 @account_required(*MANAGES_INTEGRATIONS)
 def api_settings(request: HttpRequest) -> HttpResponse:
     keys = (
-        _keys(request)
+        usage.with_list_usage(_keys(request))
         .annotate(facility_count=Count("facilities"))
         .prefetch_related(
             Prefetch(
@@ -147,6 +171,7 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
                 f"API key “{created.api_key.name}” created. Click it in the list to see its "
                 "API Secret.",
             )
+            _warn_if_reads_nothing(request, created.api_key)
             return redirect("integrations:api_settings")
     return render(request, "integrations/api_key_create.html", {"form": form})
 
@@ -170,6 +195,7 @@ def api_key_detail(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, "Changes saved." if changed else "Nothing to change.")
+            _warn_if_reads_nothing(request, api_key)
             return redirect("integrations:api_key_detail", pk=api_key.pk)
     return render(request, "integrations/api_key_detail.html", _detail_context(api_key, form=form))
 
