@@ -230,7 +230,8 @@ def api_key_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 def api_key_disable(request: HttpRequest, pk: int) -> HttpResponse:
     api_key = _get_key(request, pk)
     if services.api_key_disable(api_key=api_key, actor=request.user, ip=client_ip(request)):
-        messages.success(
+        # Done as asked, but the key now refuses every request: not a success in green.
+        messages.warning(
             request, f"“{api_key.name}” is disabled: every API request with it is refused now."
         )
     else:

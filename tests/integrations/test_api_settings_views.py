@@ -419,3 +419,17 @@ def test_saving_a_key_whose_facilities_are_all_excluded_warns(owner_client, api_
     )
     assert response.status_code == 302
     assert "can read no facility right now" in dict(_messages(response))["warning"]
+
+
+def test_the_confirmation_after_disable_is_a_warning_not_a_success(owner_client, api_key):
+    response = owner_client.post(reverse("integrations:api_key_disable", args=[api_key.pk]))
+    assert _messages(response) == [
+        ("warning", f"“{api_key.name}” is disabled: every API request with it is refused now.")
+    ]
+    page = owner_client.get(detail_url(api_key)).content.decode()
+    assert "alert-warning alert-dismissible" in page and "alert-success" not in page
+
+
+def test_api_settings_links_the_api_documentation(owner_client, api_key):
+    page = owner_client.get(LIST).content.decode()
+    assert f'href="{reverse("api:docs")}"' in page
