@@ -330,9 +330,10 @@ LOGGING = {
     "loggers": {
         # Never let a request's POST data (passwords, secrets) reach an error report.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
-        # runserver's access log (make run): the request line without its query string,
-        # which could carry anything a client typed, credentials too.
-        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        # runserver's access log (make run): davinci.request already logs every request
+        # once, so only runserver's own errors, without the query string, which could carry
+        # anything a client typed, credentials too.
+        "django.server": {"handlers": ["server"], "level": "ERROR", "propagate": False},
         # twilio logs every request's headers at INFO; our own line says what was sent.
         "twilio.http_client": {"level": "WARNING"},
     },
