@@ -125,3 +125,12 @@ def test_an_attempt_on_a_known_unit_links_to_it(owner_client, account, facility)
     body = owner_client.get(URL).content.decode()
     assert f'href="{reverse("facilities:unit_detail", args=[unit.pk])}">A101</a>' in body
     assert ">Z999</a>" not in body and "Z999" in body
+
+
+def test_release_activity_is_a_tab_of_integrations(owner_client):
+    tabs = owner_client.get(reverse("integrations:api_settings")).content.decode()
+    assert f'href="{URL}">Overlock release</a>' in tabs
+    page = owner_client.get(URL).content.decode()
+    assert f'aria-current="page"\n         href="{URL}">Overlock release</a>' in page
+    # The top navigation marks Integrations, where the tab is.
+    assert 'aria-current="page"\n                 href="/integrations/">Integrations</a>' in page
