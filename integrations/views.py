@@ -16,12 +16,12 @@ from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from davinci import counters
+from davinci import when as formats
 from davinci.accounts.decorators import account_required, get_member_object_or_404
 from davinci.accounts.models import MANAGES_INTEGRATIONS
 from davinci.net import client_ip, next_path
@@ -263,7 +263,7 @@ def api_key_roll(request: HttpRequest, pk: int) -> HttpResponse:
             "The old secret stopped working."
             if not form.grace()
             else "The old secret keeps working until "
-            f"{timezone.localtime(api_key.previous_secret_expires_at):%Y-%m-%d %H:%M %Z}."
+            f"{formats.when(api_key.previous_secret_expires_at)}."
         )
         messages.success(
             request, f"New API Secret created. {when} Click “Show Key” to copy the new one."

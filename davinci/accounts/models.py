@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -17,6 +18,7 @@ from davinci.accounts.permissions import (
     SEES_LOCK_LIMIT,
     Role,
 )
+from davinci.when import validate_time_zone, zone
 
 if TYPE_CHECKING:
     from facilities.models import Lock
@@ -105,6 +107,10 @@ class Account(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
+    # Every time the portal and its emails show is in this zone (davinci/when.py).
+    time_zone = models.CharField(
+        max_length=64, default="UTC", db_default="UTC", validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -112,6 +118,10 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zoneinfo(self) -> tzinfo:
+        return zone(self.time_zone)
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):

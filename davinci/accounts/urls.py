@@ -16,6 +16,7 @@ urlpatterns = [
     path("you/email/<str:token>/", views.email_confirm, name="email_confirm"),
     path("you/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("you/sessions/", views.sessions_end_others, name="sessions_end_others"),
+    path("you/time-zone/", views.account_time_zone, name="account_time_zone"),
     path(
         "password-reset/",
         views.PasswordResetView.as_view(

@@ -10,7 +10,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from davinci.accounts import services
+from davinci.accounts.decorators import account_required
 from davinci.accounts.forms import (
+    AccountTimeZoneForm,
     EmailChangeForm,
     PasswordResetRequestForm,
     ProfileForm,
@@ -18,7 +20,7 @@ from davinci.accounts.forms import (
     SwitchAccountForm,
 )
 from davinci.accounts.middleware import SESSION_KEY
-from davinci.accounts.models import Membership
+from davinci.accounts.models import MANAGES_INTEGRATIONS, Membership
 from davinci.net import next_path
 
 
@@ -77,9 +79,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def _your_account(request: HttpRequest, **forms) -> HttpResponse:
+    membership = request.membership
     context = {
         "profile_form": ProfileForm(initial={"name": request.user.name}),
         "email_form": EmailChangeForm(user=request.user),
+        "time_zone_form": (
+            AccountTimeZoneForm(initial={"time_zone": request.account.time_zone})
+            if membership is not None and membership.manages_integrations
+            else None
+        ),
         **forms,
     }
     return render(request, "accounts/your_account.html", context)
@@ -95,6 +103,23 @@ def your_account(request: HttpRequest) -> HttpResponse:
         return _your_account(request, profile_form=form)
     changed = services.user_profile_update(user=request.user, name=form.cleaned_data["name"])
     messages.success(request, "Your name is saved." if changed else "Nothing to change.")
+    return redirect("accounts:your_account")
+
+
+@require_POST
+@account_required(*MANAGES_INTEGRATIONS)
+def account_time_zone(request: HttpRequest) -> HttpResponse:
+    form = AccountTimeZoneForm(request.POST)
+    if not form.is_valid():
+        return _your_account(request, time_zone_form=form)
+    time_zone = form.cleaned_data["time_zone"]
+    changed = services.account_time_zone_set(account=request.account, time_zone=time_zone)
+    messages.success(
+        request,
+        f"Times of {request.account.name} are shown in {time_zone} now."
+        if changed
+        else "Nothing to change.",
+    )
     return redirect("accounts:your_account")
 
 
