@@ -72,9 +72,10 @@ def api_key_usage_chart(api_key: ApiKey) -> dict[str, Any]:
         )
     # Day labels every week back from today, centred under their day.
     labels = [
-        {"x": round(LEFT + index * slot + slot / 2, 2), "day": days[index].day}
+        {"x": round(LEFT + index * slot + slot / 2, 2), "day": days[index].day, "anchor": "middle"}
         for index in range(len(days) - 1, -1, -7)
     ]
+    labels[0].update(x=WIDTH - RIGHT, anchor="end")  # today's, at the right edge: not cut off
     grid = [
         {"y": round(bottom - _height(value, top), 2), "value": value}
         for value in (0, top // 2, top)

@@ -4,11 +4,16 @@ each row's actions are inside the viewport and clickable, and axe finds nothing 
 Also Reveal in place on the Units tab, with a filter and page 2 active.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from facilities.models import LockEvent, LockStatus, ReleaseAttempt
+from facilities.services import lock_event_record
+from integrations import usage
 from integrations.models import AuditEvent
 from integrations.services import audit_event_record
 from tests.browser.conftest import sign_in
@@ -27,8 +32,27 @@ ROW_ACTIONS = "tbody tr a, tbody tr button:visible, tbody tr input:not([type=hid
 NO_ROW_ACTIONS = {"api-key", "activity", "lock"}  # their rows here have nothing to click
 
 
+def _usage(key, lock, monkeypatch) -> None:
+    """A month of lookups (LockEvents on their days) and some refused requests."""
+    now = timezone.now()
+    for days_ago in range(0, 30, 2):
+        with monkeypatch.context() as patch:
+            patch.setattr(timezone, "now", lambda d=days_ago: now - timedelta(days=d))
+            for _ in range(1 + days_ago % 5):
+                lock_event_record(
+                    lock=lock,
+                    kind=LockEvent.Kind.CODE_LOOKED_UP,
+                    actor_type=LockEvent.Actor.API_KEY,
+                    api_key=key,
+                    unit=lock.unit,
+                    ip="198.51.100.20",
+                )
+    for status in (401, 401, 403, 429):
+        usage.refused_count(api_key_id=key.pk, status=status)
+
+
 @pytest.fixture
-def portfolio(account, facility, owner, manager):
+def portfolio(account, facility, owner, manager, monkeypatch):
     """A facility with long names and every kind of row: units with and without locks, an
     inventory lock, a second facility excluded from the API, a key, activity, release
     attempts."""
@@ -66,6 +90,7 @@ def portfolio(account, facility, owner, manager):
         ip="203.0.113.5",
         outcome=ReleaseAttempt.Outcome.CONTACT_MISMATCH,
     )
+    _usage(key, facility.locks.filter(unit__isnull=False).first(), monkeypatch)
     return facility, key
 
 
