@@ -146,6 +146,9 @@ def test_every_list_page_fits_the_screen_and_passes_axe(
         page.goto(url)
         expect(page.locator("main h1, main h2").first).to_be_visible()
         screenshot(f"{name}{suffix}")
+        if name == "api-key":
+            chart = page.locator("section", has=page.locator("#usage-heading"))
+            chart.screenshot(path=str(screenshot.folder / f"usage-chart{suffix}.png"))
         assert_accessible(f"{name} at {viewport} width")
         _assert_fits(page, name)
 
