@@ -106,3 +106,16 @@ def test_reveal_in_place_keeps_the_withheld_rule(call_center_client, facility):
     response = _reveal(call_center_client, lock, list_url)
     assert response.status_code == 403 and "1357" not in response.content.decode()
     assert not LockEvent.objects.exists()
+
+
+def test_the_lock_page_drawn_by_a_reveal_pages_its_history_at_the_lock(
+    owner_client, many_units, owner
+):
+    lock = many_units[0]
+    LockEvent.objects.bulk_create(
+        LockEvent(lock=lock, kind="code_revealed", actor_type="user", actor_user=owner)
+        for _ in range(60)
+    )
+    body = _reveal(owner_client, lock, "").content.decode()
+    lock_path = reverse("facilities:lock_detail", args=[lock.pk])
+    assert f'href="{lock_path}?page=2"' in body  # not the reveal URL, which is POST only
