@@ -85,7 +85,8 @@ _NEEDED_FIELDS = (
 
 
 def _authenticate(key: str, secret: str) -> ApiKey | None:
-    """The key these credentials belong to, or None. One query, constant-time compares."""
+    """The key these credentials belong to, or None. One query, constant-time compares; a
+    wrong secret for a key that exists is counted for its usage chart (in the cache)."""
     if not API_KEY_PATTERN.match(key) or not secret_has_valid_checksum(secret):
         return None  # cannot exist: no query
     try:
