@@ -5,10 +5,11 @@ row anyway, so counting them costs the API nothing.
 
 Refused requests (401, 403, 429 of a known key) must not add a database write to the API:
 `refused_count` adds one to a counter in the cache (one atomic add/incr, shared by every
-instance when the cache is Redis). `usage_fold`, a Celery beat task every few minutes, moves
-those counts into `ApiKeyUsageDay` rows, so they outlive the cache (a Redis restart, an
-eviction, the counters' TTL). A reader (`usage_days`) adds both: the rows already folded and
-the counts still waiting in the cache, so the chart is exact at once, folded or not.
+instance when the cache is Redis). `usage_fold`, a Celery beat task every five minutes
+(integrations/tasks.py), moves those counts into `ApiKeyUsageDay` rows, so they outlive the
+cache (a Redis restart, an eviction, the counters' TTL). A reader (`usage_days`) adds both:
+the rows already folded and the counts still waiting in the cache, so the chart is exact at
+once, folded or not.
 
 Days are UTC days for both, so one day's bars always compare the same 24 hours.
 """
@@ -19,7 +20,6 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from celery import shared_task
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
@@ -96,11 +96,6 @@ def _fold_one(api_key_id: int, day: date, status: int, count: int) -> None:
     row, _ = ApiKeyUsageDay.objects.get_or_create(api_key_id=api_key_id, day=day)
     column = f"refused_{status}"
     ApiKeyUsageDay.objects.filter(pk=row.pk).update(**{column: F(column) + count})
-
-
-@shared_task(name="integrations.usage_fold", ignore_result=True)
-def fold() -> int:
-    return usage_fold()
 
 
 @dataclass

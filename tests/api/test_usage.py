@@ -125,9 +125,15 @@ def test_older_lookups_fall_on_their_day_and_out_of_the_window(world, api, monke
     assert {day.day: day.lookups for day in days if day.lookups} == {five_days_ago: 1}
 
 
-def test_the_beat_schedule_folds_every_five_minutes(settings):
+def test_the_beat_schedule_folds_every_five_minutes_with_a_task_the_worker_knows(
+    settings, world, produced
+):
+    from davinci.celery import app
+
     entry = settings.CELERY_BEAT_SCHEDULE["api-usage-fold"]
     assert entry == {"task": "integrations.usage_fold", "schedule": 300.0}
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovery
+    assert app.tasks["integrations.usage_fold"].apply().get() == 3
 
 
 # --- The pages -------------------------------------------------------------------------------
