@@ -42,15 +42,18 @@ freeze-check: $(VENV)/.installed-dev
 audit: $(VENV)/.installed-dev
 	$(BIN)/python scripts/audit.py
 
-# Development server on the embedded SQLite database with the demo data.
+# Development server on the embedded SQLite database with the demo data, on the first free
+# port from PORT (and every line it prints says that port). The development-secrets warning
+# is said once, by settings_summary: the other commands (and runserver's reloaded child,
+# which inherits -W) filter it.
+QUIET_DEV_SECRETS := -W ignore::RuntimeWarning:davinci.settings
 run: $(VENV)/.installed
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --no-input
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
-	@echo
-	@DEBUG=$${DEBUG:-1} $(BIN)/python -W ignore manage.py settings_summary
-	@port=$$($(BIN)/python scripts/free_port.py $(HOST) $(PORT)) && echo && \
+	@port=$$($(BIN)/python scripts/free_port.py $(HOST) $(PORT)) && export DEBUG=$${DEBUG:-1} && \
+	  $(BIN)/python $(QUIET_DEV_SECRETS) manage.py migrate --no-input && \
+	  $(BIN)/python $(QUIET_DEV_SECRETS) manage.py seed_demo --base-url "http://$(HOST):$$port" && \
+	  echo && $(BIN)/python $(QUIET_DEV_SECRETS) manage.py settings_summary && echo && \
 	  echo "Open http://$(HOST):$$port/ and sign in as owner@example.com / davinci-demo" && \
-	  echo && DEBUG=$${DEBUG:-1} exec $(BIN)/python manage.py runserver $(HOST):$$port
+	  echo && exec $(BIN)/python $(QUIET_DEV_SECRETS) manage.py runserver $(HOST):$$port
 
 # The whole suite; SQLite unless DATABASE_URL is set. REQUIRE_BROWSER=1 fails without Chromium.
 test: $(VENV)/.installed-dev

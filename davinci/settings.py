@@ -118,6 +118,7 @@ MIDDLEWARE = [
     # request.user.is_verified(): whether this session passed the second factor.
     "davinci.portal_middleware.OTPMiddleware",
     "davinci.portal_middleware.CurrentAccountMiddleware",
+    "davinci.portal_middleware.AccountTimeZoneMiddleware",
     # An account that requires two-factor sends a member without it to set it up.
     "davinci.portal_middleware.TwoFactorPolicyMiddleware",
     "davinci.portal_middleware.MessageMiddleware",
@@ -268,6 +269,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
+    # API keys' refused requests: from the cache counters into the database (integrations/usage.py).
+    "api-usage-fold": {"task": "integrations.usage_fold", "schedule": 300.0},
 }
 
 # --- Text messages and the overlock-release page -----------------------------------------
@@ -364,9 +367,10 @@ LOGGING = {
     "loggers": {
         # Never let a request's POST data (passwords, secrets) reach an error report.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
-        # runserver's access log (make run): the request line without its query string,
-        # which could carry anything a client typed, credentials too.
-        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        # runserver's access log (make run): davinci.request already logs every request
+        # once, so only runserver's own errors, without the query string, which could carry
+        # anything a client typed, credentials too.
+        "django.server": {"handlers": ["server"], "level": "ERROR", "propagate": False},
         # twilio logs every request's headers at INFO; our own line says what was sent.
         "twilio.http_client": {"level": "WARNING"},
     },

@@ -197,3 +197,24 @@ class ExpiryReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key}: {self.days_before} days before {self.expires_at:%Y-%m-%d}"
+
+
+class ApiKeyUsageDay(models.Model):
+    """A key's refused requests on one day (UTC), by answer: the part of them already folded
+    in from the cache counters by `integrations.usage.usage_fold` (the lookups of the day are
+    its LockEvents, not counted here)."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField()
+    refused_401 = models.PositiveIntegerField(default=0)
+    refused_403 = models.PositiveIntegerField(default=0)
+    refused_429 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "day"], name="api_key_usage_one_row_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api_key}: {self.day:%Y-%m-%d}"

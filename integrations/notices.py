@@ -11,8 +11,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.utils import timezone
 
+from davinci import when as formats
 from davinci.accounts.models import AuditEvent, Membership, Role, User
 from davinci.outbox.tasks import notice
 from integrations.models import ApiKey
@@ -45,13 +45,12 @@ def compose(
 ) -> tuple[str, str]:
     """The subject and body of the notice for one event."""
     subject_template, verb = NOTIFIED_ACTIONS[action]
-    local_when = timezone.localtime(when)
     subject = "[DaVinci Lock] " + subject_template.format(name=api_key.name)
     lines = [
         f"{_who(actor)} {verb} the API key “{api_key.name}” of {api_key.account.name}.",
         "",
         f"API Key:  {api_key.api_key}",
-        f"When:     {local_when:%Y-%m-%d %H:%M:%S %Z}",
+        f"When:     {formats.when(when, api_key.account.zoneinfo)}",
         f"From IP:  {ip or 'not recorded (command line)'}",
         "",
         "If you did not expect this, open Integrations → API Settings in the DaVinci Lock "

@@ -116,6 +116,8 @@ def _email(key: ApiKey, to: list[str]) -> None:
         "when": key.expires_in_text,
         "portal_url": settings.PORTAL_URL.rstrip("/"),
     }
-    subject = " ".join(render_to_string("integrations/expiry_email_subject.txt", context).split())
-    body = render_to_string("integrations/expiry_email.txt", context)
+    with timezone.override(key.account.zoneinfo):  # a task: no request set the zone
+        subject = render_to_string("integrations/expiry_email_subject.txt", context)
+        subject = " ".join(subject.split())
+        body = render_to_string("integrations/expiry_email.txt", context)
     EmailMessage(subject=subject, body=body, to=to).send()

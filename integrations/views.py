@@ -14,11 +14,11 @@ from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from davinci import when as formats
 from davinci.accounts.decorators import (
     account_required,
     get_member_object_or_404,
@@ -27,7 +27,7 @@ from davinci.accounts.decorators import (
 from davinci.accounts.models import MANAGES_INTEGRATIONS
 from davinci.net import client_ip, next_path
 from facilities.models import Facility
-from integrations import services
+from integrations import services, usage
 from integrations.activity import activity_visible_to
 from integrations.forms import ApiKeyForm, IncludeInApiForm, RollSecretForm
 from integrations.models import ApiKey
@@ -63,11 +63,35 @@ def _detail_context(api_key: ApiKey, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _warn_if_reads_nothing(request: HttpRequest, api_key: ApiKey) -> None:
+    """A key whose scope is empty works but reads nothing (e.g. its only facilities are out
+    of the API): say so when it is saved, and why."""
+    if api_key.facilities_in_scope().exists():
+        return
+    if api_key.all_facilities:
+        chosen = Facility.objects.for_account(api_key.account)
+    else:
+        chosen = api_key.facilities.all()
+    excluded = list(
+        chosen.filter(include_in_api=False).order_by("name").values_list("name", flat=True)[:4]
+    )
+    if excluded:
+        names = ", ".join(excluded[:3]) + (" and more" if len(excluded) > 3 else "")
+        why = f"Include in API is off for {names}"
+    else:
+        why = "the account has no facility yet"
+    messages.warning(
+        request,
+        f"“{api_key.name}” can read no facility right now: {why}. Every lookup with it "
+        "answers 404 until a facility it may read is included in the API (Facilities tab).",
+    )
+
+
 @require_GET
 @account_required(*MANAGES_INTEGRATIONS)
 def api_settings(request: HttpRequest) -> HttpResponse:
     keys = (
-        _keys(request)
+        usage.with_list_usage(_keys(request))
         .annotate(facility_count=Count("facilities"))
         .prefetch_related(
             Prefetch(
@@ -107,6 +131,7 @@ def api_key_create(request: HttpRequest) -> HttpResponse:
                 f"API key “{created.api_key.name}” created. Click it in the list to see its "
                 "API Secret.",
             )
+            _warn_if_reads_nothing(request, created.api_key)
             return redirect("integrations:api_settings")
     return render(request, "integrations/api_key_create.html", {"form": form})
 
@@ -130,6 +155,7 @@ def api_key_detail(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, "Changes saved." if changed else "Nothing to change.")
+            _warn_if_reads_nothing(request, api_key)
             return redirect("integrations:api_key_detail", pk=api_key.pk)
     return render(request, "integrations/api_key_detail.html", _detail_context(api_key, form=form))
 
@@ -165,7 +191,8 @@ def api_key_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 def api_key_disable(request: HttpRequest, pk: int) -> HttpResponse:
     api_key = _get_key(request, pk)
     if services.api_key_disable(api_key=api_key, actor=request.user, ip=client_ip(request)):
-        messages.success(
+        # Done as asked, but the key now refuses every request: not a success in green.
+        messages.warning(
             request, f"“{api_key.name}” is disabled: every API request with it is refused now."
         )
     else:
@@ -197,7 +224,7 @@ def api_key_roll(request: HttpRequest, pk: int) -> HttpResponse:
             "The old secret stopped working."
             if not form.grace()
             else "The old secret keeps working until "
-            f"{timezone.localtime(api_key.previous_secret_expires_at):%Y-%m-%d %H:%M %Z}."
+            f"{formats.when(api_key.previous_secret_expires_at)}."
         )
         messages.success(
             request, f"New API Secret created. {when} Click “Show Key” to copy the new one."

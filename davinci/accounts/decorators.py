@@ -8,6 +8,7 @@ from functools import wraps
 from typing import TypeVar
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -24,7 +25,8 @@ M = TypeVar("M", bound=Model)
 def account_required(*roles: Role) -> Callable:
     """A portal view for members of the current account, optionally only for some roles.
 
-    A user with no account, or with a role not listed, gets the 403 page with the reason.
+    A user with no account, or with a role not listed, gets the 403 page with the reason;
+    platform staff with no account are sent to the admin, where their work is.
     """
 
     def decorator(view: Callable) -> Callable:
@@ -32,6 +34,13 @@ def account_required(*roles: Role) -> Callable:
         def wrapper(request: HttpRequest, *args, **kwargs):
             membership = request.membership
             if membership is None:
+                if request.user.is_staff:
+                    messages.info(
+                        request,
+                        "You are not a member of any account, so the portal has nothing to "
+                        "show you: accounts, users and facilities are managed here.",
+                    )
+                    return redirect("admin:index")
                 raise PermissionDenied("You are not a member of any account yet.")
             if roles and membership.role not in roles:
                 allowed = " and ".join(Role(role).label.lower() + "s" for role in roles)

@@ -10,6 +10,7 @@ from davinci.accounts.password_reset import password_reset_limited, password_res
 from davinci.accounts.services import sign_in_throttled_record
 from davinci.accounts.two_factor.services import has_two_factor, second_factor_verify
 from davinci.net import client_ip
+from davinci.when import time_zone_names
 
 
 class SignInForm(AuthenticationForm):
@@ -92,6 +93,18 @@ class ProfileForm(forms.Form):
     """Your account: the name shown to the team and in the history."""
 
     name = forms.CharField(label="Name", max_length=150)
+
+
+class AccountTimeZoneForm(forms.Form):
+    """Your account, for Owners and Client Admins: the account's time zone, in which every
+    time of the portal and its emails is shown."""
+
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=lambda: [(name, name.replace("_", " ")) for name in time_zone_names()],
+        help_text="Every time in the portal and its emails is shown in this zone, for "
+        "everyone in the account.",
+    )
 
 
 class EmailChangeForm(forms.Form):

@@ -2,6 +2,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 from davinci.accounts.models import Membership
 from davinci.accounts.two_factor.services import has_two_factor
@@ -85,3 +86,21 @@ class TwoFactorPolicyMiddleware:
         ):
             return None
         return redirect("accounts:two_factor_setup")
+
+
+class AccountTimeZoneMiddleware:
+    """Portal pages run in the current account's time zone (Account.time_zone), so every
+    time they show (the `when` filter, davinci/when.py) is on the account's clock. Without an
+    account (sign-in, the API, the release page): settings.TIME_ZONE."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        account = getattr(request, "account", None)
+        if account is not None:
+            timezone.activate(account.zoneinfo)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

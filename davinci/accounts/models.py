@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import tzinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -19,6 +20,7 @@ from davinci.accounts.permissions import (
     SEES_LOCK_LIMIT,
     Role,
 )
+from davinci.when import validate_time_zone, zone
 
 # The type of a facilities.Lock, seen from below (accounts does not import the apps above).
 LockModel = models.Model
@@ -117,6 +119,10 @@ class Account(models.Model):
         help_text="On: a member without two-factor is taken to set it up at their next "
         "request and can do nothing else until then.",
     )
+    # Every time the portal and its emails show is in this zone (davinci/when.py).
+    time_zone = models.CharField(
+        max_length=64, default="UTC", db_default="UTC", validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -124,6 +130,10 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def zoneinfo(self) -> tzinfo:
+        return zone(self.time_zone)
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):

@@ -10,6 +10,7 @@ from django.db.models import F
 
 from davinci.accounts import notices
 from davinci.accounts.models import Account, AuditEvent, User
+from davinci.when import validate_time_zone
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +128,17 @@ def email_change_confirm(*, token: str) -> User:
         raise ValidationError("This address is already in use.", code="email_taken") from None
     notices.send_email_changed_notice(old_email=old_email, new_email=new_email)
     return user
+
+
+@transaction.atomic
+def account_time_zone_set(*, account: Account, time_zone: str) -> bool:
+    """Set the zone every time of the account is shown in; False when it already was."""
+    validate_time_zone(time_zone)
+    if account.time_zone == time_zone:
+        return False
+    account.time_zone = time_zone
+    account.save(update_fields=["time_zone"])
+    return True
 
 
 @transaction.atomic

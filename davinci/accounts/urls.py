@@ -32,6 +32,7 @@ urlpatterns = [
     path(
         "you/two-factor/passkeys/<id:pk>/remove/", two_factor.passkey_remove, name="passkey_remove"
     ),
+    path("you/time-zone/", views.account_time_zone, name="account_time_zone"),
     path(
         "password-reset/",
         views.PasswordResetView.as_view(

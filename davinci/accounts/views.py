@@ -12,8 +12,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from davinci.accounts import services
-from davinci.accounts.decorators import recently_confirmed
+from davinci.accounts.decorators import account_required, recently_confirmed
 from davinci.accounts.forms import (
+    AccountTimeZoneForm,
     EmailChangeForm,
     PasswordResetRequestForm,
     ProfileForm,
@@ -21,7 +22,7 @@ from davinci.accounts.forms import (
     SwitchAccountForm,
 )
 from davinci.accounts.middleware import SESSION_KEY
-from davinci.accounts.models import Membership
+from davinci.accounts.models import MANAGES_INTEGRATIONS, Membership
 from davinci.accounts.two_factor.services import has_two_factor
 from davinci.accounts.two_factor.sign_in import pending_start
 from davinci.net import next_path
@@ -90,10 +91,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 def _your_account(request: HttpRequest, **forms) -> HttpResponse:
+    membership = request.membership
     context = {
         "profile_form": ProfileForm(initial={"name": request.user.name}),
         "email_form": EmailChangeForm(user=request.user),
         "two_factor_enabled": has_two_factor(request.user),
+        "time_zone_form": (
+            AccountTimeZoneForm(initial={"time_zone": request.account.time_zone})
+            if membership is not None and membership.manages_integrations
+            else None
+        ),
         **forms,
     }
     return render(request, "accounts/your_account.html", context)
@@ -109,6 +116,23 @@ def your_account(request: HttpRequest) -> HttpResponse:
         return _your_account(request, profile_form=form)
     changed = services.user_profile_update(user=request.user, name=form.cleaned_data["name"])
     messages.success(request, "Your name is saved." if changed else "Nothing to change.")
+    return redirect("accounts:your_account")
+
+
+@require_POST
+@account_required(*MANAGES_INTEGRATIONS)
+def account_time_zone(request: HttpRequest) -> HttpResponse:
+    form = AccountTimeZoneForm(request.POST)
+    if not form.is_valid():
+        return _your_account(request, time_zone_form=form)
+    time_zone = form.cleaned_data["time_zone"]
+    changed = services.account_time_zone_set(account=request.account, time_zone=time_zone)
+    messages.success(
+        request,
+        f"Times of {request.account.name} are shown in {time_zone} now."
+        if changed
+        else "Nothing to change.",
+    )
     return redirect("accounts:your_account")
 
 

@@ -84,8 +84,16 @@ class ImportPlan:
 def _describe_unit(row: UnitRow) -> str:
     if row.existing is None:
         return f"New unit {row.unit_number}"
-    labels = ", ".join(name.replace("_", " ") for name in row.changes)
-    return f"Unit {row.unit_number}: {labels}"
+    parts = [
+        f"{name.replace('_', ' ')} {_shown(getattr(row.existing, name))} → "
+        f"{_shown(row.values[name])}"
+        for name in row.changes
+    ]
+    return f"Unit {row.unit_number}: " + "; ".join(parts)
+
+
+def _shown(value: str) -> str:
+    return f"“{value}”" if value else "(empty)"
 
 
 def _describe_lock(row: LockRow) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest
+from django.http import QueryDict
 from django.utils.http import urlencode
 
 from davinci.accounts.decorators import account_required
@@ -15,8 +15,9 @@ changes_locks = account_required(*CHANGES_LOCKS)
 PER_PAGE = 50
 
 
-def filtered_page(request: HttpRequest, queryset, form) -> tuple:
-    """The page of `queryset` asked for, and the query string that keeps the filter."""
-    params = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
-    page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
-    return page, urlencode(params)
+def filtered_page(params: QueryDict, queryset, form) -> tuple:
+    """The page of `queryset` that `params` (the list's query string) asks for, and the query
+    string that keeps the filter."""
+    kept = {k: v for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    page = Paginator(queryset, PER_PAGE).get_page(params.get("page"))
+    return page, urlencode(kept)

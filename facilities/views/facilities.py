@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from davinci.accounts.decorators import account_required, get_member_object_or_404
@@ -63,22 +64,38 @@ def facility_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 @account_required()
 def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The facility's units with the lock on each door, filtered and paginated.
+    facility = get_member_object_or_404(Facility.objects.with_counts(), request.membership, pk=pk)
+    return units_page(request, facility, request.GET)
+
+
+def _list_paths(list_path: str, params: QueryDict) -> dict[str, str]:
+    """Where the filter and the page links go (the list, also when a Reveal POST drew it), and
+    the `next` each row's Reveal posts (the list as shown, filter and page kept)."""
+    query = params.urlencode()
+    return {"list_path": list_path, "reveal_next": f"{list_path}?{query}" if query else list_path}
+
+
+def units_page(
+    request: HttpRequest, facility: Facility, params: QueryDict, *, revealed: dict | None = None
+) -> HttpResponse:
+    """The facility's units with the lock on each door, filtered and paginated by `params`
+    (the list's query string); `revealed` ({"lock_id", "code"}) shows one code in its row.
 
     A fixed number of queries whatever the size: the facility, the page count and one page
     of units joined to their locks.
     """
-    facility = get_member_object_or_404(Facility.objects.with_counts(), request.membership, pk=pk)
-    form = UnitFilterForm(request.GET)
+    form = UnitFilterForm(params)
     units = facility.units.with_lock().order_by("unit_number", "id")
     if form.is_valid():
         units = units.search(form.cleaned_data["q"]).with_lock_status(form.cleaned_data["status"])
-    page, query_string = filtered_page(request, units, form)
+    page, query_string = filtered_page(params, units, form)
     context = {
         "facility": facility,
         "form": form,
         "page": page,
         "query_string": query_string,
+        **_list_paths(reverse("facilities:facility_detail", args=[facility.pk]), params),
+        "revealed": revealed,
         "tab": "units",
     }
     return render(request, "facilities/facility_detail.html", context)
@@ -92,21 +109,34 @@ def _status_counts(facility: Facility) -> list[tuple[str, int]]:
 @require_safe
 @account_required()
 def facility_locks(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every lock of the facility, on a unit or not: the inventory."""
     facility = get_member_object_or_404(Facility.objects.with_counts(), request.membership, pk=pk)
-    form = LockFilterForm(request.GET)
+    return locks_page(request, facility, request.GET)
+
+
+def locks_page(
+    request: HttpRequest, facility: Facility, params: QueryDict, *, revealed: dict | None = None
+) -> HttpResponse:
+    """Every lock of the facility, on a unit or not: the inventory (`params` and `revealed`
+    as for `units_page`)."""
+    form = LockFilterForm(params)
     locks = facility.locks.select_related("unit").order_by("serial")
     if form.is_valid():
         locks = locks.search(form.cleaned_data["q"])
         if form.cleaned_data["status"]:
             locks = locks.filter(status=form.cleaned_data["status"])
-    page, query_string = filtered_page(request, locks, form)
+    page, query_string = filtered_page(params, locks, form)
     context = {
         "facility": facility,
         "form": form,
         "page": page,
         "query_string": query_string,
+        **_list_paths(reverse("facilities:facility_locks", args=[facility.pk]), params),
+        "revealed": revealed,
         "status_counts": _status_counts(facility),
         "tab": "locks",
     }
     return render(request, "facilities/facility_locks.html", context)
+
+
+# The lists a Reveal may answer in place: URL name -> the page that draws it.
+LIST_PAGES = {"facility_detail": units_page, "facility_locks": locks_page}

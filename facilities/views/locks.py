@@ -8,12 +8,14 @@ change their role may not make is a 403 with the reason.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -38,6 +40,7 @@ from facilities.forms import (
 )
 from facilities.models import Facility, Lock, LockStatus, Unit
 from facilities.views.common import changes_locks
+from facilities.views.facilities import LIST_PAGES
 from facilities.views.units import tenant_notice_actions, unit_page
 
 HISTORY_PER_PAGE = 50
@@ -128,6 +131,22 @@ def _reveal_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpResponse:
     return confirm_page(request, confirm_form)
 
 
+def _list_in_place(request: HttpRequest, lock: Lock) -> tuple | None:
+    """The Units or Locks tab of the lock's facility that the POSTed `next` names, as (the
+    function that draws it, its query string); None for anything else."""
+    wanted = urlsplit(next_path(request, default=""))
+    try:
+        match = resolve(wanted.path) if wanted.path else None
+    except Resolver404:
+        return None
+    if match is None or match.namespace != "facilities":
+        return None
+    draw = LIST_PAGES.get(match.url_name)
+    if draw is None or match.kwargs.get("pk") != lock.facility_id:
+        return None
+    return draw, QueryDict(wanted.query)
+
+
 @sensitive_variables()  # the code: never in an error report
 @sensitive_post_parameters("password", "code")
 @never_cache
@@ -135,12 +154,24 @@ def _reveal_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpResponse:
 @account_required()
 @recently_confirmed(prompt=_reveal_prompt)
 def lock_reveal(request: HttpRequest, pk: int) -> HttpResponse:
-    """Show the code once, in this response only (no-store), and record who saw it."""
+    """Show the code once, in this response only (no-store), and record who saw it.
+
+    Posted from a facility's Units or Locks tab (`next` is that list with its filter and
+    page), the answer is that list again with the code in the lock's row; otherwise it is
+    the lock page. No JavaScript needed either way.
+    """
     lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
+    in_place = _list_in_place(request, lock)
     code = services.lock_code_reveal(
         lock=lock, user=request.user, membership=request.membership, ip=client_ip(request)
     )
-    return lock_page(request, lock, revealed_code=code)
+    if in_place is None:
+        return lock_page(request, lock, revealed_code=code)
+    draw, params = in_place
+    facility = get_member_object_or_404(
+        Facility.objects.with_counts(), request.membership, pk=lock.facility_id
+    )
+    return draw(request, facility, params, revealed={"lock_id": lock.pk, "code": code})
 
 
 @sensitive_variables()  # the code, in this view and every frame below it

@@ -24,6 +24,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.debug import sensitive_variables
 
 from davinci.net import client_ip
+from integrations import usage
 from integrations.api import limits
 from integrations.api.errors import api_error
 from integrations.models import ApiKey
@@ -84,7 +85,8 @@ _NEEDED_FIELDS = (
 
 
 def _authenticate(key: str, secret: str) -> ApiKey | None:
-    """The key these credentials belong to, or None. One query, constant-time compares."""
+    """The key these credentials belong to, or None. One query, constant-time compares; a
+    wrong secret for a key that exists is counted for its usage chart (in the cache)."""
     if not API_KEY_PATTERN.match(key) or not secret_has_valid_checksum(secret):
         return None  # cannot exist: no query
     try:
@@ -96,6 +98,7 @@ def _authenticate(key: str, secret: str) -> ApiKey | None:
     # After "Roll secret" with a grace period the previous secret works until it ends.
     if api_key.in_grace_period and secret_matches(secret, api_key.previous_secret_digest):
         return api_key
+    usage.refused_count(api_key_id=api_key.pk, status=401)  # a wrong secret for this key
     return None
 
 
@@ -222,19 +225,35 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             failure_bucket=failure_bucket,
             failure_limit=failure_limit,
         )
+
+        def refused(response: HttpResponse) -> HttpResponse:
+            # The key's usage chart counts it, in the cache: no database write here.
+            usage.refused_count(api_key_id=api_key.pk, status=response.status_code)
+            return response
+
         if verdict.failures_retry_after is not None:
-            return _too_many_failures(verdict.failures_retry_after)
+            return refused(_too_many_failures(verdict.failures_retry_after))
         if not api_key.is_active:
-            return api_error(401, "key_disabled", "This API key is disabled.", headers=CHALLENGE)
+            return refused(
+                api_error(401, "key_disabled", "This API key is disabled.", headers=CHALLENGE)
+            )
         if api_key.is_expired:
-            return api_error(401, "key_expired", "This API key has expired.", headers=CHALLENGE)
+            return refused(
+                api_error(401, "key_expired", "This API key has expired.", headers=CHALLENGE)
+            )
         if not ip_allowed(api_key, ip):
-            return api_error(
-                403, "ip_not_allowed", f"This API key cannot be used from {ip or 'this address'}."
+            return refused(
+                api_error(
+                    403,
+                    "ip_not_allowed",
+                    f"This API key cannot be used from {ip or 'this address'}.",
+                )
             )
         if verdict.key_retry_after is not None:
-            return _rate_limited(
-                verdict.key_retry_after, "This API key made too many requests this minute."
+            return refused(
+                _rate_limited(
+                    verdict.key_retry_after, "This API key made too many requests this minute."
+                )
             )
         _touch(api_key, ip)
         request.api_key = api_key

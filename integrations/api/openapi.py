@@ -36,6 +36,8 @@ def document() -> dict[str, Any]:
 
 
 SERVER_URL: str = _document()["servers"][0]["url"]
+# The Facility ID the examples use (the docs page puts a signed-in member's own in its place).
+EXAMPLE_FACILITY_ID: str = _document()["components"]["parameters"]["facility_id"]["example"]
 # (code, status, when): every error the API answers in its views, for the docs page.
 ERROR_CODES: list[tuple[str, int, str]] = [
     (row["code"], row["status"], row["when"]) for row in _document()["x-error-codes"]

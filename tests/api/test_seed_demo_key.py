@@ -64,3 +64,10 @@ def test_every_released_demo_unit_answers_with_its_code_and_records_it(db):
             looked_up += 1
     assert looked_up == 12  # six released units in each of the key's two facilities
     assert LockEvent.objects.filter(kind=LockEvent.Kind.CODE_LOOKED_UP).count() == looked_up
+
+
+def test_seed_demo_prints_the_curl_line_for_the_address_make_run_serves_on(db):
+    out = StringIO()
+    call_command("seed_demo", force=True, base_url="http://127.0.0.1:8080", stdout=out)
+    assert "http://127.0.0.1:8080/api/v1/facilities/" in out.getvalue()
+    assert ":8000" not in out.getvalue()

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from davinci.accounts.models import Role
-from tests.conftest import signed_in
+from tests.conftest import signed_in, staff_signed_in
 from tests.factories import FacilityFactory, MembershipFactory
 
 
@@ -86,6 +86,26 @@ def test_a_user_without_account_gets_a_clear_403(db):
     response = client.get(reverse("facilities:facility_list"))
     assert response.status_code == 403
     assert "not a member of any account" in response.content.decode()
+
+
+def test_the_403_of_a_user_without_account_does_not_link_back_to_itself(db):
+    from tests.factories import UserFactory
+
+    body = signed_in(UserFactory()).get(reverse("home"), follow=True).content.decode()
+    assert "not a member of any account" in body
+    assert f'href="{reverse("home")}"' not in body.split("<main", 1)[1]
+    assert "Sign out" in body
+
+
+def test_staff_without_account_are_sent_to_the_admin(db):
+    from tests.factories import UserFactory
+
+    client = staff_signed_in(UserFactory(is_staff=True))  # the admin asks for two-factor
+    response = client.get(reverse("home"), follow=True)
+    assert response.redirect_chain[-1] == (reverse("admin:index"), 302)
+    assert response.status_code == 200
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("not a member of any account" in m for m in messages)
 
 
 def test_staff_see_the_admin_link(account):

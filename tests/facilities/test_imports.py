@@ -569,3 +569,16 @@ def test_a_file_too_large_to_carry_to_the_import_is_refused_up_front(
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
     response = _upload(owner_client, facility, _big_file(200))
     assert "too large to import in one go" in response.content.decode()
+
+
+def test_the_preview_shows_old_and_new_values_of_each_change(facility, overlocked):
+    overlocked.unit.tenant_name, overlocked.unit.tenant_email = "Old Tenant", ""
+    overlocked.unit.save()
+    text = "unit_number,tenant_name,tenant_email\nB202,New Tenant,new@example.com\n"
+    assert _plan(facility, text).changes() == [
+        (
+            2,
+            "Unit B202: tenant name “Old Tenant” → “New Tenant”; "
+            "tenant email (empty) → “new@example.com”",
+        )
+    ]

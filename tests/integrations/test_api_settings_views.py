@@ -382,3 +382,57 @@ def test_delete_asks_first_then_soft_deletes(owner_client, api_key):
     assert owner_client.get(detail_url(api_key)).status_code == 404
     assert owner_client.post(url).status_code == 404
     assert AuditEvent.objects.get().action == Action.KEY_DELETED
+
+
+# --- keys that can read nothing --------------------------------------------------------------
+
+
+def _messages(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, str(m)) for m in response.wsgi_request._messages]
+
+
+def test_create_with_only_excluded_facilities_warns_that_it_reads_nothing(owner_client, account):
+    airport = FacilityFactory(account=account, name="Harbor Airport", include_in_api=False)
+    response = owner_client.post(CREATE, {"name": "Call Center", "facilities": [airport.pk]})
+    assert response.status_code == 302
+    levels = dict(_messages(response))
+    assert "warning" in levels
+    assert "can read no facility right now" in levels["warning"]
+    assert "Harbor Airport" in levels["warning"]
+    page = owner_client.get(LIST).content.decode()
+    assert "Reads nothing" in page
+
+
+def test_create_for_all_facilities_of_an_account_with_none_included_warns(owner_client, account):
+    FacilityFactory(account=account, include_in_api=False)
+    response = owner_client.post(CREATE, {"name": "Call Center", "all_facilities": "on"})
+    assert "warning" in dict(_messages(response))
+
+
+def test_create_that_can_read_a_facility_does_not_warn(owner_client, facility):
+    response = owner_client.post(CREATE, {"name": "Call Center", "facilities": [facility.pk]})
+    assert "warning" not in dict(_messages(response))
+    assert "Reads nothing" not in owner_client.get(LIST).content.decode()
+
+
+def test_saving_a_key_whose_facilities_are_all_excluded_warns(owner_client, api_key, account):
+    airport = FacilityFactory(account=account, name="Harbor Airport", include_in_api=False)
+    response = owner_client.post(
+        detail_url(api_key), {"name": api_key.name, "facilities": [airport.pk]}
+    )
+    assert response.status_code == 302
+    assert "can read no facility right now" in dict(_messages(response))["warning"]
+
+
+def test_the_confirmation_after_disable_is_a_warning_not_a_success(owner_client, api_key):
+    response = owner_client.post(reverse("integrations:api_key_disable", args=[api_key.pk]))
+    assert _messages(response) == [
+        ("warning", f"“{api_key.name}” is disabled: every API request with it is refused now.")
+    ]
+    page = owner_client.get(detail_url(api_key)).content.decode()
+    assert "alert-warning alert-dismissible" in page and "alert-success" not in page
+
+
+def test_api_settings_links_the_api_documentation(owner_client, api_key):
+    page = owner_client.get(LIST).content.decode()
+    assert f'href="{reverse("api:docs")}"' in page

@@ -173,3 +173,13 @@ def test_key_page_and_list_say_when_the_key_expires(account, owner_client):
     listing = owner_client.get(reverse("integrations:api_settings"))
     assert "(expires in 10 days)" in detail.content.decode()
     assert "expires in 10 days" in listing.content.decode()
+
+
+def test_the_email_says_the_expiry_in_the_accounts_time_zone(clock, key, account):
+    account.time_zone = "America/New_York"
+    account.save()
+    clock.advance(days=17)
+    send_key_expiry_reminders()
+    # START + 20 days is Mar 21, 2026 09:00 UTC: 05:00 in New York (EDT since Mar 8).
+    assert "Mar 21, 2026 05:00 EDT" in mail.outbox[0].body
+    assert timezone.get_current_timezone_name() == "UTC"

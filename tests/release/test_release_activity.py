@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from facilities.models import ReleaseAttempt
 from tests.conftest import signed_in
-from tests.factories import FacilityFactory
+from tests.factories import FacilityFactory, UnitFactory
 
 URL = reverse("facilities:release_activity")
 Outcome = ReleaseAttempt.Outcome
@@ -116,3 +116,21 @@ def test_list_is_paginated_in_a_constant_number_of_queries(
         response = owner_client.get(URL)
     assert len(response.context["page"].object_list) == 50
     assert b"Page 1 of 2" in response.content
+
+
+def test_an_attempt_on_a_known_unit_links_to_it(owner_client, account, facility):
+    unit = UnitFactory(facility=facility, unit_number="A101")
+    attempt(account, facility, unit=unit, outcome=Outcome.CONTACT_MISMATCH)
+    attempt(account, facility, unit_number="Z999")  # no such unit: nothing to link to
+    body = owner_client.get(URL).content.decode()
+    assert f'href="{reverse("facilities:unit_detail", args=[unit.pk])}">A101</a>' in body
+    assert ">Z999</a>" not in body and "Z999" in body
+
+
+def test_release_activity_is_a_tab_of_integrations(owner_client):
+    tabs = owner_client.get(reverse("integrations:api_settings")).content.decode()
+    assert f'href="{URL}">Overlock release</a>' in tabs
+    page = owner_client.get(URL).content.decode()
+    assert f'aria-current="page"\n         href="{URL}">Overlock release</a>' in page
+    # The top navigation marks Integrations, where the tab is.
+    assert 'aria-current="page"\n                 href="/integrations/">Integrations</a>' in page

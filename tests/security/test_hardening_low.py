@@ -107,3 +107,9 @@ def test_password_reset_email_is_sent_by_a_task_carrying_no_token(
     assert notice.status == Notice.Status.SENT
     assert set(notice.arguments) == {"user_id", "domain", "use_https"}
     assert "/password-reset/" in mail.outbox[0].body
+
+
+def test_make_run_logs_each_request_once(settings):
+    # davinci.request logs every request; runserver's access line would repeat it.
+    assert settings.LOGGING["loggers"]["django.server"]["level"] == "ERROR"
+    assert "davinci.request" not in settings.LOGGING["loggers"]  # the root logger, at INFO

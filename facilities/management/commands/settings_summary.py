@@ -28,6 +28,11 @@ class Command(BaseCommand):
             f"  email:    {settings.EMAIL_BACKEND.rsplit('.', 2)[-2]}",
             f"  texts:    {settings.SMS_BACKEND or 'off'}",
             "  secrets:  "
-            + (f"{', '.join(secrets)} derived in code (development only)" if secrets else "set"),
+            + (
+                f"{', '.join(secrets)} not set: development values derived in code (fine "
+                "with DEBUG on; never run like this in production)"
+                if secrets
+                else "set"
+            ),
         ]
         self.stdout.write("\n".join(lines))

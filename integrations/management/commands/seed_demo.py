@@ -85,6 +85,10 @@ RELEASE_HISTORY = [
 ]
 
 
+# `make run` passes the address it really serves on.
+DEMO_BASE_URL = "http://127.0.0.1:8000"
+
+
 class Command(BaseCommand):
     help = "Create the demo accounts, users, facilities, units and locks (idempotent)."
 
@@ -94,8 +98,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Run even with DEBUG off (the demo passwords are public: never in production).",
         )
+        parser.add_argument(
+            "--base-url",
+            default=DEMO_BASE_URL,
+            help=f"Where the portal serves, for the printed curl line (default {DEMO_BASE_URL}).",
+        )
 
-    def handle(self, *args, force: bool, **options) -> None:
+    def handle(self, *args, force: bool, base_url: str = DEMO_BASE_URL, **options) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates users with a published password; it only runs with DEBUG on. "
@@ -108,7 +117,7 @@ class Command(BaseCommand):
             for email in DEMO_TOTP_USERS:
                 self._seed_totp(User.objects.get(email=email))
         self._print_sign_in()
-        seed_demo_api_key(self.stdout)
+        seed_demo_api_key(self.stdout, base_url=base_url)
 
     def _seed_user(self, email: str, name: str, *, staff: bool = False) -> User:
         user, created = User.objects.get_or_create(
@@ -228,7 +237,7 @@ class Command(BaseCommand):
 DEMO_API_KEY_NAME = "Demo Call Center"
 
 
-def seed_demo_api_key(stdout) -> None:
+def seed_demo_api_key(stdout, *, base_url: str = DEMO_BASE_URL) -> None:
     """Give Harbor Self Storage an All Facilities key named "Demo Call Center" (once) and
     print its API Key and API Secret as shell exports, on every run."""
     account = Account.objects.get(slug="harbor-self-storage")
@@ -254,5 +263,5 @@ def seed_demo_api_key(stdout) -> None:
         f"  export DAVINCI_API_KEY={key.api_key}\n"
         f"  export DAVINCI_API_SECRET={secret}\n"
         '  curl -s -H "X-API-Key: $DAVINCI_API_KEY" -H "X-API-Secret: $DAVINCI_API_SECRET" '
-        "http://127.0.0.1:8000/api/v1/facilities/"
+        f"{base_url.rstrip('/')}/api/v1/facilities/"
     )

@@ -1,0 +1,186 @@
+"""How much an API key is used: unlock-code lookups and refused requests, per day (UTC).
+
+Lookups are the key's LockEvents ("Code looked up through the API"): the lookup writes that
+row anyway, so counting them costs the API nothing.
+
+Refused requests (401, 403, 429 of a known key) must not add a database write to the API:
+`refused_count` adds one to a counter in the cache (one atomic add/incr, shared by every
+instance when the cache is Redis). `usage_fold`, a Celery beat task every five minutes
+(integrations/tasks.py), moves those counts into `ApiKeyUsageDay` rows, so they outlive the
+cache (a Redis restart, an eviction, the counters' TTL). A reader (`usage_days`) adds both:
+the rows already folded and the counts still waiting in the cache, so the chart is exact at
+once, folded or not.
+
+Days are UTC days for both, so one day's bars always compare the same 24 hours.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from davinci import counters
+from facilities.models import Facility, LockEvent
+from integrations.models import ApiKey, ApiKeyUsageDay
+
+REFUSED_STATUSES = (401, 403, 429)
+CHART_DAYS = 30
+LIST_DAYS = 7
+# Counts wait at most this long in the cache; the fold looks back over FOLD_DAYS days, so a
+# beat that was down for a while still folds what is left.
+PENDING_TTL = 9 * 24 * 60 * 60
+FOLD_DAYS = 8
+FOLD_BATCH = 200  # keys per cache round trip
+FOLD_LOCK = "api-usage:fold-lock"
+FOLD_LOCK_SECONDS = 10 * 60
+
+
+def _today(now: datetime | None = None) -> date:
+    return (now or timezone.now()).astimezone(UTC).date()
+
+
+def _counter(api_key_id: int, day: date, status: int) -> str:
+    return f"api-usage:refused:{api_key_id}:{day:%Y%m%d}:{status}"
+
+
+def refused_count(*, api_key_id: int, status: int) -> None:
+    """Count one refused request of this key today, in the cache only (no database)."""
+    if status in REFUSED_STATUSES:
+        counters.count(_counter(api_key_id, _today(), status), timeout=PENDING_TTL)
+
+
+def usage_fold(*, now: datetime | None = None) -> int:
+    """Move the refused-request counts waiting in the cache into ApiKeyUsageDay rows, and
+    return how many were moved. One run at a time (a cache lock), so no count is moved twice.
+
+    Each count is written to the row first and then taken off its counter (`decr` by what was
+    read, so requests counted meanwhile stay for the next run). A crash between the two counts
+    it again on the next run: a count may be doubled in that rare case, never lost.
+    """
+    if not cache.add(FOLD_LOCK, 1, timeout=FOLD_LOCK_SECONDS):
+        return 0
+    try:
+        today = _today(now)
+        days = [today - timedelta(days=n) for n in range(FOLD_DAYS)]
+        key_ids = list(ApiKey.objects.order_by("pk").values_list("pk", flat=True))
+        moved = 0
+        for start in range(0, len(key_ids), FOLD_BATCH):
+            names = {
+                _counter(key_id, day, status): (key_id, day, status)
+                for key_id in key_ids[start : start + FOLD_BATCH]
+                for day in days
+                for status in REFUSED_STATUSES
+            }
+            for name, value in cache.get_many(list(names)).items():
+                count = int(value or 0)
+                if count <= 0:
+                    continue
+                _fold_one(*names[name], count)
+                with contextlib.suppress(ValueError):  # expired meanwhile: nothing to take
+                    cache.decr(name, count)
+                moved += count
+        return moved
+    finally:
+        cache.delete(FOLD_LOCK)
+
+
+@transaction.atomic
+def _fold_one(api_key_id: int, day: date, status: int, count: int) -> None:
+    row, _ = ApiKeyUsageDay.objects.get_or_create(api_key_id=api_key_id, day=day)
+    column = f"refused_{status}"
+    ApiKeyUsageDay.objects.filter(pk=row.pk).update(**{column: F(column) + count})
+
+
+@dataclass
+class Day:
+    day: date
+    lookups: int = 0
+    refused: dict[int, int] = field(default_factory=lambda: dict.fromkeys(REFUSED_STATUSES, 0))
+
+    @property
+    def refused_total(self) -> int:
+        return sum(self.refused.values())
+
+    @property
+    def refused_by_status(self) -> list[int]:
+        """The refused counts in REFUSED_STATUSES order (401, 403, 429), for a table row."""
+        return [self.refused[status] for status in REFUSED_STATUSES]
+
+
+def usage_days(*, api_key: ApiKey, days: int = CHART_DAYS) -> list[Day]:
+    """The last `days` days (UTC, oldest first, today included) of this key: its lookups and
+    its refused requests by status. Two queries and one cache round trip, whatever the use."""
+    today = _today()
+    first = today - timedelta(days=days - 1)
+    by_day = {first + timedelta(days=n): Day(first + timedelta(days=n)) for n in range(days)}
+    since = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+    lookups = (
+        LockEvent.objects.filter(
+            api_key=api_key, kind=LockEvent.Kind.CODE_LOOKED_UP, created_at__gte=since
+        )
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .order_by()
+        .values("day")
+        .annotate(count=Count("id"))
+    )
+    for row in lookups:
+        if row["day"] in by_day:
+            by_day[row["day"]].lookups = row["count"]
+    for row in ApiKeyUsageDay.objects.filter(api_key=api_key, day__gte=first):
+        if row.day in by_day:
+            for status in REFUSED_STATUSES:
+                by_day[row.day].refused[status] += getattr(row, f"refused_{status}")
+    names = {
+        _counter(api_key.pk, day, status): (day, status)
+        for day in by_day
+        for status in REFUSED_STATUSES
+    }
+    for name, value in cache.get_many(list(names)).items():
+        day, status = names[name]
+        by_day[day].refused[status] += max(0, int(value or 0))
+    return list(by_day.values())
+
+
+def with_list_usage(keys: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
+    """Annotate each key with `recent_lookups` (its lookups in the last LIST_DAYS days) and
+    `readable_count` (how many facilities it can read now: ApiKey.facilities_in_scope), as
+    subqueries, so a page of keys stays one query."""
+    since = timezone.now() - timedelta(days=LIST_DAYS)
+    lookups = (
+        LockEvent.objects.filter(
+            api_key=OuterRef("pk"), kind=LockEvent.Kind.CODE_LOOKED_UP, created_at__gte=since
+        )
+        .order_by()
+        .values("api_key")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    chosen = (
+        Facility.objects.filter(
+            api_keys=OuterRef("pk"), include_in_api=True, account_id=OuterRef("account_id")
+        )
+        .order_by()
+        .values("account_id")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    every = (
+        Facility.objects.filter(account_id=OuterRef("account_id"), include_in_api=True)
+        .order_by()
+        .values("account_id")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    chosen_count = Coalesce(Subquery(chosen, output_field=IntegerField()), 0)
+    every_count = Coalesce(Subquery(every, output_field=IntegerField()), 0)
+    return keys.annotate(
+        recent_lookups=Coalesce(Subquery(lookups, output_field=IntegerField()), 0),
+        readable_count=Case(When(all_facilities=True, then=every_count), default=chosen_count),
+    )
