@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.db import connection
+from django.utils import timezone
 
 from facilities.models import WITHHELD_STATUSES, LockEvent
 
@@ -46,7 +47,7 @@ WITH hit AS (
     INSERT INTO facilities_lockevent
         (lock_id, unit_id, created_at, kind, actor_type, actor_user_id, api_key_id,
          from_status, to_status, ip, details)
-    SELECT lock_id, unit_id, now(), %(kind)s, %(actor_type)s, NULL, %(key_id)s,
+    SELECT lock_id, unit_id, %(created_at)s, %(kind)s, %(actor_type)s, NULL, %(key_id)s,
            '', '', %(ip)s::inet,
            jsonb_build_object('lookup', %(lookup)s::text, 'facility_id', facility_id)
     FROM hit
@@ -106,6 +107,8 @@ def read_and_record(
                 "all_facilities": all_facilities,
                 "key_id": key_id,
                 "match": match,
+                # The application's clock, as auto_now_add on the ORM path (and in tests).
+                "created_at": timezone.now(),
                 "kind": LockEvent.Kind.CODE_LOOKED_UP.value,
                 "actor_type": LockEvent.Actor.API_KEY.value,
                 "ip": ip,

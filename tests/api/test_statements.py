@@ -4,6 +4,8 @@ codes (`Lock.code_withheld`) and the LockEvent that `lock_event_record()` writes
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 
@@ -103,6 +105,7 @@ def test_the_statements_lock_event_is_the_one_lock_event_record_writes(world):
     )
     fields = [f.name for f in LockEvent._meta.concrete_fields if f.name not in {"id", "created_at"}]
     assert {f: getattr(written, f) for f in fields} == {f: getattr(expected, f) for f in fields}
+    assert abs(written.created_at - expected.created_at) < timedelta(seconds=5)
     assert hit.recorded and hit.unit_number == "A101" and hit.serial == world.lock.serial
 
 
