@@ -30,11 +30,6 @@ def _document() -> dict[str, Any]:
     return json.loads(document_json())
 
 
-def document() -> dict[str, Any]:
-    """A copy of the document to read or change freely."""
-    return copy.deepcopy(_document())
-
-
 SERVER_URL: str = _document()["servers"][0]["url"]
 # The Facility ID the examples use (the docs page puts a signed-in member's own in its place).
 EXAMPLE_FACILITY_ID: str = _document()["components"]["parameters"]["facility_id"]["example"]
