@@ -40,9 +40,13 @@ def facility_in_scope(*, api_key: ApiKey, facility_id: str) -> Facility | None:
     return _one(facilities_in_scope(api_key=api_key).filter(facility_id=facility_id))
 
 
+def _scope_of(api_key: ApiKey, facility_id: str) -> QuerySet[Facility]:
+    """The facility with this Facility ID if the key may read it (a subquery for others)."""
+    return api_key.facilities_in_scope().filter(facility_id=facility_id)
+
+
 def _units_of(api_key: ApiKey, facility_id: str) -> QuerySet[Unit]:
-    scope = api_key.facilities_in_scope().filter(facility_id=facility_id)
-    return Unit.objects.filter(facility__in=scope)
+    return Unit.objects.filter(facility__in=_scope_of(api_key, facility_id))
 
 
 @dataclass(frozen=True)
@@ -154,7 +158,7 @@ def _read_and_record(
         if lock is not None and not lock.code_withheld and not hit.recorded:
             raise RuntimeError("the lookup's LockEvent was not written")  # never the code
         return unit, lock
-    scope = api_key.facilities_in_scope().filter(facility_id=facility_id)
+    scope = _scope_of(api_key, facility_id)
     # savepoint=False: inside an enclosing transaction a failure rolls the whole thing back
     # anyway, and no SAVEPOINT keeps the lookup's queries to the read and the insert.
     with transaction.atomic(savepoint=False):
