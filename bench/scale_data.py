@@ -113,6 +113,9 @@ LAST = ["Johnson", "Carter", "Morgan", "Price", "Brooks", "Hayes", "Sullivan", "
 TENANT_STATUSES = {"assigned_overlock", "tenant_using_lock", "returned_to_dropbox"}
 SERIAL_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 BULK_TABLES = ("facilities_unit", "facilities_lock", "facilities_lockevent")
+# Part of the database's label: raise it when the loader writes something new (a kept
+# counter, a new table), so databases loaded by an older loader are loaded again.
+LOADER_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ class Size:
 
     def marker(self) -> str:
         """What the database is labelled with once it holds this size."""
-        return json.dumps({"bench.scale": asdict(self)}, sort_keys=True)
+        return json.dumps({"bench.scale": asdict(self), "loader": LOADER_VERSION}, sort_keys=True)
 
     def chosen_counts(self) -> list[int]:
         """How many facilities each key chooses: 500 to 2,000 at full size, spread evenly
