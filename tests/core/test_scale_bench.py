@@ -1,0 +1,231 @@
+"""bench/scale.py measures every page a member can open: each URL pattern of the project is
+either in its PAGES or in NOT_MEASURED with a reason (a new page cannot go unmeasured), the
+"POST only" ones really refuse GET, and every page of PAGES answers as the bench expects. Its
+loader (bench/scale_data.py) writes a consistent operator, tried here at a tiny size on
+PostgreSQL."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from bench import scale, scale_data
+from davinci import crypto
+from davinci.accounts.models import AuditEvent, Membership, Role
+from facilities.models import UNIT_STATUSES, Facility, Lock, LockEvent, LockStatus, Unit
+from integrations import secrets as api_secrets
+from integrations.models import ApiKey
+from tests.conftest import signed_in
+from tests.factories import (
+    ApiKeyFactory,
+    LockFactory,
+    MembershipFactory,
+    PasskeyFactory,
+    UnitFactory,
+    assigned_lock,
+)
+
+
+def _url_names(patterns=None, namespace: str = ""):
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            yield from _url_names(entry.url_patterns, entry.namespace or namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield (f"{namespace}:{entry.name}" if namespace else entry.name), namespace, entry
+
+
+URLS = {name: (namespace, entry) for name, namespace, entry in _url_names()}
+MEASURED = {page.name for page in scale.PAGES}
+POST_ONLY = sorted(name for name, why in scale.NOT_MEASURED.items() if why == scale.POST_ONLY)
+
+
+def test_every_url_pattern_is_measured_or_excused():
+    unaccounted = {
+        name
+        for name, (namespace, _) in URLS.items()
+        if name not in MEASURED
+        and name not in scale.NOT_MEASURED
+        and namespace not in scale.NOT_MEASURED_NAMESPACES
+    }
+    assert not unaccounted, (
+        f"pages bench/scale.py does not measure: {sorted(unaccounted)}. Add each to PAGES, "
+        "or to NOT_MEASURED with the reason a member never GETs it."
+    )
+
+
+def test_the_lists_name_only_real_urls_and_each_once():
+    assert not (MEASURED | set(scale.NOT_MEASURED)) - set(URLS)
+    assert not MEASURED & set(scale.NOT_MEASURED)
+    assert len({page.label for page in scale.PAGES}) == len(scale.PAGES)
+
+
+@pytest.fixture
+def objects(account, facility):
+    unit = UnitFactory(facility=facility)
+    return {
+        "facility": facility,
+        "unit": unit,
+        "lock": assigned_lock(unit),
+        "api_key": ApiKeyFactory(account=account),
+        "member": MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL),
+        "passkey": PasskeyFactory(
+            user=MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL).user
+        ),
+    }
+
+
+def _kwargs(name: str, entry: URLPattern, objects: dict) -> dict:
+    short = name.split(":")[-1]
+    kwargs = {}
+    for param in entry.pattern.converters or entry.pattern.regex.groupindex:
+        if param == "facility_id":
+            kwargs[param] = objects["facility"].facility_id
+        elif short.startswith(("member", "ownership")):
+            kwargs[param] = objects["member"].pk
+        elif short.startswith("passkey"):
+            kwargs[param] = objects["passkey"].pk
+        elif short.startswith("api_key"):
+            kwargs[param] = objects["api_key"].pk
+        elif short.startswith("unit"):
+            kwargs[param] = objects["unit"].pk
+        elif short.startswith("lock"):
+            kwargs[param] = objects["lock"].pk
+        else:
+            kwargs[param] = objects["facility"].pk
+    return kwargs
+
+
+@pytest.mark.parametrize("name", POST_ONLY)
+def test_what_is_excused_as_post_only_refuses_get(owner, objects, name):
+    url = reverse(name, kwargs=_kwargs(name, URLS[name][1], objects))
+    assert signed_in(owner).get(url).status_code == 405, url
+
+
+@pytest.fixture
+def subject(account, facility, owner):
+    """A Subject as bench/scale.py builds one, from the test cast."""
+    unit = UnitFactory(facility=facility, unit_number="B137")
+    lock = assigned_lock(unit)
+    LockFactory(facility=facility)
+    key = ApiKeyFactory(account=account, all_facilities=False)
+    key.facilities.set([facility])
+    member_all = MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL)
+    chosen = MembershipFactory(account=account, role=Role.CLIENT_CALL_CENTER, all_facilities=False)
+    chosen.facilities.set([facility])
+    facility.address = "100 Harbor Way, Portsmouth, NH 03801"
+    facility.save()
+    return scale.Subject(
+        account=account.name,
+        slug=account.slug,
+        facility_pk=facility.pk,
+        facility_id=facility.facility_id,
+        city="Portsmouth",
+        unit_pk=unit.pk,
+        unit_number=unit.unit_number,
+        lock_pk=lock.pk,
+        serial=lock.serial,
+        key_pk=key.pk,
+        api_key=key.api_key,
+        api_secret=key.plain_secret,
+        member_all_pk=member_all.pk,
+        member_chosen_pk=chosen.pk,
+        owner_email=owner.email,
+        chosen_email=chosen.user.email,
+        password="",
+        unit_list_next=reverse("api:unit_list", args=[facility.facility_id]) + "?limit=1",
+    )
+
+
+@pytest.mark.parametrize("page", scale.PAGES, ids=[page.label for page in scale.PAGES])
+def test_every_measured_page_answers_as_the_bench_expects(subject, owner, page):
+    """The bench opens each page with these paths and these people: a path that no longer
+    resolves, or a page that refuses its visitor, would be measured as an error page."""
+    if page.who == "owner":
+        client = signed_in(owner)
+    elif page.who == "chosen":
+        client = signed_in(Membership.objects.get(pk=subject.member_chosen_pk).user)
+    else:
+        client = Client()
+    headers = {}
+    if page.who == "api":
+        headers = {"X-API-Key": subject.api_key, "X-API-Secret": subject.api_secret}
+    response = client.get(page.path(subject), headers=headers)
+    assert response.status_code in page.expect, (page.label, response.status_code)
+
+
+# --- The loader, at a tiny size --------------------------------------------------------------
+
+TINY = scale_data.Size(
+    facilities=4,
+    events=3_000,
+    members=8,
+    keys=3,
+    release_attempts=40,
+    audit_events=30,
+    units_per_facility=12,
+    locks_per_facility=14,
+)
+
+
+def test_the_status_mix_covers_every_status():
+    assert set(scale_data.STATUS_SHARES) == {str(status) for status in LockStatus}
+    assert set(scale_data.EVENT_SHARES) <= {str(kind) for kind in LockEvent.Kind}
+
+
+def test_keys_choose_500_to_2000_facilities_at_full_size():
+    counts = scale_data.Size().chosen_counts()
+    assert (len(counts), max(counts), min(counts)) == (20, 2_000, 500)
+
+
+def _schema(tables) -> tuple[set, set]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [tables])
+        indexes = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid::regclass::text = ANY(%s)",
+            [tables],
+        )
+        return indexes, set(cursor.fetchall())
+
+
+@pytest.mark.django_db
+def test_the_loader_writes_a_consistent_operator_on_postgresql():
+    if connection.vendor != "postgresql":
+        pytest.skip("the scale loader uses PostgreSQL's COPY; run with DATABASE_URL=postgres://…")
+    tables = list(scale_data.BULK_TABLES)
+    schema = _schema(tables)
+
+    loaded = scale_data.load(TINY)
+
+    assert _schema(tables) == schema  # every index and foreign key is back
+    facilities = Facility.objects.filter(account_id=loaded.account_id)
+    assert facilities.count() == TINY.facilities
+    assert all(re.fullmatch(r"[a-z0-9]{16}", f.facility_id) for f in facilities)
+    assert Unit.objects.filter(facility__in=facilities).count() == TINY.units
+    locks = Lock.objects.filter(account_id=loaded.account_id)
+    assert locks.count() == TINY.locks
+    for lock in locks:
+        assert re.fullmatch(r"\d{4}", lock.unlock_code)  # really encrypted, and decrypts
+        assert (lock.unit_id is not None) == (lock.status in UNIT_STATUSES)
+    assert len(set(locks.values_list("serial", flat=True))) == TINY.locks
+    events = LockEvent.objects.filter(lock__account_id=loaded.account_id)
+    assert events.count() == TINY.events
+    for event in events.filter(kind=LockEvent.Kind.CODE_LOOKED_UP).select_related("lock"):
+        # A lookup reads a facility in its key's scope.
+        assert event.api_key.facilities_in_scope().filter(pk=event.lock.facility_id).exists()
+    keys = ApiKey.objects.filter(account_id=loaded.account_id)
+    assert keys.count() == TINY.keys
+    for key in keys:
+        assert api_secrets.secret_matches(crypto.decrypt(key.secret_encrypted), key.secret_digest)
+    members = Membership.objects.filter(account_id=loaded.account_id).select_related("user")
+    assert members.count() == TINY.members
+    assert members.get(role=Role.OWNER).user.check_password(scale_data.LARGE_PASSWORD)
+    chosen = members.get(user__email=scale_data.LARGE_CHOSEN_MEMBER)
+    assert (chosen.role, chosen.facilities.count()) == (Role.CLIENT_CALL_CENTER, 1)
+    assert AuditEvent.objects.filter(account_id=loaded.account_id).count() == TINY.audit_events
+
+    with pytest.raises(RuntimeError, match="already loaded"):
+        scale_data.load(TINY)
