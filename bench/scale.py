@@ -315,6 +315,11 @@ PAGES: list[Page] = [
     ),
     # Your account
     Page("accounts:your_account", "Your account", lambda s: _url("accounts:your_account")),
+    Page(
+        "facilities:history_archive_list",
+        "History archives",
+        lambda s: _url("facilities:history_archive_list"),
+    ),
     Page("accounts:password_change", "Change password", lambda s: _url("accounts:password_change")),
     Page("accounts:two_factor", "Two-factor", lambda s: _url("accounts:two_factor")),
     Page(
@@ -385,6 +390,8 @@ NOT_MEASURED: dict[str, str] = {
     "accounts:email_confirm": "a one-time link from an email",
     "team:invitation_accept": "a one-time link from an email",
     "api:not_found": "the JSON 404 of any other path under /api/",
+    "facilities:history_archive_download": "one archive's file, streamed: its cost is the "
+    "file's size, not the account's",
     **{
         name: POST_ONLY
         for name in [
@@ -397,6 +404,7 @@ NOT_MEASURED: dict[str, str] = {
             "accounts:passkey_rename",
             "accounts:passkey_remove",
             "accounts:account_time_zone",
+            "accounts:account_history_retention",
             "facilities:facility_import_commit",
             "facilities:unit_assign_lock",
             "facilities:lock_reveal",

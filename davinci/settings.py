@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -220,6 +221,10 @@ STATIC_URL = "static/"
 # Where collectstatic writes (whitenoise serves it); the bench scripts use a temporary one.
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The default storage holds the history archives (facilities/retention.py): the worker writes
+# them, the web processes read them, so several machines share this directory. Never served
+# as static files or MEDIA_URL: only the owner's download view reads them.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -271,6 +276,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
     # API keys' refused requests: from the cache counters into the database (integrations/usage.py).
     "api-usage-fold": {"task": "integrations.usage_fold", "schedule": 300.0},
+    # History past each account's retention: archived, then removed (facilities/retention.py).
+    "history-archive": {
+        "task": "facilities.history_archive",
+        "schedule": crontab(hour=3, minute=17),  # UTC, once a day
+    },
 }
 
 # --- Text messages and the overlock-release page -----------------------------------------

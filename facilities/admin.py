@@ -4,7 +4,7 @@ from davinci.admin import RecordAdmin
 from davinci.net import client_ip
 from facilities import services
 from facilities.forms import LockAdminForm
-from facilities.models import Facility, Lock, LockEvent, ReleaseAttempt, Unit
+from facilities.models import Facility, HistoryArchive, Lock, LockEvent, ReleaseAttempt, Unit
 
 MASKED_CODE = "••••"
 
@@ -92,4 +92,15 @@ class ReleaseAttemptAdmin(RecordAdmin):
     list_filter = ["outcome", "channel", "account"]
     search_fields = ["unit_number", "contact", "facility__name", "ip"]
     list_select_related = ["account", "facility"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(HistoryArchive)
+class HistoryArchiveAdmin(RecordAdmin):
+    """What history retention took out of the database (facilities/retention.py); the owner
+    downloads the files from the portal."""
+
+    list_display = ["created_at", "account", "kind", "state", "cutoff", "rows", "removed", "bytes"]
+    list_filter = ["kind", "state", "account"]
+    list_select_related = ["account"]
     date_hierarchy = "created_at"

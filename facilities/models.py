@@ -14,6 +14,7 @@ from davinci.accounts.models import Account
 from davinci.phones import normalize_phone
 from facilities.querysets import (
     FacilityQuerySet,
+    HistoryArchiveQuerySet,
     LockEventQuerySet,
     LockQuerySet,
     UnitQuerySet,
@@ -304,7 +305,11 @@ class LockEvent(models.Model):
         RELEASED = "released", "Overlock released"
         IMPORTED = "imported", "Imported"
 
-    lock = models.ForeignKey(Lock, on_delete=models.PROTECT, related_name="events")
+    # The foreign keys' own single-column indexes are left out where an index of Meta starts
+    # with the column (docs/scaling.md, "History retention and row sizes"): every index is
+    # written on each lookup, and this table is most of the database.
+    lock = models.ForeignKey(Lock, on_delete=models.PROTECT, related_name="events", db_index=False)
+    # Also what history retention walks (older than the cutoff, facilities/retention.py).
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor_type = models.CharField(max_length=20, choices=Actor.choices)
     actor_user = models.ForeignKey(
@@ -313,6 +318,7 @@ class LockEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     api_key = models.ForeignKey(
         "integrations.ApiKey",
@@ -320,6 +326,7 @@ class LockEvent(models.Model):
         null=True,
         blank=True,
         related_name="lock_events",
+        db_index=False,
     )
     kind = models.CharField(max_length=32, choices=Kind.choices)
     from_status = models.CharField(max_length=32, choices=LockStatus.choices, blank=True)
@@ -335,8 +342,17 @@ class LockEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            # A lock's history, newest first (the lock page); lookups by lock.
             models.Index(fields=["lock", "-created_at"]),
+            # A key's lookups per day (usage chart, API Settings); lookups by key.
             models.Index(fields=["api_key", "-created_at"]),
+            # Most events have no user (API lookups): only the rows with one are indexed,
+            # for what a user did and for the PROTECT check when a user is deleted.
+            models.Index(
+                fields=["actor_user"],
+                condition=Q(actor_user__isnull=False),
+                name="lockevent_actor_user_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -413,3 +429,62 @@ class ReleaseAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Unit {self.unit_number} · {self.get_outcome_display()}"
+
+
+class HistoryArchive(models.Model):
+    """One gzip JSON Lines file of history that left the database: one account's LockEvents
+    or AuditEvents older than its retention, taken by one run of facilities/retention.py.
+
+    The rows it holds are those of the account and kind created before `cutoff` with an id up
+    to `last_pk`; `removed` counts those deleted so far (in the transaction of each delete),
+    so an interrupted run is finished by the next without loss or duplicates."""
+
+    class Kind(models.TextChoices):
+        LOCK_EVENTS = "lock_events", "Lock history"
+        AUDIT_EVENTS = "audit_events", "Activity log"
+
+    class State(models.TextChoices):
+        WRITING = "writing", "Being written"
+        WRITTEN = "written", "Written, rows being removed"
+        DONE = "done", "Archived and removed"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WRITING)
+    cutoff = models.DateTimeField(help_text="The archive holds the rows created before this.")
+    first_at = models.DateTimeField(null=True, blank=True)
+    last_at = models.DateTimeField(null=True, blank=True)
+    last_pk = models.BigIntegerField(null=True, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    bytes = models.PositiveBigIntegerField(default=0)
+    # Never served from MEDIA_URL: only the owner's download view reads it.
+    file = models.FileField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HistoryArchiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind"],
+                condition=~Q(state="done"),
+                name="history_archive_one_unfinished_per_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} before {self.cutoff:%Y-%m-%d}"
+
+    def audit_target(self) -> tuple[str, str, str]:
+        return "history_archive", str(self.pk), f"{self} ({self.rows} rows)"
+
+    @property
+    def download_name(self) -> str:
+        """What the browser saves it as: the account, the kind and the period."""
+        period = f"{self.first_at:%Y-%m-%d}-to-" if self.first_at else "to-"
+        kind = self.kind.replace("_", "-")
+        return f"{self.account.slug}-{kind}-{period}{self.cutoff:%Y-%m-%d}.jsonl.gz"

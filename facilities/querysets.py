@@ -136,3 +136,19 @@ class LockEventQuerySet(models.QuerySet):
 
     def delete(self):
         raise TypeError("Lock events are append-only.")
+
+
+class HistoryArchiveQuerySet(models.QuerySet):
+    def for_account(self, account: Account) -> HistoryArchiveQuerySet:
+        return self.filter(account=account)
+
+    def for_membership(self, membership: Membership) -> HistoryArchiveQuerySet:
+        """An archive holds the history of every facility of the account: only the owner
+        reaches it; anyone else, as another account, finds nothing (404)."""
+        if not membership.is_owner:
+            return self.none()
+        return self.filter(account_id=membership.account_id)
+
+    def done(self) -> HistoryArchiveQuerySet:
+        """Archives whose rows have left the tables: complete, and the only ones listed."""
+        return self.filter(state="done")

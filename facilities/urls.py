@@ -1,7 +1,7 @@
 from django.urls import path
 
 from facilities.release import views as release
-from facilities.views import facilities, imports, locks, units
+from facilities.views import archives, facilities, imports, locks, units
 
 app_name = "facilities"
 
@@ -37,4 +37,10 @@ urlpatterns = [
         name="lock_notify_new_tenant",
     ),
     path("release-activity/", release.release_activity, name="release_activity"),
+    path("history-archives/", archives.history_archive_list, name="history_archive_list"),
+    path(
+        "history-archives/<id:pk>/download/",
+        archives.history_archive_download,
+        name="history_archive_download",
+    ),
 ]

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from davinci import counters
 from davinci.accounts import throttle
 from davinci.accounts.middleware import only_inactive_memberships
+from davinci.accounts.models import HISTORY_RETENTION_MAX_MONTHS, HISTORY_RETENTION_MIN_MONTHS
 from davinci.accounts.password_reset import password_reset_limited, password_reset_send
 from davinci.accounts.services import sign_in_throttled_record
 from davinci.accounts.two_factor.services import has_two_factor, second_factor_verify
@@ -104,6 +105,25 @@ class AccountTimeZoneForm(forms.Form):
         choices=lambda: [(name, name.replace("_", " ")) for name in time_zone_names()],
         help_text="Every time in the portal and its emails is shown in this zone, for "
         "everyone in the account.",
+    )
+
+
+class HistoryRetentionForm(forms.Form):
+    """Your account, for the Owner: how long the account's history stays in the portal."""
+
+    history_retention_months = forms.IntegerField(
+        label="Keep history for (months)",
+        min_value=HISTORY_RETENTION_MIN_MONTHS,
+        max_value=HISTORY_RETENTION_MAX_MONTHS,
+        help_text="Lock history and the Activity log older than this are archived once a day "
+        "(History archives, for you to download) and then removed from the portal. "
+        f"At least {HISTORY_RETENTION_MIN_MONTHS} months.",
+        error_messages={
+            "required": "Enter a number of months, e.g. 24.",
+            "invalid": "Enter a whole number of months, e.g. 24.",
+            "min_value": f"Keep history for at least {HISTORY_RETENTION_MIN_MONTHS} months.",
+            "max_value": f"Keep history for at most {HISTORY_RETENTION_MAX_MONTHS} months.",
+        },
     )
 
 

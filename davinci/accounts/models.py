@@ -6,6 +6,7 @@ from datetime import tzinfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -26,6 +27,8 @@ from davinci.when import validate_time_zone, zone
 LockModel = models.Model
 
 SESSION_HASH_SALT = "davinci.accounts.User.get_session_auth_hash"
+HISTORY_RETENTION_MIN_MONTHS = 12
+HISTORY_RETENTION_MAX_MONTHS = 120
 
 
 class UserManager(BaseUserManager["User"]):
@@ -122,6 +125,17 @@ class Account(models.Model):
     # Every time the portal and its emails show is in this zone (davinci/when.py).
     time_zone = models.CharField(
         max_length=64, default="UTC", db_default="UTC", validators=[validate_time_zone]
+    )
+    # LockEvents and AuditEvents older than this are archived, then removed
+    # (facilities/retention.py).
+    history_retention_months = models.PositiveSmallIntegerField(
+        "History retention (months)",
+        default=24,
+        db_default=24,
+        validators=[
+            MinValueValidator(HISTORY_RETENTION_MIN_MONTHS),
+            MaxValueValidator(HISTORY_RETENTION_MAX_MONTHS),
+        ],
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -375,8 +389,14 @@ class RecoveryCode(models.Model):
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    """The Activity log is append-only: rows leave only through history retention, which
+    archives them first (facilities/retention.py)."""
+
     def for_account(self, account: Account) -> AuditEventQuerySet:
         return self.filter(account=account)
+
+    def delete(self):
+        raise TypeError("Audit events are append-only.")
 
 
 class AuditEvent(models.Model):
@@ -408,6 +428,9 @@ class AuditEvent(models.Model):
         PASSKEY_ADDED = "passkey_added", "Passkey added"
         PASSKEY_REMOVED = "passkey_removed", "Passkey removed"
         TWO_FACTOR_POLICY_CHANGED = "two_factor_policy_changed", "Two-factor requirement changed"
+        HISTORY_RETENTION_CHANGED = "history_retention_changed", "History retention changed"
+        HISTORY_ARCHIVED = "history_archived", "Old history archived and removed"
+        HISTORY_ARCHIVE_DOWNLOADED = "history_archive_downloaded", "History archive downloaded"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
     actor = models.ForeignKey(

@@ -142,6 +142,32 @@ def account_time_zone_set(*, account: Account, time_zone: str) -> bool:
 
 
 @transaction.atomic
+def account_history_retention_set(
+    *, account: Account, months: int, actor: User, ip: str | None
+) -> bool:
+    """Keep the account's LockEvents and AuditEvents for `months` (at least 12); older ones
+    are archived, then removed, by the next daily run. Audited; False when it already was."""
+    Account._meta.get_field("history_retention_months").run_validators(months)
+    before = account.history_retention_months
+    if before == months:
+        return False
+    account.history_retention_months = months
+    account.save(update_fields=["history_retention_months"])
+    audit_event_record(
+        account=account,
+        action=AuditEvent.Action.HISTORY_RETENTION_CHANGED,
+        actor=actor,
+        ip=ip,
+        details={
+            "from": before,
+            "to": months,
+            "summary": f"History is kept for {months} months (was {before}).",
+        },
+    )
+    return True
+
+
+@transaction.atomic
 def user_profile_update(*, user: User, name: str) -> bool:
     if user.name == name:
         return False

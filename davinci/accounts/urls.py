@@ -34,6 +34,11 @@ urlpatterns = [
     ),
     path("you/time-zone/", views.account_time_zone, name="account_time_zone"),
     path(
+        "you/history-retention/",
+        views.account_history_retention,
+        name="account_history_retention",
+    ),
+    path(
         "password-reset/",
         views.PasswordResetView.as_view(
             template_name="accounts/password_reset_form.html",

@@ -16,16 +16,17 @@ from davinci.accounts.decorators import account_required, recently_confirmed
 from davinci.accounts.forms import (
     AccountTimeZoneForm,
     EmailChangeForm,
+    HistoryRetentionForm,
     PasswordResetRequestForm,
     ProfileForm,
     SignInForm,
     SwitchAccountForm,
 )
 from davinci.accounts.middleware import SESSION_KEY
-from davinci.accounts.models import MANAGES_INTEGRATIONS, Membership
+from davinci.accounts.models import MANAGES_INTEGRATIONS, Membership, Role
 from davinci.accounts.two_factor.services import has_two_factor
 from davinci.accounts.two_factor.sign_in import pending_start
-from davinci.net import next_path
+from davinci.net import client_ip, next_path
 
 
 class SignInView(auth_views.LoginView):
@@ -101,6 +102,13 @@ def _your_account(request: HttpRequest, **forms) -> HttpResponse:
             if membership is not None and membership.manages_integrations
             else None
         ),
+        "retention_form": (
+            HistoryRetentionForm(
+                initial={"history_retention_months": request.account.history_retention_months}
+            )
+            if membership is not None and membership.is_owner
+            else None
+        ),
         **forms,
     }
     return render(request, "accounts/your_account.html", context)
@@ -130,6 +138,25 @@ def account_time_zone(request: HttpRequest) -> HttpResponse:
     messages.success(
         request,
         f"Times of {request.account.name} are shown in {time_zone} now."
+        if changed
+        else "Nothing to change.",
+    )
+    return redirect("accounts:your_account")
+
+
+@require_POST
+@account_required(Role.OWNER)
+def account_history_retention(request: HttpRequest) -> HttpResponse:
+    form = HistoryRetentionForm(request.POST)
+    if not form.is_valid():
+        return _your_account(request, retention_form=form)
+    months = form.cleaned_data["history_retention_months"]
+    changed = services.account_history_retention_set(
+        account=request.account, months=months, actor=request.user, ip=client_ip(request)
+    )
+    messages.success(
+        request,
+        f"History of {request.account.name} is kept for {months} months now."
         if changed
         else "Nothing to change.",
     )

@@ -4,8 +4,10 @@ as does a user of the same account without access to the object's facility."""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from davinci.accounts.models import Role
+from facilities.models import HistoryArchive
 from tests.conftest import signed_in
 from tests.factories import (
     ApiKeyFactory,
@@ -71,6 +73,12 @@ def objects(account, facility):
         "api_key": ApiKeyFactory(account=account),
         "member": MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL),
         "passkey": PasskeyFactory(user=MembershipFactory(account=account).user),
+        "history_archive": HistoryArchive.objects.create(
+            account=account,
+            kind=HistoryArchive.Kind.LOCK_EVENTS,
+            state=HistoryArchive.State.DONE,
+            cutoff=timezone.now(),
+        ),
     }
 
 
@@ -85,6 +93,8 @@ def _kwargs(name: str, params: list[str], objects: dict) -> dict:
             raise AssertionError(f"{name}: teach this test the URL parameter {param!r}")
         elif short.startswith(("member", "ownership")):
             kwargs[param] = objects["member"].pk
+        elif short.startswith("history_archive"):
+            kwargs[param] = objects["history_archive"].pk
         elif short.startswith("passkey"):
             kwargs[param] = objects["passkey"].pk
         elif short.startswith("api_key"):
