@@ -271,6 +271,8 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
     # API keys' refused requests: from the cache counters into the database (integrations/usage.py).
     "api-usage-fold": {"task": "integrations.usage_fold", "schedule": 300.0},
+    # Invitations not accepted within 14 days: deleted (they already grant nothing).
+    "team-invitations-expire": {"task": "team.invitations_expire", "schedule": 3600.0},
 }
 
 # --- Text messages and the overlock-release page -----------------------------------------
