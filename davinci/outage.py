@@ -12,6 +12,6 @@ UNAVAILABLE_RETRY_AFTER = 5  # seconds; a database restart or failover takes abo
 
 
 def what_is_down(exception: BaseException | None) -> str:
-    """"cache" or "database": the backend an outage error came from, named in the 503 and the
+    """ "cache" or "database": the backend an outage error came from, named in the 503 and the
     log as /readyz names it."""
     return "cache" if isinstance(exception, CACHE_ERRORS) else "database"

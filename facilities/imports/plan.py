@@ -23,7 +23,6 @@ from facilities.imports.rows import (
 )
 from facilities.models import Facility, Lock, LockStatus, Unit
 
-
 UNUSABLE_SERIAL = "Lock {serial} cannot be imported here: the serial is already registered."
 
 

@@ -251,7 +251,5 @@ def test_the_cursor_is_described_as_opaque(document):
     """A pattern that lets through values the server refuses (`cursor=s` is 400) promises
     what the API does not keep: the cursor is opaque, taken from `next` as it is."""
     assert _parameter(document, "cursor") == {"type": "string"}
-    (cursor,) = [
-        p for p in document["components"]["parameters"].values() if p["name"] == "cursor"
-    ]
+    (cursor,) = [p for p in document["components"]["parameters"].values() if p["name"] == "cursor"]
     assert "opaque" in cursor["description"] and "`next`" in cursor["description"]

@@ -139,9 +139,7 @@ def test_redis_down_is_a_503_on_the_api_not_a_500(db, account, redis_down):
     assert "cache" in error["message"] and "database" not in error["message"]
 
 
-def test_redis_down_is_the_503_page_on_sign_in_not_a_500(
-    db, owner, password, redis_down, caplog
-):
+def test_redis_down_is_the_503_page_on_sign_in_not_a_500(db, owner, password, redis_down, caplog):
     with caplog.at_level(logging.WARNING):
         response = Client(raise_request_exception=False).post(
             "/accounts/sign-in/", {"username": "owner@example.com", "password": password}
