@@ -26,6 +26,7 @@ from davinci.accounts.models import MANAGES_INTEGRATIONS, Membership
 from davinci.accounts.two_factor.services import has_two_factor
 from davinci.accounts.two_factor.sign_in import pending_start
 from davinci.net import client_ip, next_path
+from davinci.outbox.after_response import RedirectThenDispatch
 
 
 class SignInView(auth_views.LoginView):
@@ -45,10 +46,17 @@ class SignInView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Django's own, its email queued for every address and handed on once the answer is
+    out (davinci/accounts/password_reset.py)."""
+
     form_class = PasswordResetRequestForm
 
     def get_form_kwargs(self) -> dict:
         return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        notice = form.save(use_https=self.request.is_secure(), request=self.request)
+        return RedirectThenDispatch(self.get_success_url(), notice=notice)
 
 
 def home(request: HttpRequest) -> HttpResponse:
