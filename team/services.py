@@ -290,7 +290,9 @@ def member_invite_again(
 
 
 @transaction.atomic
-def member_invitation_withdraw(*, membership: Membership, editor: Membership, ip: str | None):
+def member_invitation_withdraw(
+    *, membership: Membership, editor: Membership, ip: str | None
+) -> None:
     """The inviter takes an invitation back before it is answered: the membership goes."""
     problem = editor.edit_refusal(membership)
     if problem:
