@@ -315,6 +315,7 @@ PAGES: list[Page] = [
     ),
     # Your account
     Page("accounts:your_account", "Your account", lambda s: _url("accounts:your_account")),
+    Page("accounts:invitations", "Your invitations", lambda s: _url("accounts:invitations")),
     Page(
         "facilities:history_archive_list",
         "History archives",
@@ -405,6 +406,9 @@ NOT_MEASURED: dict[str, str] = {
             "accounts:passkey_remove",
             "accounts:account_time_zone",
             "accounts:account_history_retention",
+            "accounts:invitation_accept",
+            "accounts:invitation_decline",
+            "team:member_invitation_withdraw",
             "facilities:facility_import_commit",
             "facilities:unit_assign_lock",
             "facilities:lock_reveal",

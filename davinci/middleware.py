@@ -18,7 +18,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
 from davinci.net import is_api_path
-from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER
+from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER, what_is_down
 
 logger = logging.getLogger("davinci.request")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -159,9 +159,11 @@ class DatabaseUnavailableMiddleware:
 def _unavailable(
     request: HttpRequest, exception: BaseException, response: HttpResponse
 ) -> HttpResponse:
-    """`response` turned into the 503 page, and the outage logged."""
+    """`response` turned into the 503 page naming what is down, and the outage logged."""
+    what = what_is_down(exception)
     logger.warning(
-        "database unavailable: %s %s answered 503 (%s)",
+        "%s unavailable: %s %s answered 503 (%s)",
+        what,
         request.method,
         request.path,
         type(exception).__name__,
@@ -170,7 +172,7 @@ def _unavailable(
     response.status_code = 503
     response.reason_phrase = "Service Unavailable"
     # No request context: the context processors would query the database that is down.
-    response.content = loader.get_template("503.html").render()
+    response.content = loader.get_template("503.html").render({"what": what})
     response["Content-Type"] = "text/html; charset=utf-8"
     response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
     response["Cache-Control"] = "no-store"

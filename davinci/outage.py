@@ -6,5 +6,12 @@ from django.db import InterfaceError, OperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-DATABASE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+CACHE_ERRORS = (RedisConnectionError, RedisTimeoutError)
+DATABASE_ERRORS = (OperationalError, InterfaceError, *CACHE_ERRORS)
 UNAVAILABLE_RETRY_AFTER = 5  # seconds; a database restart or failover takes about that long
+
+
+def what_is_down(exception: BaseException | None) -> str:
+    """ "cache" or "database": the backend an outage error came from, named in the 503 and the
+    log as /readyz names it."""
+    return "cache" if isinstance(exception, CACHE_ERRORS) else "database"

@@ -281,6 +281,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "facilities.history_archive",
         "schedule": crontab(hour=3, minute=17),  # UTC, once a day
     },
+    # Invitations not accepted within 14 days: deleted (they already grant nothing).
+    "team-invitations-expire": {"task": "team.invitations_expire", "schedule": 3600.0},
 }
 
 # --- Text messages and the overlock-release page -----------------------------------------

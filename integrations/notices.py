@@ -28,7 +28,8 @@ NOTIFIED_ACTIONS: dict[str, tuple[str, str]] = {
 
 def owner_emails(account_id: int) -> list[str]:
     return list(
-        Membership.objects.filter(account_id=account_id, role=Role.OWNER, user__is_active=True)
+        Membership.objects.active()
+        .filter(account_id=account_id, role=Role.OWNER)
         .order_by("user__email")
         .values_list("user__email", flat=True)
     )

@@ -131,7 +131,8 @@ class MemberForm(forms.Form):
     def clean_email(self) -> str:
         email = User.objects.normalize_email(self.cleaned_data["email"]).strip().lower()
         if self.member is None:
-            taken = Membership.objects.filter(
+            # (An expired invitation is gone: the address may be invited again.)
+            taken = Membership.objects.current().filter(
                 account_id=self.editor.account_id, user__email__iexact=email
             )
             if taken.exists():

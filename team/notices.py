@@ -1,10 +1,11 @@
 """The emails of Team: one function per notice, each queued in the outbox (davinci.outbox)
 with ids only and sent by a worker once the transaction commits, retried with backoff.
 
-- send_invitation: to a new user, with the one-time link to set a password (the link's token
-  is made when the email is sent, never stored or queued);
-- send_added_notice: to an address that already has a user (no link: they sign in as usual);
-- notify_owners: to the account's owner when a user is added or a role changes.
+- send_invitation: to the person invited. A new user (no password yet) gets the one-time link
+  that sets their password and accepts (the link's token is made when the email is sent,
+  never stored or queued); a user with a password gets the link to their invitations, where
+  they accept or decline once signed in as themselves;
+- notify_owners: to the account's owner when a user is invited or a role changes.
 
 A mail server that is down never undoes or breaks the change: the notice waits in the outbox.
 """
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from davinci import when
 from davinci.accounts.models import Membership, Role, User
 from davinci.outbox.tasks import notice
 from team.tokens import invitation_token
@@ -39,20 +41,22 @@ def _who(user: User | None) -> str:
     return f"{user.name} ({user.email})" if user.name else user.email
 
 
-def invitation_url(*, user: User, site_url: str) -> str:
+def invitation_url(*, membership: Membership, site_url: str) -> str:
+    """A new user's one-time link: sets their password and accepts this membership only."""
     path = reverse(
         "team:invitation_accept",
         kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": invitation_token.make_token(user),
+            "membership": membership.pk,
+            "uidb64": urlsafe_base64_encode(force_bytes(membership.user_id)),
+            "token": invitation_token.make_token(membership.user),
         },
     )
     return site_url.rstrip("/") + path
 
 
 def send_invitation(*, membership: Membership, invited_by: User | None, site_url: str) -> None:
-    """The invitation of a new user: who invited them, to which account and role, and the
-    one-time link that sets their password."""
+    """The invitation: who invited them, to which account and role, and the link that
+    answers it (a new user's sets their password)."""
     invitation_send.queue(
         membership_id=membership.pk,
         invited_by_id=invited_by.pk if invited_by else 0,
@@ -62,49 +66,39 @@ def send_invitation(*, membership: Membership, invited_by: User | None, site_url
 
 @notice("team_invitation")
 def invitation_send(*, membership_id: int, invited_by_id: int, site_url: str) -> None:
-    membership = Membership.objects.select_related("account", "user").get(pk=membership_id)
+    membership = (
+        Membership.objects.select_related("account", "user").filter(pk=membership_id).first()
+    )
+    if membership is None:  # withdrawn or declined before the email went
+        return
+    account = membership.account
     context = {
         "membership": membership,
-        "account": membership.account,
+        "account": account,
         "who": _who(_user(invited_by_id)),
-        "url": invitation_url(user=membership.user, site_url=site_url),
-        "timeout_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        "expires": when.when(membership.invitation_expires_at, account.zoneinfo)
+        if membership.is_invited
+        else "",
     }
+    if membership.invitation_pending:
+        context["url"] = invitation_url(membership=membership, site_url=site_url)
+        context["timeout_days"] = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+        template = "team/email/invitation.txt"
+    else:
+        context["url"] = site_url.rstrip("/") + reverse("accounts:invitations")
+        template = "team/email/invitation_to_accept.txt"
     _send(
-        subject=f"[DaVinci Lock] You are invited to {membership.account.name}",
-        body=render_to_string("team/email/invitation.txt", context),
-        to=[membership.user.email],
-    )
-
-
-def send_added_notice(*, membership: Membership, added_by: User | None, site_url: str) -> None:
-    """An address that already has a user joins another account: no link, only the news."""
-    added_notice_send.queue(
-        membership_id=membership.pk, added_by_id=added_by.pk if added_by else 0, site_url=site_url
-    )
-
-
-@notice("team_added")
-def added_notice_send(*, membership_id: int, added_by_id: int, site_url: str) -> None:
-    membership = Membership.objects.select_related("account", "user").get(pk=membership_id)
-    context = {
-        "membership": membership,
-        "account": membership.account,
-        "who": _who(_user(added_by_id)),
-        "url": site_url.rstrip("/") + reverse("accounts:login"),
-    }
-    _send(
-        subject=f"[DaVinci Lock] You were added to {membership.account.name}",
-        body=render_to_string("team/email/added.txt", context),
+        subject=f"[DaVinci Lock] You are invited to {account.name}",
+        body=render_to_string(template, context),
         to=[membership.user.email],
     )
 
 
 def owner_emails(account_id: int) -> list[str]:
     return list(
-        Membership.objects.filter(
-            account_id=account_id, role=Role.OWNER, is_active=True, user__is_active=True
-        ).values_list("user__email", flat=True)
+        Membership.objects.active()
+        .filter(account_id=account_id, role=Role.OWNER)
+        .values_list("user__email", flat=True)
     )
 
 
@@ -117,10 +111,16 @@ def notify_owners(*, membership: Membership, actor: User | None, ip: str | None,
 
 @notice("team_owners")
 def owners_notice_send(*, membership_id: int, actor_id: int, ip: str, what: str) -> None:
-    membership = Membership.objects.select_related("account", "user").get(pk=membership_id)
+    membership = (
+        Membership.objects.select_related("account", "user").filter(pk=membership_id).first()
+    )
+    if membership is None:
+        return
     account = membership.account
+    # An invited person is named by the address typed: nothing of them reaches the account.
+    person = membership.email_shown if membership.is_invited else _who(membership.user)
     lines = [
-        f"{_who(_user(actor_id))} {what}: {_who(membership.user)} in {account.name}.",
+        f"{_who(_user(actor_id))} {what}: {person} in {account.name}.",
         "",
         f"Role:        {membership.get_role_display()}",
         f"Facilities:  {'All Facilities' if membership.all_facilities else 'chosen facilities'}",
@@ -132,7 +132,7 @@ def owners_notice_send(*, membership_id: int, actor_id: int, ip: str, what: str)
         "You receive this email because you are the owner of this account.",
     ]
     _send(
-        subject=f"[DaVinci Lock] {what.capitalize()}: {membership.user.email}",
+        subject=f"[DaVinci Lock] {what.capitalize()}: {membership.email_shown}",
         body="\n".join(lines),
         to=owner_emails(account.pk),
     )

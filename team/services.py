@@ -1,4 +1,9 @@
-"""Team services: add, edit, set Inactive/Active and re-invite members, hand ownership over.
+"""Team services: invite (add), edit, set Inactive/Active, re-invite and withdraw members,
+hand ownership over, reset a member's two-factor, and clean up expired invitations.
+
+Nobody is made a member without saying yes: Add User creates an *invitation* (an accepted_at
+left empty), which grants nothing and shows Team nothing of the person but the address typed
+until they accept it (davinci/accounts/services.membership_accept).
 
 Each change is validated here as well as in the forms (the last line of defence for any
 caller), writes one AuditEvent (Activity) and sends its notices once the transaction commits.
@@ -13,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from davinci.accounts.models import Account, AuditEvent, Membership, Role, User
 from davinci.accounts.services import audit_event_record
@@ -68,9 +74,11 @@ def member_add(
     ip: str | None,
     site_url: str,
 ) -> Membership:
-    """Add a user to the account. A new address gets a user with no password and an
-    invitation with a one-time link to set one; an address that already has a user gets the
-    membership and a notice. The answer to the caller is the same either way."""
+    """Invite a user to the account: the membership is made *invited*, and grants nothing until
+    the person accepts it. A new address gets a user with no password and an invitation with
+    a one-time link to set one (setting it accepts); an address that already has a user gets
+    an invitation to accept or decline once signed in as themselves. The answer to the caller
+    is the same either way, and so is what Team shows: the address typed, "Invited"."""
     email = User.objects.normalize_email(email).strip().lower()
     facilities = list(facilities)
     _check(
@@ -83,16 +91,25 @@ def member_add(
     already = ValidationError(
         {"email": ValidationError("This email is already on the team.", code="already_member")}
     )
-    if Membership.objects.filter(account=account, user__email__iexact=email).exists():
+    on_team = Membership.objects.filter(account=account, user__email__iexact=email)
+    # An expired invitation is gone already; its row goes now, so the address can be invited
+    # again (the hourly clean-up would remove it anyway).
+    on_team.expired_invitations().delete()
+    if on_team.exists():
         raise already
     try:
         with transaction.atomic():
             user = User.objects.filter(email__iexact=email).first()
-            invited = user is None
-            if invited:
+            if user is None:
                 user = User.objects.create_user(email=email, password=None, name=name)
             membership = Membership.objects.create(
-                user=user, account=account, role=role, all_facilities=all_facilities
+                user=user,
+                account=account,
+                role=role,
+                all_facilities=all_facilities,
+                accepted_at=None,
+                invited_email=email,
+                invited_at=timezone.now(),
             )
     except IntegrityError:  # the same address added twice at once
         raise already from None
@@ -102,20 +119,17 @@ def member_add(
         action=AuditEvent.Action.MEMBER_ADDED,
         actor=editor.user,
         ip=ip,
-        target=user,
+        target=membership,
         details={
-            "summary": f"{membership.get_role_display()}; "
+            "summary": f"Invited as {membership.get_role_display()}; "
             f"{_access_summary(all_facilities, facilities)}",
             "role": role,
             "all_facilities": all_facilities,
             "facility_ids": sorted(facility.facility_id for facility in facilities),
         },
     )
-    if invited:
-        notices.send_invitation(membership=membership, invited_by=editor.user, site_url=site_url)
-    else:
-        notices.send_added_notice(membership=membership, added_by=editor.user, site_url=site_url)
-    notices.notify_owners(membership=membership, actor=editor.user, ip=ip, what="user added")
+    notices.send_invitation(membership=membership, invited_by=editor.user, site_url=site_url)
+    notices.notify_owners(membership=membership, actor=editor.user, ip=ip, what="user invited")
     return membership
 
 
@@ -146,6 +160,10 @@ def member_update(
     problem = editor.edit_refusal(membership)
     if problem:
         raise ValidationError(problem, code="cannot_edit")
+    if membership.hides_person():
+        raise ValidationError(
+            "An invitation is not edited: withdraw it and invite again.", code="cannot_edit"
+        )
     facilities = list(facilities)
     user = membership.user
     if membership.is_owner:
@@ -220,7 +238,9 @@ def member_update(
     membership.role = role
     membership.all_facilities = all_facilities
     membership.is_active = is_active
-    membership.save(update_fields=["role", "all_facilities", "is_active"])
+    if "email" in changes and membership.is_invited:
+        membership.invited_email = email
+    membership.save(update_fields=["role", "all_facilities", "is_active", "invited_email"])
     membership.facilities.set([] if all_facilities else facilities)
     if "is_active" in changes:
         action = (
@@ -249,21 +269,65 @@ def member_update(
 def member_invite_again(
     *, membership: Membership, editor: Membership, ip: str | None, site_url: str
 ) -> None:
-    """A new invitation link for a user who has not set a password yet (the old link keeps
-    working until it expires or the password is set)."""
+    """The invitation again, for INVITATION_DAYS more: to accept (a user with a password), or a
+    new link to set the password (a new user; the old link keeps working until it expires or
+    the password is set)."""
     problem = editor.edit_refusal(membership)
     if problem:
         raise ValidationError(problem, code="cannot_edit")
-    if not membership.invitation_pending:
-        raise ValidationError("This user has already set a password.", code="not_pending")
+    if not (membership.is_invited or membership.invitation_pending):
+        raise ValidationError("This user has already accepted.", code="not_pending")
+    if membership.is_invited:
+        Membership.objects.filter(pk=membership.pk).update(invited_at=timezone.now())
     audit_event_record(
         account=membership.account,
         action=AuditEvent.Action.MEMBER_INVITED_AGAIN,
         actor=editor.user,
         ip=ip,
-        target=membership.user,
+        target=membership,
     )
     notices.send_invitation(membership=membership, invited_by=editor.user, site_url=site_url)
+
+
+@transaction.atomic
+def member_invitation_withdraw(
+    *, membership: Membership, editor: Membership, ip: str | None
+) -> None:
+    """The inviter takes an invitation back before it is answered: the membership goes."""
+    problem = editor.edit_refusal(membership)
+    if problem:
+        raise ValidationError(problem, code="cannot_edit")
+    membership = Membership.objects.select_for_update(of=("self",)).get(pk=membership.pk)
+    if not membership.is_invited:
+        raise ValidationError("This user has already accepted.", code="not_pending")
+    audit_event_record(
+        account=membership.account,
+        action=AuditEvent.Action.INVITATION_WITHDRAWN,
+        actor=editor.user,
+        ip=ip,
+        target=membership,
+    )
+    membership.delete()
+
+
+def invitations_expire() -> int:
+    """Delete every invitation not accepted within INVITATION_DAYS (they already grant
+    nothing and Team no longer lists them), each noted in its account's Activity. Run hourly
+    by the beat (team/tasks.py). Returns how many went."""
+    removed = 0
+    for membership in Membership.objects.expired_invitations().select_related("account", "user"):
+        with transaction.atomic():
+            deleted, _ = Membership.objects.expired_invitations().filter(pk=membership.pk).delete()
+            if deleted:
+                audit_event_record(
+                    account=membership.account,
+                    action=AuditEvent.Action.INVITATION_EXPIRED,
+                    actor=None,
+                    ip=None,
+                    target=membership,
+                )
+                removed += 1
+    return removed
 
 
 @transaction.atomic
@@ -277,7 +341,7 @@ def ownership_transfer(*, editor: Membership, to: Membership, ip: str | None) ->
         raise ValidationError("Only the owner can hand ownership over.", code="not_owner")
     if to.pk == owner.pk:
         raise ValidationError("You are the owner already.", code="already_owner")
-    if not (to.is_active and to.user.is_active):
+    if to.is_invited or not (to.is_active and to.user.is_active):
         raise ValidationError("Hand ownership only to an active user.", code="inactive")
     Membership.objects.filter(pk=owner.pk).update(role=Role.CLIENT_ADMIN, all_facilities=True)
     Membership.objects.filter(pk=to.pk).update(role=Role.OWNER, all_facilities=True)
@@ -298,8 +362,11 @@ def ownership_transfer(*, editor: Membership, to: Membership, ip: str | None) ->
 def member_two_factor_reset(*, membership: Membership, editor: Membership, ip: str | None) -> bool:
     """A member who lost every factor (phone, recovery codes, passkeys): the owner, or a
     Client Admin for the users they edit, removes their two-factor so they sign in with
-    their password and set it up again. Audited in each of their accounts; they are emailed.
-    Your own two-factor is yours to change, under Your account."""
+    their password and set it up again; they are emailed. Only for a user whose one active
+    membership is this account and who is not platform staff (Membership.
+    two_factor_reset_refusal says why not, and what to do instead): an account never reaches
+    into a sign-in that other accounts, or the platform, rely on. Your own two-factor is
+    yours to change, under Your account."""
     problem = editor.edit_refusal(membership)
     if problem:
         raise ValidationError(problem, code="cannot_edit")
@@ -307,4 +374,12 @@ def member_two_factor_reset(*, membership: Membership, editor: Membership, ip: s
         raise ValidationError(
             "Change your own two-factor under Your account.", code="own_two_factor"
         )
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=membership.pk)
+    )
+    refusal = membership.two_factor_reset_refusal()
+    if refusal:
+        raise ValidationError(refusal, code="not_this_accounts")
     return two_factor_reset(user=membership.user, actor=editor.user, ip=ip)

@@ -1,8 +1,10 @@
-"""Team (top navigation, owners and Client Admins): the user list, Add User, the edit page
-ending in "Save Changes", and the invitation link that sets a new user's password.
+"""Team (top navigation, owners and Client Admins): the user list, Add User (an invitation),
+the edit page ending in "Save Changes", and the invitation link that sets a new user's
+password and accepts.
 
 A member outside the editor's view (another account, or wider facility access than a
-restricted editor's own) is a 404; one the editor may see but not edit is a 403.
+restricted editor's own) is a 404; one the editor may see but not edit is a 403. An
+invitation to someone who already has a user shows only the address typed until accepted.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from davinci.accounts import services as account_services
 from davinci.accounts.decorators import account_required, confirm_page, recently_confirmed
+from davinci.accounts.middleware import SESSION_KEY
 from davinci.accounts.models import Membership
 from davinci.accounts.permissions import MANAGES_USERS
 from davinci.accounts.two_factor.services import has_two_factor, two_factor_policy_set
@@ -39,7 +43,8 @@ def _site_url(request: HttpRequest) -> str:
 
 
 def _members(request: HttpRequest):
-    return Membership.objects.visible_to(request.membership).select_related("user")
+    # An expired invitation is gone, whether or not the clean-up has run.
+    return Membership.objects.visible_to(request.membership).current().select_related("user")
 
 
 def _get_member(request: HttpRequest, pk: int) -> Membership:
@@ -65,6 +70,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         )
     )
     members = members.order_by("-is_active", "user__name", "user__email", "pk")
+    # (Invited rows show the address typed only: the template never reads their user.)
     page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "policy_form": TwoFactorPolicyForm(instance=request.account)}
     return render(request, "team/member_list.html", context)
@@ -142,11 +148,23 @@ def member_add(request: HttpRequest) -> HttpResponse:
             # The same words whether or not the address already had a user.
             messages.success(
                 request,
-                f"{membership.user.email} is added as {membership.get_role_display()}. "
-                "We emailed them how to sign in.",
+                f"{membership.email_shown} is invited as {membership.get_role_display()}. "
+                "We emailed them the invitation: they are a member once they accept it.",
             )
             return redirect("team:member_list")
     return render(request, "team/member_form.html", {"form": form})
+
+
+def _member_context(member: Membership, **context) -> dict:
+    """What the edit page shows of a member's sign-in: nothing for an invitation."""
+    if member.hides_person():
+        return {"member": member, **context}
+    return {
+        "member": member,
+        "member_two_factor": has_two_factor(member.user),
+        "two_factor_refusal": member.two_factor_reset_refusal(),
+        **context,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -157,6 +175,10 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     refusal = request.membership.edit_refusal(member)
     if refusal:
         raise PermissionDenied(refusal)
+    if member.hides_person():
+        if request.method == "POST":
+            raise PermissionDenied("An invitation is not edited: withdraw it and invite again.")
+        return render(request, "team/invitation_detail.html", _member_context(member))
     form = MemberForm(posted(request), editor=request.membership, member=member)
     if request.method == "POST" and form.is_valid():
         try:
@@ -172,12 +194,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Changes saved." if changed else "Nothing to change.")
             return redirect("team:member_list")
-    context = {
-        "form": form,
-        "member": member,
-        "ownership_form": OwnershipForm(),
-        "member_two_factor": has_two_factor(member.user),
-    }
+    context = _member_context(member, form=form, ownership_form=OwnershipForm())
     return render(request, "team/member_form.html", context)
 
 
@@ -197,8 +214,25 @@ def member_invite_again(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied(exc.messages[0]) from None
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"A new invitation is on its way to {member.user.email}.")
+        messages.success(request, f"A new invitation is on its way to {member.email_shown}.")
     return redirect("team:member_edit", pk=member.pk)
+
+
+@require_POST
+@manages_users
+def member_invitation_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    member = _get_member(request, pk)
+    try:
+        services.member_invitation_withdraw(
+            membership=member, editor=request.membership, ip=client_ip(request)
+        )
+    except ValidationError as exc:
+        if exc.code == "cannot_edit":
+            raise PermissionDenied(exc.messages[0]) from None
+        messages.error(request, " ".join(exc.messages))
+        return redirect("team:member_edit", pk=member.pk)
+    messages.success(request, f"The invitation of {member.email_shown} is withdrawn.")
+    return redirect("team:member_list")
 
 
 @require_POST
@@ -219,29 +253,45 @@ def ownership_transfer(request: HttpRequest, pk: int) -> HttpResponse:
                 request, f"{member.user.email} is the owner now; you are a Client Admin."
             )
             return redirect("team:member_list")
+    if member.hides_person():
+        messages.error(request, "Hand ownership only to an active user.")
+        return redirect("team:member_edit", pk=member.pk)
     edit_form = MemberForm(editor=request.membership, member=member)
-    context = {
-        "form": edit_form,
-        "member": member,
-        "ownership_form": form,
-        "member_two_factor": has_two_factor(member.user),
-    }
+    context = _member_context(member, form=edit_form, ownership_form=form)
     return render(request, "team/member_form.html", context)
 
 
 class InvitationAcceptView(auth_views.PasswordResetConfirmView):
-    """The invitation's one-time link: Django's own set-password view with the invitation
-    token. A used, expired or made-up link gets the same page, so it tells nothing about
-    whether the address has an account. Signs the user in once the password is set."""
+    """A new user's one-time link: Django's own set-password view with the invitation token,
+    for one membership of that user. Setting the password is the new user's yes to that
+    invitation (and to no other). A used, expired or made-up link, or one whose invitation
+    was withdrawn or expired, gets the same page, so it tells nothing about whether the
+    address has an account. Signs the user in once the password is set."""
 
     template_name = "team/invitation_accept.html"
     token_generator = invitation_token
     post_reset_login = True
     success_url = reverse_lazy("home")
 
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        if user is None:
+            return None
+        answerable = Membership.objects.current().filter(pk=self.kwargs["membership"], user=user)
+        return user if answerable.exists() else None
+
     def form_valid(self, form):
         response = super().form_valid(form)
-        messages.success(self.request, "Your password is set. Welcome to DaVinci Lock.")
+        membership = Membership.objects.get(pk=self.kwargs["membership"])
+        if membership.is_invited:
+            account_services.membership_accept(
+                membership_id=membership.pk, user=form.user, ip=client_ip(self.request)
+            )
+        self.request.session[SESSION_KEY] = membership.account_id
+        messages.success(
+            self.request,
+            f"Your password is set. Welcome to {membership.account.name} on DaVinci Lock.",
+        )
         return response
 
 

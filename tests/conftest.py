@@ -39,6 +39,42 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _outbox_after_response_in_the_test_thread(request, monkeypatch):
+    """In-process, a notice handed on after the response runs on a thread of its own
+    (davinci/outbox/after_response.py). A test's data lives in its own transaction, which no
+    other thread sees: here that work runs in the test's thread, as soon as the response is
+    closed. Tests that ask for `background_threads` (transactional, committed data) keep the
+    real threads."""
+    if "background_threads" in request.fixturenames:
+        return
+    from davinci.outbox import after_response
+
+    monkeypatch.setattr(after_response, "in_background", lambda function, *args: function(*args))
+
+
+@pytest.fixture
+def background_threads(monkeypatch):
+    """The real threads of in-process notices, recorded: `background_threads.join()` waits
+    for every one started so far."""
+    from davinci.outbox import after_response
+
+    class Started(list):
+        def join(self) -> None:
+            while self:
+                self.pop().join(timeout=10)
+
+    started = Started()
+    real = after_response.in_background
+
+    def recorded(function, *args):
+        started.append(real(function, *args))
+
+    monkeypatch.setattr(after_response, "in_background", recorded)
+    yield started
+    started.join()
+
+
 @pytest.fixture
 def account(db):
     return AccountFactory(name="Harbor Self Storage", slug="harbor-self-storage")

@@ -14,7 +14,7 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["user", "account"]
     # Chosen facilities are edited on the membership's own page (or, better, on Team).
-    fields = ["user", "account", "role", "all_facilities", "is_active"]
+    fields = ["user", "account", "role", "all_facilities", "is_active", "accepted_at"]
 
 
 class PortalUserCreationForm(UserCreationForm):
@@ -54,7 +54,17 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Reset two-factor of the selected users (they lost every factor)")
     def reset_two_factor(self, request: HttpRequest, queryset) -> None:
-        """Through the service: audited in each of their accounts, each user emailed."""
+        """Through the service: audited in each of their accounts, each user emailed. Staff's
+        two-factor is reset only by another staff member: never one's own here (a session
+        that got into the admin must not be able to drop the factor that guards it)."""
+        if queryset.filter(pk=request.user.pk).exists():
+            self.message_user(
+                request,
+                "Your own two-factor is reset by another staff member (or turned off under "
+                "Your account, with your second factor): nothing was reset.",
+                messages.ERROR,
+            )
+            return
         done = sum(
             two_factor_reset(user=user, actor=request.user, ip=client_ip(request))
             for user in queryset
@@ -72,7 +82,15 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "account", "role", "all_facilities", "is_active", "created_at"]
+    list_display = [
+        "user",
+        "account",
+        "role",
+        "all_facilities",
+        "is_active",
+        "accepted_at",
+        "created_at",
+    ]
     list_filter = ["role", "is_active", "all_facilities", "account"]
     search_fields = ["user__email", "account__name"]
     # Facilities of another account would never show: for_membership() filters the account.

@@ -9,7 +9,8 @@ def current_account(request: HttpRequest) -> dict:
     if membership is None:
         return {"current_account": None, "current_membership": None, "other_memberships": []}
     others = (
-        Membership.objects.filter(user_id=membership.user_id, is_active=True)
+        Membership.objects.accepted()
+        .filter(user_id=membership.user_id, is_active=True)
         .exclude(pk=membership.pk)
         .select_related("account")
         .order_by("account__name")

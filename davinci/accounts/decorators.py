@@ -34,6 +34,12 @@ def account_required(*roles: Role) -> Callable:
         def wrapper(request: HttpRequest, *args, **kwargs):
             membership = request.membership
             if membership is None:
+                if Membership.objects.invitations().filter(user=request.user).exists():
+                    messages.info(
+                        request,
+                        "You are invited to an account: accept the invitation to start.",
+                    )
+                    return redirect("accounts:invitations")
                 if request.user.is_staff:
                     messages.info(
                         request,

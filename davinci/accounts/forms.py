@@ -11,6 +11,7 @@ from davinci.accounts.password_reset import password_reset_limited, password_res
 from davinci.accounts.services import sign_in_throttled_record
 from davinci.accounts.two_factor.services import has_two_factor, second_factor_verify
 from davinci.net import client_ip
+from davinci.outbox.models import Notice
 from davinci.when import time_zone_names
 
 
@@ -80,10 +81,15 @@ class PasswordResetRequestForm(PasswordResetForm):
             )
         return cleaned
 
-    def save(self, *, domain_override=None, use_https=False, request=None, **kwargs) -> None:
+    def save(self, *, domain_override=None, use_https=False, request=None, **kwargs) -> Notice:
+        """Queue one notice whatever the address: the user's id, or 0 when no user may reset
+        (the task then sends nothing). It is handed on after the answer (the view's
+        RedirectThenDispatch), so a known address costs the request what an unknown one does."""
         domain = domain_override or (request.get_host() if request else "localhost")
-        for user in self.get_users(self.cleaned_data["email"]):
-            password_reset_send.queue(user_id=user.pk, domain=domain, use_https=use_https)
+        user = next(iter(self.get_users(self.cleaned_data["email"])), None)
+        return password_reset_send.queue(
+            user_id=user.pk if user else 0, domain=domain, use_https=use_https, dispatch=False
+        )
 
 
 class SwitchAccountForm(forms.Form):

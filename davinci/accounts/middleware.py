@@ -13,11 +13,14 @@ SESSION_KEY = "current_account_id"
 
 def current_membership(request: HttpRequest) -> Membership | None:
     """The active membership chosen in the account switcher (kept in the session), else the
-    first active one. An inactive membership is never current: the user cannot use it."""
+    first active one. An inactive membership, or an invitation not accepted, is never
+    current: the user cannot use it."""
     if not request.user.is_authenticated:
         return None
-    memberships = Membership.objects.filter(user=request.user, is_active=True).select_related(
-        "account"
+    memberships = (
+        Membership.objects.accepted()
+        .filter(user=request.user, is_active=True)
+        .select_related("account")
     )
     wanted = request.session.get(SESSION_KEY)
     if wanted is not None:
@@ -28,10 +31,11 @@ def current_membership(request: HttpRequest) -> Membership | None:
 
 
 def only_inactive_memberships(user) -> bool:
-    """A member set Inactive in every account they belong to (platform staff aside)."""
+    """A member set Inactive in every account they belong to (platform staff aside).
+    Invitations do not count: a user with one still signs in, to answer it."""
     if user.is_staff:
         return False
-    memberships = Membership.objects.filter(user=user)
+    memberships = Membership.objects.accepted().filter(user=user)
     return memberships.exists() and not memberships.filter(is_active=True).exists()
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -150,12 +150,44 @@ class Account(models.Model):
         return zone(self.time_zone)
 
 
+# An invitation not accepted within this many days is gone: it grants nothing, Team no longer
+# lists it, and the beat's hourly clean-up (team/tasks.py) deletes it.
+INVITATION_DAYS = 14
+
+
+def invitation_cutoff() -> datetime:
+    """Invitations sent before this moment have expired."""
+    return timezone.now() - timedelta(days=INVITATION_DAYS)
+
+
+def _expired() -> Q:
+    return Q(accepted_at__isnull=True) & (
+        Q(invited_at__isnull=True) | Q(invited_at__lt=invitation_cutoff())
+    )
+
+
 class MembershipQuerySet(models.QuerySet["Membership"]):
     def for_account(self, account: Account) -> MembershipQuerySet:
         return self.filter(account=account)
 
+    def accepted(self) -> MembershipQuerySet:
+        """Memberships their user said yes to: the only ones that grant anything."""
+        return self.filter(accepted_at__isnull=False)
+
     def active(self) -> MembershipQuerySet:
-        return self.filter(is_active=True, user__is_active=True)
+        """Accepted, active, of an active user: the memberships that work."""
+        return self.accepted().filter(is_active=True, user__is_active=True)
+
+    def invitations(self) -> MembershipQuerySet:
+        """Invited, not accepted yet, not expired."""
+        return self.filter(accepted_at__isnull=True, invited_at__gte=invitation_cutoff())
+
+    def expired_invitations(self) -> MembershipQuerySet:
+        return self.filter(_expired())
+
+    def current(self) -> MembershipQuerySet:
+        """Everything but expired invitations (which count as gone, clean-up or not)."""
+        return self.exclude(_expired())
 
     def visible_to(self, viewer: Membership) -> MembershipQuerySet:
         """The members `viewer` sees on Team: everyone of the account for a member with All
@@ -175,7 +207,13 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
 
 class Membership(models.Model):
     """A user's place in one account: their role, which facilities they see, and whether
-    they may use the account at all."""
+    they may use the account at all.
+
+    A membership is *accepted* or *invited*. Team's Add User makes an invitation (accepted_at
+    empty): it grants nothing, and Team sees only the address typed, until the person says yes
+    while signed in as themselves (or, for a new user, sets their password through the
+    invitation's link). Memberships that platform staff make (the admin, seed_demo) are
+    accepted as made."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
@@ -193,6 +231,17 @@ class Membership(models.Model):
         "active", default=True, help_text="Off: the user cannot use this account."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(
+        "accepted",
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text="Empty: invited, not accepted yet (the membership grants nothing).",
+    )
+    # What the inviter typed, and when the latest invitation went out (it expires
+    # INVITATION_DAYS later): all Team shows of an invited person.
+    invited_email = models.EmailField(blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -332,20 +381,91 @@ class Membership(models.Model):
             )
         return None
 
+    # --- Invitations ----------------------------------------------------------------------
+
+    @property
+    def is_invited(self) -> bool:
+        """Not accepted yet: the membership grants nothing."""
+        return self.accepted_at is None
+
+    @property
+    def invitation_expires_at(self) -> datetime | None:
+        if not self.is_invited:
+            return None
+        return (self.invited_at or self.created_at) + timedelta(days=INVITATION_DAYS)
+
     @property
     def invitation_pending(self) -> bool:
-        """Invited, and the password not set yet."""
+        """The user has no password yet (a new user, invited with a link to set one)."""
         return not self.user.has_usable_password()
+
+    def _others(self) -> MembershipQuerySet:
+        return Membership.objects.filter(user_id=self.user_id).exclude(pk=self.pk)
+
+    def invites_new_user(self) -> bool:
+        """An invitation that made its user: no password, no other account, no staff. Team
+        keeps what it typed (name, email) editable until the person sets their password."""
+        return (
+            self.is_invited
+            and self.invitation_pending
+            and not self.user.is_staff
+            and not self._others().exists()
+        )
+
+    def hides_person(self) -> bool:
+        """Team sees nothing of this member but the address typed: an invitation to someone
+        who already has a user of their own (another account's, or platform staff)."""
+        return self.is_invited and not self.invites_new_user()
+
+    @property
+    def email_shown(self) -> str:
+        """The address Team shows: the one typed while invited, the user's once accepted."""
+        return (self.invited_email or self.user.email) if self.is_invited else self.user.email
+
+    def audit_target(self) -> tuple[str, str, str]:
+        """The member's user in the Activity log, named as Team shows them."""
+        return "user", str(self.user_id), self.email_shown
 
     def identity_editable_by_team(self) -> bool:
         """Team may rename a user who belongs to this account only (a user of several
-        accounts is theirs to rename under Your account)."""
-        return not Membership.objects.filter(user_id=self.user_id).exclude(pk=self.pk).exists()
+        accounts is theirs to rename under Your account). Invitations elsewhere do not
+        count: the other account sees nothing of the user until they accept."""
+        if self.user.is_staff or self.hides_person():
+            return False
+        return not self._others().accepted().exists()
 
     def email_editable_by_team(self) -> bool:
-        """Team may correct the address of a pending invitation (the invitation goes to the
-        new address); once the user set a password, only they change it."""
-        return self.invitation_pending and self.identity_editable_by_team()
+        """Team may correct the address of a pending invitation of a user it made (the
+        invitation goes to the new address); once the user set a password, only they
+        change it."""
+        return self.invitation_pending and not self.user.is_staff and not self._others().exists()
+
+    def two_factor_reset_refusal(self) -> str | None:
+        """Why Team may not reset this member's two-factor, or None if it may: only a user
+        whose one active membership is this account, and who is not platform staff (whose
+        two-factor only other staff reset, in the admin). What to do instead is part of the
+        answer."""
+        email = self.email_shown
+        if self.is_invited:
+            return (
+                f"{email} has not accepted the invitation: nothing of their sign-in is "
+                "this account's to change."
+            )
+        if not (self.is_active and self.user.is_active):
+            return f"{email} is Inactive: set them Active first."
+        if self.user.is_staff:
+            return (
+                f"{email} is platform staff: their two-factor is reset only by other staff, "
+                "in the admin."
+            )
+        if Membership.objects.active().filter(user_id=self.user_id).exclude(pk=self.pk).exists():
+            return (
+                f"{email} also uses other accounts, so their two-factor is not this account's "
+                "to reset. They can sign in with one of their recovery codes (or a passkey) "
+                "and set it up again under Your account; with none left, platform support "
+                "resets it."
+            )
+        return None
 
     @property
     def sees_lock_limit(self) -> bool:
@@ -419,6 +539,10 @@ class AuditEvent(models.Model):
         MEMBER_DEACTIVATED = "member_deactivated", "User set Inactive"
         MEMBER_REACTIVATED = "member_reactivated", "User set Active"
         MEMBER_INVITED_AGAIN = "member_invited_again", "Invitation sent again"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        INVITATION_DECLINED = "invitation_declined", "Invitation declined"
+        INVITATION_WITHDRAWN = "invitation_withdrawn", "Invitation withdrawn"
+        INVITATION_EXPIRED = "invitation_expired", "Invitation expired"
         OWNERSHIP_TRANSFERRED = "ownership_transferred", "Ownership handed over"
         TWO_FACTOR_ENABLED = "two_factor_enabled", "Two-factor turned on"
         TWO_FACTOR_DISABLED = "two_factor_disabled", "Two-factor turned off"

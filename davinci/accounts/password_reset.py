@@ -1,7 +1,9 @@
 """Password reset: how often one may be asked for, and its email, sent by a task.
 
 The task carries the user's id (and the site's host, which ALLOWED_HOSTS vetted), never the
-reset link: the token is made when the email is sent, from the user as they are then.
+reset link: the token is made when the email is sent, from the user as they are then. Every
+request queues one, 0 standing for an address with no user, and it is handed on after the
+answer: a known and an unknown address cost the request the same.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ def password_reset_limited(*, email: str, ip: str) -> bool:
 
 @notice("password_reset")
 def password_reset_send(*, user_id: int, domain: str, use_https: bool) -> None:
-    user = User.objects.get(pk=user_id)
-    if not (user.is_active and user.has_usable_password()):
+    """The reset link to the user; nothing for 0 (an address no user may reset with)."""
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    if user is None or not (user.is_active and user.has_usable_password()):
         return
     context = {
         "email": user.email,

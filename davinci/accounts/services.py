@@ -7,9 +7,10 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from davinci.accounts import notices
-from davinci.accounts.models import Account, AuditEvent, User
+from davinci.accounts.models import Account, AuditEvent, Membership, User
 from davinci.when import validate_time_zone
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,9 @@ def audit_event_record(
 def sign_in_throttled_record(*, email: str, ip: str, limits: list[str]) -> None:
     """Tell the accounts of the address under attack (their Activity log) and the server log.
 
-    An unknown address has no account to tell: the log line is the record.
+    Only the accounts the user uses (active, accepted memberships): an invitation, or an
+    account that set them Inactive, learns nothing of their sign-ins. An unknown address
+    has no account to tell: the log line is the record.
     """
     logger.warning("sign-in throttled", extra={"ip": ip, "limits": limits})
     user = User.objects.filter(email__iexact=email).first() if email else None
@@ -59,7 +62,7 @@ def sign_in_throttled_record(*, email: str, ip: str, limits: list[str]) -> None:
         + ("for this address" if "email" in limits else "from this IP address")
         + "; sign-in is paused for a while."
     )
-    for membership in user.memberships.select_related("account"):
+    for membership in Membership.objects.active().filter(user=user).select_related("account"):
         audit_event_record(
             account=membership.account,
             action=AuditEvent.Action.SIGN_IN_THROTTLED,
@@ -68,6 +71,61 @@ def sign_in_throttled_record(*, email: str, ip: str, limits: list[str]) -> None:
             target=user,
             details={"limits": limits, "summary": summary},
         )
+
+
+# --- Invitations: the person's yes or no -------------------------------------------------------
+
+
+def _invitation(*, membership_id: int, user: User) -> Membership:
+    membership = (
+        Membership.objects.invitations()
+        .select_for_update(of=("self",))
+        .select_related("account")
+        .filter(pk=membership_id, user=user)
+        .first()
+    )
+    if membership is None:
+        raise ValidationError(
+            "This invitation is no longer open: it was answered, withdrawn or it expired.",
+            code="not_open",
+        )
+    return membership
+
+
+@transaction.atomic
+def membership_accept(*, membership_id: int, user: User, ip: str | None) -> Membership:
+    """The invited user says yes, signed in as themselves (or by setting their password
+    through a new user's invitation link): from now on the membership works, and the account
+    sees them as a member. Only an open invitation of `user` is accepted."""
+    membership = _invitation(membership_id=membership_id, user=user)
+    membership.accepted_at = timezone.now()
+    membership.save(update_fields=["accepted_at"])
+    audit_event_record(
+        account=membership.account,
+        action=AuditEvent.Action.INVITATION_ACCEPTED,
+        actor=user,
+        ip=ip,
+        target=user,
+        details={"summary": membership.get_role_display()},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_decline(*, membership_id: int, user: User) -> Account:
+    """The invited user says no: the membership goes. The account's Activity notes it by the
+    address it typed, with nothing of the person (no name, no IP)."""
+    membership = _invitation(membership_id=membership_id, user=user)
+    account = membership.account
+    audit_event_record(
+        account=account,
+        action=AuditEvent.Action.INVITATION_DECLINED,
+        actor=None,
+        ip=None,
+        target=membership,
+    )
+    membership.delete()
+    return account
 
 
 # --- Your account -----------------------------------------------------------------------------

@@ -33,6 +33,10 @@ urlpatterns = [
         "you/two-factor/passkeys/<id:pk>/remove/", two_factor.passkey_remove, name="passkey_remove"
     ),
     path("you/time-zone/", views.account_time_zone, name="account_time_zone"),
+    # Invitations to accounts, answered by the person invited
+    path("you/invitations/", views.invitations, name="invitations"),
+    path("you/invitations/<id:pk>/accept/", views.invitation_accept, name="invitation_accept"),
+    path("you/invitations/<id:pk>/decline/", views.invitation_decline, name="invitation_decline"),
     path(
         "you/history-retention/",
         views.account_history_retention,

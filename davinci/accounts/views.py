@@ -9,7 +9,7 @@ from django.template import loader
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from davinci.accounts import services
 from davinci.accounts.decorators import account_required, recently_confirmed
@@ -27,6 +27,7 @@ from davinci.accounts.models import MANAGES_INTEGRATIONS, Membership, Role
 from davinci.accounts.two_factor.services import has_two_factor
 from davinci.accounts.two_factor.sign_in import pending_start
 from davinci.net import client_ip, next_path
+from davinci.outbox.after_response import RedirectThenDispatch
 
 
 class SignInView(auth_views.LoginView):
@@ -46,10 +47,17 @@ class SignInView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Django's own, its email queued for every address and handed on once the answer is
+    out (davinci/accounts/password_reset.py)."""
+
     form_class = PasswordResetRequestForm
 
     def get_form_kwargs(self) -> dict:
         return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        notice = form.save(use_https=self.request.is_secure(), request=self.request)
+        return RedirectThenDispatch(self.get_success_url(), notice=notice)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -62,7 +70,7 @@ def switch_account(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         raise Http404("No such account.")
     membership = get_object_or_404(
-        Membership.objects.select_related("account"),
+        Membership.objects.accepted().filter(is_active=True).select_related("account"),
         user=request.user,
         account_id=form.cleaned_data["account"],
     )
@@ -97,6 +105,7 @@ def _your_account(request: HttpRequest, **forms) -> HttpResponse:
         "profile_form": ProfileForm(initial={"name": request.user.name}),
         "email_form": EmailChangeForm(user=request.user),
         "two_factor_enabled": has_two_factor(request.user),
+        "invitation_count": Membership.objects.invitations().filter(user=request.user).count(),
         "time_zone_form": (
             AccountTimeZoneForm(initial={"time_zone": request.account.time_zone})
             if membership is not None and membership.manages_integrations
@@ -202,6 +211,58 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("accounts:your_account" if request.user.is_authenticated else "home")
     context = {"new_email": pending[1] if pending else None}
     return render(request, "accounts/email_confirm.html", context, status=200 if pending else 400)
+
+
+# --- Invitations: the person invited says yes or no ------------------------------------------
+
+
+@require_safe
+def invitations(request: HttpRequest) -> HttpResponse:
+    """The open invitations of the signed-in user: the account and the role, Accept or
+    Decline. Nothing of an account is theirs, nor anything of them the account's, before
+    they accept."""
+    pending = (
+        Membership.objects.invitations()
+        .filter(user=request.user)
+        .select_related("account")
+        .order_by("invited_at", "pk")
+    )
+    return render(request, "accounts/invitations.html", {"invitations": pending})
+
+
+def _open_invitation(request: HttpRequest, pk: int) -> Membership:
+    """Only the user's own open invitation: anyone else's, or an answered one, is a 404."""
+    return get_object_or_404(Membership.objects.invitations(), pk=pk, user=request.user)
+
+
+@require_POST
+def invitation_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = _open_invitation(request, pk)
+    try:
+        membership = services.membership_accept(
+            membership_id=invitation.pk, user=request.user, ip=client_ip(request)
+        )
+    except ValidationError as exc:  # answered in another tab meanwhile
+        messages.error(request, " ".join(exc.messages))
+        return redirect("accounts:invitations")
+    request.session[SESSION_KEY] = membership.account_id
+    messages.success(
+        request,
+        f"You are now a member of {membership.account} as {membership.get_role_display()}.",
+    )
+    return redirect("home")
+
+
+@require_POST
+def invitation_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = _open_invitation(request, pk)
+    try:
+        account = services.membership_decline(membership_id=invitation.pk, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("accounts:invitations")
+    messages.success(request, f"You declined the invitation to {account}.")
+    return redirect("accounts:invitations")
 
 
 @require_POST

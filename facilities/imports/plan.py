@@ -23,6 +23,8 @@ from facilities.imports.rows import (
 )
 from facilities.models import Facility, Lock, LockStatus, Unit
 
+UNUSABLE_SERIAL = "Lock {serial} cannot be imported here: the serial is already registered."
+
 
 @dataclass
 class ImportPlan:
@@ -228,8 +230,13 @@ def plan_import(
         if row.changes:
             plan.units.append(row)
             changed_lines.add(row.line)
+    # A restricted member's facilities (one query), to tell a lock of theirs from one they
+    # cannot see; None: every facility of the account.
+    seen = None
+    if membership is not None and not membership.all_facilities:
+        seen = set(membership.facilities.values_list("pk", flat=True))
     for row in lock_rows:
-        _plan_lock(plan, row, facility, units, locks, serial_lines, membership)
+        _plan_lock(plan, row, facility, units, locks, serial_lines, membership, seen)
         if row.changes and membership and not _may_write(membership, row.existing, row.status):
             plan.errors.append(RowError(row.line, _refusal(membership, row.serial, row.status)))
             row.changes = []
@@ -250,13 +257,19 @@ def _plan_lock(
     locks: dict[str, Lock],
     serial_lines: dict[str, int],
     membership: Membership | None,
+    seen: set[int] | None,
 ) -> None:
     def fail(message: str) -> None:
         plan.errors.append(RowError(row.line, message))
 
     lock = locks.get(row.serial)
-    if lock is not None and lock.account_id != facility.account_id:
-        return fail(f"Lock {row.serial} is registered to another account.")
+    if lock is not None and (
+        lock.account_id != facility.account_id
+        or (seen is not None and lock.facility_id != facility.pk and lock.facility_id not in seen)
+    ):
+        # Another account's lock, or one of a facility this member cannot see: the same words
+        # for both, and nothing about whose it is (a preview must be no serial oracle).
+        return fail(UNUSABLE_SERIAL.format(serial=row.serial))
     if lock is not None and lock.facility_id != facility.pk:
         return fail(
             f"Lock {row.serial} belongs to {lock.facility.name}. Import it there, or assign it "

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -19,8 +19,7 @@ from davinci import sms
 from davinci.accounts.decorators import account_required
 from davinci.accounts.models import MANAGES_INTEGRATIONS, Account
 from davinci.net import client_ip
-from davinci.outbox.models import Notice
-from davinci.outbox.tasks import notice_dispatch
+from davinci.outbox.after_response import RedirectThenDispatch
 from facilities.forms import TypedChoiceField
 from facilities.models import Facility, ReleaseAttempt, unit_number_validator
 from facilities.release.services import (
@@ -88,24 +87,6 @@ def _facility_label(facility: Facility) -> str:
     return f"{facility.name} — {facility.address}" if facility.address else facility.name
 
 
-class _DispatchAfterResponse(HttpResponseRedirect):
-    """The redirect every accepted attempt gets. Every accepted attempt has queued the same
-    notice (whether a code is due is decided by the task), and the notice is handed to the
-    worker only after the response has gone out: WSGI and ASGI servers call close() once the
-    body is written. With a worker the send never runs here; in-process (make run) it runs
-    after the answer. So neither the answer nor its timing tells whether a code was sent."""
-
-    def __init__(self, redirect_to: str, *, notice: Notice) -> None:
-        super().__init__(redirect_to)
-        self.notice = notice
-
-    def close(self) -> None:
-        try:
-            notice_dispatch(self.notice.pk)
-        finally:
-            super().close()
-
-
 @login_not_required
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -125,7 +106,10 @@ def release_page(request: HttpRequest, account_slug: str) -> HttpResponse:
         if attempt.outcome != ReleaseAttempt.Outcome.RATE_LIMITED:
             notice = release_code_send.queue(attempt_id=attempt.pk, dispatch=False)
             done = reverse("release:requested", args=[account.slug])
-            return _DispatchAfterResponse(
+            # Every accepted attempt queued the same notice (the task decides whether a code
+            # is due), handed on once the redirect is out and, in-process, off this thread:
+            # neither the answer, its timing nor the connection tells whether one was sent.
+            return RedirectThenDispatch(
                 f"{done}?{urlencode({'by': contact.channel})}", notice=notice
             )
         return _too_many_attempts(request, account, form)

@@ -18,7 +18,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from davinci.net import is_api_path
-from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER
+from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER, what_is_down
 
 logger = logging.getLogger("integrations.api")
 
@@ -53,12 +53,13 @@ def api_error(
     return response
 
 
-def unavailable() -> JsonResponse:
+def unavailable(exception: BaseException | None = None) -> JsonResponse:
+    """503 naming what is down (its database, or its cache), as /readyz does."""
     return api_error(
         503,
         "unavailable",
-        "The service is temporarily unavailable (its database cannot be reached). "
-        "Try again shortly.",
+        f"The service is temporarily unavailable (its {what_is_down(exception)} cannot be "
+        "reached). Try again shortly.",
         headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
     )
 
@@ -95,15 +96,17 @@ class ApiErrorMiddleware:
             # missing, or it queries the database that is down): answer JSON regardless.
             logger.exception("API request failed and so did Django's error page")
             earlier = getattr(request, "_api_exception", None)
-            if isinstance(exc, DATABASE_ERRORS) or isinstance(earlier, DATABASE_ERRORS):
-                return unavailable()
+            if isinstance(exc, DATABASE_ERRORS):
+                return unavailable(exc)
+            if isinstance(earlier, DATABASE_ERRORS):
+                return unavailable(earlier)
             code, message = FALLBACK_ERRORS[500]
             return api_error(500, code, message)
         if response.status_code < 400 or _is_json(response):
             return response
         exception = getattr(request, "_api_exception", None)
         if isinstance(exception, DATABASE_ERRORS):
-            replacement = unavailable()
+            replacement = unavailable(exception)
             response.status_code = replacement.status_code
             response["Retry-After"] = replacement["Retry-After"]
         else:
@@ -121,5 +124,9 @@ class ApiErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_api_path(request) or not isinstance(exception, DATABASE_ERRORS):
             return None
-        logger.warning("API request failed: database unavailable (%s)", type(exception).__name__)
-        return unavailable()
+        logger.warning(
+            "API request failed: %s unavailable (%s)",
+            what_is_down(exception),
+            type(exception).__name__,
+        )
+        return unavailable(exception)

@@ -245,3 +245,11 @@ def test_no_example_gives_a_code_and_a_reason_to_withhold_it(document):
         example = openapi._example({"$ref": f"#/components/schemas/{schema}"})
         lock = example.get("lock", example) if schema == "Unit" else example
         assert (lock["unlock_code"] is None) != (lock["unlock_code_withheld"] is None), lock
+
+
+def test_the_cursor_is_described_as_opaque(document):
+    """A pattern that lets through values the server refuses (`cursor=s` is 400) promises
+    what the API does not keep: the cursor is opaque, taken from `next` as it is."""
+    assert _parameter(document, "cursor") == {"type": "string"}
+    (cursor,) = [p for p in document["components"]["parameters"].values() if p["name"] == "cursor"]
+    assert "opaque" in cursor["description"] and "`next`" in cursor["description"]

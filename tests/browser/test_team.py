@@ -1,5 +1,6 @@
-"""Team, as an owner runs it: Add User → the invitation → a Client Call Center user who sees
-one facility → the owner sets them Inactive → their next request is signed out.
+"""Team, as an owner runs it: Add User → the invitation (setting the password accepts it) → a
+Client Call Center user who sees one facility → the owner sets them Inactive → their next
+request is signed out.
 
 Each screen is photographed into this test's screenshot folder; the Team pages are checked
 with axe.
@@ -64,11 +65,11 @@ def test_owner_adds_a_call_center_user_and_later_sets_them_inactive(
     assert_accessible("Add User with an error")
     page.get_by_label("Harbor Downtown").check()
     page.get_by_role("button", name="Add User").click()
-    expect(page.get_by_role("status")).to_contain_text("cara@example.com is added")
+    expect(page.get_by_role("status")).to_contain_text("cara@example.com is invited")
     row = page.get_by_role("row").filter(has_text="cara@example.com")
     expect(row).to_contain_text("Client Call Center")
     expect(row).to_contain_text("Harbor Downtown")
-    expect(row).to_contain_text("Never")
+    expect(row).to_contain_text("Invited")
     screenshot("03-team-with-cara")
 
     # The invitation's link sets a password (in a browser of her own).

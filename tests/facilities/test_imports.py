@@ -195,9 +195,27 @@ def test_rows_that_clash_with_the_database(facility, account, other_facility, ov
             "Lock AX000001 belongs to Annex. Import it there, or assign it to a unit here "
             "from the unit's page.",
         ),
-        (4, "Lock RV000001 is registered to another account."),
+        (4, "Lock RV000001 cannot be imported here: the serial is already registered."),
         (6, "Lock HD000203 is new: its unlock_code is required."),
     ]
+
+
+def test_another_accounts_serial_gets_the_words_of_any_serial_this_member_cannot_use(
+    account, facility, second_facility, other_facility, facility_restricted_admin
+):
+    """No serial oracle: a rival's lock is refused in the same words as a lock of a facility
+    the member cannot see (whose name is not told either)."""
+    LockFactory(facility=other_facility, serial="RV000001")
+    LockFactory(facility=facility, serial="HD000777")
+    membership = facility_restricted_admin.memberships.get()
+    text = HEADER + ",,,,RV000001,1234,Available\n,,,,HD000777,1234,Available\n"
+    plan = services.facility_import_preview(
+        facility=second_facility, text=text, filename="t.csv", membership=membership
+    )
+    rival, hidden = (message for _line, message in _errors(plan))
+    assert rival.replace("RV000001", "X") == hidden.replace("HD000777", "X")
+    for message in (rival, hidden):
+        assert "another account" not in message and facility.name not in message
 
 
 def test_an_occupied_unit_is_refused_unless_its_lock_moves(facility, overlocked):

@@ -13,6 +13,7 @@ from facilities.models import LockEvent, LockStatus, ReleaseAttempt
 from facilities.release import views as release
 from tests.factories import UnitFactory, assigned_lock
 from tests.release.conftest import overlock, release_lock
+from tests.timing import SEND_SECONDS, interleaved_medians
 
 Outcome = ReleaseAttempt.Outcome
 CODE = "4812"
@@ -621,3 +622,28 @@ def test_a_new_lock_on_the_unit_replaces_the_released_one(
 
     assert attempts()[0].outcome == Outcome.NOT_RELEASED
     assert mail.outbox == []
+
+
+# --- Same time whatever the truth, also in-process --------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_matching_and_a_wrong_contact_take_the_same_time_in_process(
+    background_threads, account, facility, tenant_unit, released, settings
+):
+    """`make run` sends in-process: the send (as slow as a mail server here) must happen
+    after the answer *and* off the request's thread, whose connection the browser's next
+    request (the redirect) waits for."""
+    settings.EMAIL_BACKEND = "tests.timing.SlowEmailBackend"
+    settings.RELEASE_RATE_LIMIT_PER_IP = settings.RELEASE_RATE_LIMIT_PER_UNIT = 1000
+    settings.RELEASE_SENDS_PER_UNIT = 1000
+    client = Client()
+    medians = interleaved_medians(
+        {
+            "match": lambda: submit(client, account, facility, contact="avery.johnson@example.com"),
+            "wrong": lambda: submit(client, account, facility, contact="someone@example.com"),
+        },
+        between=background_threads.join,
+    )
+    assert abs(medians["match"] - medians["wrong"]) < SEND_SECONDS / 3, medians
+    assert len(mail.outbox) == 12  # every matching attempt got its code, afterwards

@@ -132,15 +132,37 @@ def test_redis_down_is_a_503_on_the_api_not_a_500(db, account, redis_down):
         "/api/v1/facilities/", HTTP_X_API_KEY=key.api_key, HTTP_X_API_SECRET=key.plain_secret
     )
     assert response.status_code == 503
-    assert json.loads(response.content)["error"]["code"] == "unavailable"
+    error = json.loads(response.content)["error"]
+    assert error["code"] == "unavailable"
     assert response["Retry-After"] == "5"
+    # It names what is down, as /readyz does: the cache, not the database.
+    assert "cache" in error["message"] and "database" not in error["message"]
 
 
-def test_redis_down_is_the_503_page_on_sign_in_not_a_500(db, owner, password, redis_down):
-    response = Client(raise_request_exception=False).post(
-        "/accounts/sign-in/", {"username": "owner@example.com", "password": password}
-    )
+def test_redis_down_is_the_503_page_on_sign_in_not_a_500(db, owner, password, redis_down, caplog):
+    with caplog.at_level(logging.WARNING):
+        response = Client(raise_request_exception=False).post(
+            "/accounts/sign-in/", {"username": "owner@example.com", "password": password}
+        )
     _assert_friendly_503(response)
+    body = response.content.decode()
+    assert "Its cache cannot be reached" in body and "database" not in body
+    assert any("cache unavailable" in record.getMessage() for record in caplog.records)
+
+
+def test_a_database_outage_says_database(db, owner, password):
+    client = Client(raise_request_exception=False)
+    with mock.patch("django.contrib.auth.forms.authenticate", side_effect=InterfaceError("gone")):
+        response = client.post(
+            "/accounts/sign-in/", {"username": "owner@example.com", "password": password}
+        )
+    assert "Its database cannot be reached" in response.content.decode()
+    with mock.patch("integrations.api.auth._authenticate", side_effect=OUTAGE):
+        response = Client(raise_request_exception=False).get(
+            "/api/v1/facilities/", HTTP_X_API_KEY="dvk_x", HTTP_X_API_SECRET="dvs_y"
+        )
+    assert response.status_code == 503
+    assert "database cannot be reached" in json.loads(response.content)["error"]["message"]
 
 
 def test_readyz_says_which_backend_is_down(db, redis_down):

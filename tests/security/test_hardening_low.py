@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from integrations.services import api_key_create
 from tests.factories import LockFactory, UnitFactory
+from tests.timing import SEND_SECONDS, interleaved_medians
 
 MANY = "&".join(f"p{n}=1" for n in range(1100))
 
@@ -113,3 +114,24 @@ def test_make_run_logs_each_request_once(settings):
     # davinci.request logs every request; runserver's access line would repeat it.
     assert settings.LOGGING["loggers"]["django.server"]["level"] == "ERROR"
     assert "davinci.request" not in settings.LOGGING["loggers"]  # the root logger, at INFO
+
+
+@pytest.mark.django_db(transaction=True)
+def test_password_reset_takes_the_same_time_for_a_known_and_an_unknown_address(
+    background_threads, owner, settings
+):
+    """In-process (`make run`) the email of a known address is built and sent off the
+    request's thread, after the answer: the same work in the request for either address."""
+    settings.EMAIL_BACKEND = "tests.timing.SlowEmailBackend"
+    settings.PASSWORD_RESET_PER_EMAIL = settings.PASSWORD_RESET_PER_IP = 1000
+    client = Client()
+    url = reverse("accounts:password_reset")
+    medians = interleaved_medians(
+        {
+            "known": lambda: client.post(url, {"email": owner.email}),
+            "unknown": lambda: client.post(url, {"email": "nobody@example.com"}),
+        },
+        between=background_threads.join,
+    )
+    assert abs(medians["known"] - medians["unknown"]) < SEND_SECONDS / 3, medians
+    assert len(mail.outbox) == 12 and {m.to[0] for m in mail.outbox} == {owner.email}

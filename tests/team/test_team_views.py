@@ -1,5 +1,6 @@
-"""Team: the list, Add User (invitation or notice), the edit page, Active/Inactive, handing
-ownership over, and a form error for every bad input."""
+"""Team: the list, Add User (an invitation), the edit page, Active/Inactive, handing ownership
+over, and a form error for every bad input. Invitations of people who already have a user,
+and what the inviting account sees of them, are tests/team/test_invitations.py's."""
 
 from urllib.parse import urlsplit
 
@@ -113,7 +114,8 @@ def test_add_user_sends_an_invitation_that_sets_a_password(
     assert not membership.user.has_usable_password()
     invitation, owner_notice = mail.outbox
     assert invitation.to == ["cara@example.com"] and "invited" in invitation.subject
-    assert owner_notice.to == [owner.email] and "User added" in owner_notice.subject
+    assert owner_notice.to == [owner.email] and "User invited" in owner_notice.subject
+    assert membership.is_invited  # until the password is set
     event = AuditEvent.objects.get(action=AuditEvent.Action.MEMBER_ADDED)
     assert event.actor == owner and event.target_repr == "cara@example.com"
 
@@ -128,6 +130,9 @@ def test_add_user_sends_an_invitation_that_sets_a_password(
     assert client.get(reverse("facilities:facility_list")).status_code == 200
     membership.user.refresh_from_db()
     assert membership.user.check_password("a long new passphrase")
+    membership.refresh_from_db()
+    assert not membership.is_invited  # setting the password was the yes
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.INVITATION_ACCEPTED).exists()
 
     # Single use: the same link again is the page that says it no longer works.
     again = signed_in(owner).get(url, follow=True).content.decode()
@@ -151,12 +156,17 @@ def test_a_password_reset_link_is_no_invitation(client, owner_client, outbox):
         _add(owner_client)
     user = User.objects.get(email="cara@example.com")
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    url = reverse("team:invitation_accept", args=[uid, default_token_generator.make_token(user)])
+    membership = user.memberships.get()
+    url = reverse(
+        "team:invitation_accept",
+        args=[membership.pk, uid, default_token_generator.make_token(user)],
+    )
     assert "no longer works" in client.get(url, follow=True).content.decode()
 
 
 @pytest.mark.parametrize(
-    "path", ["MQ/abc-def/", "zzzz/set-password/", "MTIzNDU2Nzg5/abc/", "%00/x/"]
+    "path",
+    ["1/MQ/abc-def/", "1/zzzz/set-password/", "1/MTIzNDU2Nzg5/abc/", "1/%00/x/", "999999/MQ/x/"],
 )
 def test_made_up_invitation_links_get_the_same_page(client, owner, path):
     response = client.get("/team/invitation/" + path, follow=True)
@@ -164,7 +174,7 @@ def test_made_up_invitation_links_get_the_same_page(client, owner, path):
     assert "This invitation link no longer works" in response.content.decode()
 
 
-def test_an_address_with_an_account_gets_a_membership_and_a_notice(
+def test_an_address_with_an_account_gets_an_invitation_and_the_same_answer(
     owner_client, account, other_account_owner, outbox
 ):
     with outbox():
@@ -172,16 +182,17 @@ def test_an_address_with_an_account_gets_a_membership_and_a_notice(
     new_response_text = response.wsgi_request._messages._queued_messages[0].message
     assert response.status_code == 302
     membership = Membership.objects.get(account=account, user=other_account_owner)
-    assert membership.role == Role.CLIENT_CALL_CENTER
+    assert membership.role == Role.CLIENT_CALL_CENTER and membership.is_invited
     other_account_owner.refresh_from_db()
     assert other_account_owner.name != "Renamed"  # not the adder's to rename
-    notice = mail.outbox[0]
-    assert notice.to == [other_account_owner.email] and "added" in notice.subject
-    assert "http" in notice.body and "/team/invitation/" not in notice.body
+    invitation = mail.outbox[0]
+    assert invitation.to == [other_account_owner.email] and "invited" in invitation.subject
+    assert link_in(invitation).endswith(reverse("accounts:invitations"))
+    assert "/team/invitation/" not in invitation.body  # no password to set
     # The page says the same as for a new address (only the address differs).
     assert new_response_text == (
-        f"{other_account_owner.email} is added as Client Call Center. We emailed them how to "
-        "sign in."
+        f"{other_account_owner.email} is invited as Client Call Center. We emailed them the "
+        "invitation: they are a member once they accept it."
     )
 
 

@@ -1,7 +1,8 @@
 """Every change to a user's two-factor: turned on (with recovery codes), new recovery codes,
 a passkey added or removed, turned off, reset by an owner, an admin or staff, and the
-account's policy. Each writes an AuditEvent in every account of the user and, where
-DESIGN.md says so, emails the user."""
+account's policy. Each writes an AuditEvent in every account the user uses (active, accepted
+memberships: an invitation, or an account that set them Inactive, learns nothing) and, where
+docs/two-factor.md says so, emails the user."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ def _audit(
 ) -> None:
     if accounts is None:
         accounts = [
-            m.account for m in Membership.objects.filter(user=user).select_related("account")
+            m.account
+            for m in Membership.objects.active().filter(user=user).select_related("account")
         ]
     for account in accounts:
         audit_event_record(
