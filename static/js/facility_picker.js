@@ -336,7 +336,9 @@
       }, 150);
     });
     textarea.addEventListener("change", function () {
-      ids = parseIds(textarea.value);
+      var typed = parseIds(textarea.value);
+      if (typed.join(" ") === ids.join(" ")) return;
+      ids = typed;
       page = 0;
       sync();
       renderChips();
