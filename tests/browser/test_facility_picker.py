@@ -57,8 +57,8 @@ def _choose_by_pasting(page, ids: list[str]) -> None:
     ids_box.dispatch_event("change")
 
 
-def _add_by_search(page, text: str, name: str) -> None:
-    """Type in the combobox, arrow down to the facility, Enter: it becomes a chip."""
+def choose_facility(page, text: str, name: str) -> None:
+    """Type in the picker's combobox, arrow down to the facility, Enter: it becomes a chip."""
     search = page.get_by_role("combobox", name="Find a facility")
     search.fill(text)
     option = page.get_by_role("option", name=name)
@@ -88,7 +88,7 @@ def test_a_key_and_a_member_with_1100_facilities_through_the_picker(
     assert_accessible("Create API Key, All Facilities on")
     page.get_by_label("Name").fill("Call Center")
     page.get_by_label("All Facilities").uncheck()
-    _add_by_search(page, "duluth", "Harbor Lakeside")
+    choose_facility(page, "duluth", "Harbor Lakeside")
     chip = page.locator(".picker-chip").filter(has_text="Harbor Lakeside")
     expect(chip).to_contain_text(lakeside.facility_id)
     screenshot("01-key-one-chosen")
@@ -120,7 +120,7 @@ def test_a_key_and_a_member_with_1100_facilities_through_the_picker(
     key.refresh_from_db()
     assert key.name == "Call Center East" and key.facilities.count() == CHOSEN
     page.get_by_role("button", name=f"Remove {many_facilities[0].name}").click()
-    _add_by_search(page, "Lakeside", "Harbor Lakeside")
+    choose_facility(page, "Lakeside", "Harbor Lakeside")
     expect(page.locator(".picker-chip").first).to_contain_text("Harbor Lakeside")
     screenshot("03-key-edited")
     page.get_by_role("button", name="Save changes").click()
@@ -148,7 +148,7 @@ def test_a_key_and_a_member_with_1100_facilities_through_the_picker(
     assert_accessible("member page, 1,100 chosen")
     page.get_by_label("Name").fill("Cara Caller-Smith")
     page.get_by_role("button", name=f"Remove {many_facilities[0].name}").click()
-    _add_by_search(page, "MN 55802", "Harbor Lakeside")
+    choose_facility(page, "MN 55802", "Harbor Lakeside")
     page.get_by_role("button", name="Save Changes").click()
     # Changing a member asks for the password again; the posted form then goes through.
     page.get_by_label("Your password").fill(password)
