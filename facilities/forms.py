@@ -118,6 +118,13 @@ class FacilityPicker(forms.Widget):
         self.queryset: QuerySet[Facility] = Facility.objects.none()
         self.state = PickerState()
 
+    def __deepcopy__(self, memo: dict) -> FacilityPicker:
+        # Each form gets its own state: Widget's copy is shallow, and a search drawn for one
+        # request must never be drawn for the next.
+        copied = super().__deepcopy__(memo)
+        copied.state = PickerState()
+        return copied
+
     def format_value(self, value: Any) -> str:
         return "" if value is None else str(value)
 

@@ -300,6 +300,15 @@ def test_add_and_remove_change_the_ids_and_save_nothing(owner_client, facility, 
     assert not ApiKey.objects.exists()
 
 
+def test_one_forms_search_is_never_drawn_in_the_next(
+    owner_client, other_owner_client, facility, other_facility
+):
+    _post(owner_client, CREATE_KEY, facilities_q="harbor", facilities_picker="search")
+    for client in (owner_client, other_owner_client):
+        body = client.get(CREATE_KEY).content.decode()
+        assert facility.name not in body and "match for" not in body
+
+
 def test_adding_another_accounts_facility_is_refused(owner_client, other_facility):
     response = _post(
         owner_client, CREATE_KEY, facilities_picker=f"add:{other_facility.facility_id}"
