@@ -181,6 +181,11 @@ def test_only_members_who_give_facilities_may_search(manager_client, call_center
     assert call_center_client.get(SEARCH, {"q": "harbor"}).status_code == 403
 
 
+def test_anonymous_visitors_are_sent_to_sign_in(client, facility):
+    response = client.get(SEARCH, {"q": "harbor"})
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
+
+
 def test_search_is_get_only(owner_client):
     assert owner_client.post(SEARCH, {"q": "harbor"}).status_code == 405
 
