@@ -56,9 +56,13 @@
     request = xhr;
     xhr.open("GET", url + "?find=" + encodeURIComponent(query));
     xhr.onload = function () {
-      if (xhr.status !== 200) return; // the Find button still works
-      var data = JSON.parse(xhr.responseText);
-      render(data.results, data.more, query);
+      var data = null;
+      try {
+        data = xhr.status === 200 ? JSON.parse(xhr.responseText) : null;
+      } catch (error) {
+        data = null;
+      }
+      if (data && data.results) render(data.results, data.more, query); // else Find still works
     };
     xhr.send();
   }
