@@ -315,6 +315,11 @@ PAGES: list[Page] = [
     ),
     # Your account
     Page("accounts:your_account", "Your account", lambda s: _url("accounts:your_account")),
+    Page(
+        "facilities:facility_picker",
+        "Facility picker: search by city",
+        lambda s: _url("facilities:facility_picker", {"q": s.city}),
+    ),
     Page("accounts:invitations", "Your invitations", lambda s: _url("accounts:invitations")),
     Page(
         "facilities:history_archive_list",
@@ -336,6 +341,18 @@ PAGES: list[Page] = [
         "release:page",
         "Public release page",
         lambda s: _url("release:page", account_slug=s.slug),
+        who="anonymous",
+    ),
+    Page(
+        "release:page",
+        "Public release page, find by city",
+        lambda s: _url("release:page", {"find": s.city}, account_slug=s.slug),
+        who="anonymous",
+    ),
+    Page(
+        "release:facility_search",
+        "Public release page: facility search as you type",
+        lambda s: _url("release:facility_search", {"find": s.city}, account_slug=s.slug),
         who="anonymous",
     ),
     Page(

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import zlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 
 from davinci import crypto
 from davinci.accounts.models import Account, Membership
@@ -63,6 +69,255 @@ class LockAdminForm(LockCodeFormMixin):
     class Meta:
         model = Lock
         fields = ["account", "facility", "serial", "status", "unit"]
+
+
+# --- The facility picker ------------------------------------------------------------------
+
+# A search shows this many matches; the chosen facilities are shown this many at a time.
+PICKER_RESULTS = 20
+PICKER_CHOSEN_PER_PAGE = 50
+# Past this many Facility IDs one query reads the chooser's facilities instead of an IN list
+# (SQLite caps the parameters of a statement; reading an account's facilities is cheap).
+_IN_LIST_MAX = 1000
+_SEPARATORS = re.compile(r"[\s,;]+")
+_FACILITY_ID = re.compile(r"[a-z0-9]{1,32}\Z")
+
+
+def parse_facility_ids(text: str) -> list[str]:
+    """Facility IDs as typed, pasted or posted: separated by spaces, commas or new lines, in
+    any case. Duplicates are dropped; the order is kept."""
+    return list(dict.fromkeys(token.lower() for token in _SEPARATORS.split(text or "") if token))
+
+
+@dataclass
+class PickerState:
+    """What one drawing of the picker shows beyond the chosen IDs: the search and its
+    matches, the page of the chosen list, and what the last button did."""
+
+    query: str = ""
+    searched: bool = False
+    page: int = 1
+    announcement: str = ""
+    hide_list: bool = False
+    note_excluded: bool = False
+    results: list[Facility] = field(default_factory=list)
+    more_results: bool = False
+
+
+class FacilityPicker(forms.Widget):
+    """A searchable facility picker that posts ONE value: the chosen Facility IDs in a text
+    area. Without JavaScript its Search, Add, Remove and page buttons post the form to redraw
+    it (FacilityPickerMixin); static/js/facility_picker.js turns the search into a combobox
+    that adds and removes chips in place."""
+
+    template_name = "facilities/includes/facility_picker.html"
+    use_fieldset = True
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs)
+        self.queryset: QuerySet[Facility] = Facility.objects.none()
+        self.state = PickerState()
+
+    def __deepcopy__(self, memo: dict) -> FacilityPicker:
+        # Each form gets its own state: Widget's copy is shallow, and a search drawn for one
+        # request must never be drawn for the next.
+        copied = super().__deepcopy__(memo)
+        copied.state = PickerState()
+        return copied
+
+    def format_value(self, value: Any) -> str:
+        return "" if value is None else str(value)
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer=None) -> str:
+        # The project's template engine: the picker's template lives with the pages.
+        return render_to_string(self.template_name, self.get_context(name, value, attrs))
+
+    def get_context(self, name: str, value: Any, attrs: dict | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        state = self.state
+        ids = [] if state.hide_list else parse_facility_ids(context["widget"]["value"])
+        pages = max(1, -(-len(ids) // PICKER_CHOSEN_PER_PAGE))
+        page = min(max(state.page, 1), pages)
+        shown = ids[(page - 1) * PICKER_CHOSEN_PER_PAGE : page * PICKER_CHOSEN_PER_PAGE]
+        known = {f.facility_id: f for f in self.queryset.filter(facility_id__in=shown)}
+        chosen_ids = set(ids)
+        context["widget"].update(
+            value="\n".join(ids),
+            state=state,
+            search_url=reverse("facilities:facility_picker"),
+            chosen=[(facility_id, known.get(facility_id)) for facility_id in shown],
+            chosen_count=len(ids),
+            page=page,
+            pages=pages,
+            first_shown=(page - 1) * PICKER_CHOSEN_PER_PAGE + 1,
+            last_shown=(page - 1) * PICKER_CHOSEN_PER_PAGE + len(shown),
+            results=[(f, f.facility_id in chosen_ids) for f in state.results],
+        )
+        return context
+
+
+class FacilityChoiceField(forms.Field):
+    """Facilities chosen by Facility ID, posted as one text value (not one field per
+    facility: a key or member with 2,000 facilities stays one field). Cleans to the Facility
+    objects, in the order given; an ID outside `queryset` (unknown, another account's, or
+    outside the chooser's access: all alike) is a form error naming it."""
+
+    widget = FacilityPicker
+    default_error_messages = {
+        "invalid_choice": "Not a facility you can choose: %(ids)s. Search for the facility "
+        "by name, or check its Facility ID on Integrations → Facilities.",
+    }
+
+    def __init__(self, *, queryset: QuerySet[Facility] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.queryset = queryset if queryset is not None else Facility.objects.none()
+
+    @property
+    def queryset(self) -> QuerySet[Facility]:
+        return self._queryset
+
+    @queryset.setter
+    def queryset(self, queryset: QuerySet[Facility]) -> None:
+        self._queryset = queryset
+        self.widget.queryset = queryset
+
+    def __deepcopy__(self, memo: dict) -> FacilityChoiceField:
+        result = super().__deepcopy__(memo)
+        result.queryset = self._queryset.all()
+        return result
+
+    def prepare_value(self, value: Any) -> str:
+        """The text area's text: one Facility ID a line, from text or from facilities."""
+        if value is None or isinstance(value, str):
+            return value or ""
+        return "\n".join(str(getattr(item, "facility_id", item)) for item in value)
+
+    def to_python(self, value: Any) -> list[str]:
+        return parse_facility_ids(self.prepare_value(value))
+
+    def clean(self, value: Any) -> list[Facility]:
+        return self.facilities_for(super().clean(value))
+
+    def facilities_for(self, ids: list[str]) -> list[Facility]:
+        """One query whatever the number of IDs."""
+        if not ids:
+            return []
+        wellformed = [facility_id for facility_id in ids if _FACILITY_ID.match(facility_id)]
+        if len(wellformed) <= _IN_LIST_MAX:
+            rows = self.queryset.filter(facility_id__in=wellformed)
+        else:
+            wanted = set(wellformed)
+            rows = (f for f in self.queryset if f.facility_id in wanted)
+        found = {facility.facility_id: facility for facility in rows}
+        unknown = [facility_id for facility_id in ids if facility_id not in found]
+        if unknown:
+            shown = ", ".join(facility_id[:32] for facility_id in unknown[:3])
+            if len(unknown) > 3:
+                shown += f" and {len(unknown) - 3:,} more"
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"ids": shown}
+            )
+        return [found[facility_id] for facility_id in ids]
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return set(self.to_python(initial)) != set(self.to_python(data))
+
+
+class FacilityPickerMixin:
+    """For a form with an `all_facilities` switch and a FacilityChoiceField `facilities`.
+
+    The picker's own buttons (Search, Add, Remove, a page of the chosen list) post the whole
+    form, so that nothing typed is lost without JavaScript. Such a post redraws the form and
+    never saves it: the form starts again from what was posted, unbound, so `is_valid()` is
+    False and no error is shown. The form's first, hidden submit button (Enter in a text
+    field) searches when the search box holds a query not searched yet, and saves otherwise.
+    """
+
+    def setup_facility_picker(self, *, note_excluded: bool = False) -> None:
+        form: forms.Form = self  # type: ignore[assignment]
+        field: FacilityChoiceField = form.fields["facilities"]  # type: ignore[assignment]
+        name = form.add_prefix("facilities")
+        state = field.widget.state
+        state.note_excluded = note_excluded
+        data = form.data if form.is_bound else {}
+        state.query = _search_text(data.get(f"{name}_q", ""))
+        action = data.get(f"{name}_picker", "")
+        if action == "enter":
+            unsearched = state.query and state.query != data.get(f"{name}_searched", "")
+            action = "search" if unsearched else ""
+        if action and not field.disabled:
+            self._redraw(form, field, action)
+        state.hide_list = bool(form["all_facilities"].value()) or field.disabled
+        if state.searched:
+            state.results, state.more_results = picker_matches(field.queryset, state.query)
+
+    @staticmethod
+    def _redraw(form: forms.Form, field: FacilityChoiceField, action: str) -> None:
+        posted = {
+            name: each.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+            for name, each in form.fields.items()
+            if not each.disabled
+        }
+        state = field.widget.state
+        state.searched = bool(state.query)
+        ids = parse_facility_ids(posted["facilities"] or "")
+        verb, _, argument = action.partition(":")
+        argument = argument.strip().lower()
+        if verb == "search":
+            state.searched = True
+        elif verb == "add" and _FACILITY_ID.match(argument):
+            facility = field.queryset.filter(facility_id=argument).first()
+            if facility is None:
+                state.announcement = "That facility cannot be chosen."
+            else:
+                ids = [argument, *(i for i in ids if i != argument)]
+                state.announcement = f"Added {facility.name}. Save to keep it."
+        elif verb == "remove" and argument in ids:
+            ids.remove(argument)
+            named = field.queryset.filter(facility_id=argument).values_list("name", flat=True)
+            state.announcement = f"Removed {named.first() or argument}. Save to keep the change."
+        elif verb == "page" and argument.isdigit():
+            state.page = int(argument[:6])
+        posted["facilities"] = "\n".join(ids)
+        form.initial = {**form.initial, **posted}
+        form.is_bound = False
+        form.data = MultiValueDict()
+        form.files = MultiValueDict()
+
+
+def picker_matches(facilities: QuerySet[Facility], query: str) -> tuple[list[Facility], bool]:
+    """The first PICKER_RESULTS facilities matching `query` (all of them, by name, for an
+    empty query), and whether there are more."""
+    rows = list(facilities.search(query).order_by("name", "id")[: PICKER_RESULTS + 1])
+    return rows[:PICKER_RESULTS], len(rows) > PICKER_RESULTS
+
+
+# The first submit button of a form with a picker: Enter in a text field presses it (see
+# FacilityPickerMixin). Hidden from everyone; the visible Save button comes last.
+PICKER_ENTER_BUTTON = (
+    '<button type="submit" name="facilities_picker" value="enter" hidden tabindex="-1">'
+    "Save</button>"
+)
+
+
+class PickerSearchForm(forms.Form):
+    """The picker's JSON search: a query, or the Facility IDs whose names the page needs."""
+
+    q = forms.CharField(required=False, max_length=100)
+    ids = forms.CharField(required=False, max_length=PICKER_CHOSEN_PER_PAGE * 33)
+
+    def clean_ids(self) -> list[str]:
+        ids = parse_facility_ids(self.cleaned_data["ids"])
+        if len(ids) > PICKER_CHOSEN_PER_PAGE:
+            raise ValidationError(
+                f"At most {PICKER_CHOSEN_PER_PAGE} Facility IDs at a time.", code="too_many_ids"
+            )
+        return ids
+
+
+def _search_text(value: str) -> str:
+    """The search box's text, bounded; a NUL (which PostgreSQL refuses) is dropped."""
+    return value.replace("\x00", "").strip()[:100]
 
 
 # --- Facilities and units ---------------------------------------------------------------------

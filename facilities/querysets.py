@@ -43,6 +43,17 @@ class FacilityQuerySet(models.QuerySet):
     def included_in_api(self) -> FacilityQuerySet:
         return self.filter(include_in_api=True)
 
+    def search(self, q: str) -> FacilityQuerySet:
+        """Name or address (street, city, state, ZIP) containing `q`, case-insensitive, or
+        exactly that Facility ID. Callers scope it to an account first and bound the result:
+        the account's facilities are the rows read."""
+        q = q.strip()
+        if not q:
+            return self
+        return self.filter(
+            Q(name__icontains=q) | Q(address__icontains=q) | Q(facility_id=q.lower())
+        )
+
     def with_counts(self) -> FacilityQuerySet:
         """`unit_count`, `lock_count` and `limit_count` (its locks that count towards the lock
         limit) as subqueries (a double join would multiply rows)."""

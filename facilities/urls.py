@@ -1,7 +1,7 @@
 from django.urls import path
 
 from facilities.release import views as release
-from facilities.views import archives, facilities, imports, locks, units
+from facilities.views import archives, facilities, imports, locks, picker, units
 
 app_name = "facilities"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("", facilities.facility_list, name="facility_list"),
     path("new/", facilities.facility_create, name="facility_create"),
     path("search/", units.search, name="search"),
+    path("picker/", picker.facility_picker, name="facility_picker"),
     path("<id:pk>/", facilities.facility_detail, name="facility_detail"),
     path("<id:pk>/edit/", facilities.facility_edit, name="facility_edit"),
     path("<id:pk>/locks/", facilities.facility_locks, name="facility_locks"),

@@ -10,41 +10,18 @@ from typing import Any
 
 from crispy_bootstrap5.bootstrap5 import Switch
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Layout
+from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from davinci.accounts.models import Account, Membership
+from facilities.forms import PICKER_ENTER_BUTTON, FacilityChoiceField, FacilityPickerMixin
 from facilities.models import Facility
 from integrations.models import ApiKey
 
 MAX_ALLOWED_IP_RANGES = 50
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class FacilityChoiceField(forms.ModelMultipleChoiceField):
-    """The account's facilities as checkboxes; those excluded from the API say so."""
-
-    widget = forms.CheckboxSelectMultiple
-
-    def _check_values(self, value):
-        # Each value goes to the database as it came; an id no column can hold (past 64 bits)
-        # must be a form error, not a database error.
-        for pk in value:
-            # isascii(): "²" is a digit to isdigit() but not to int().
-            if not (str(pk).isascii() and str(pk).isdigit()) or int(pk) > 2**63 - 1:
-                raise ValidationError(
-                    self.error_messages["invalid_pk_value"],
-                    code="invalid_pk_value",
-                    params={"pk": pk},
-                )
-        return super()._check_values(value)
-
-    def label_from_instance(self, obj: Facility) -> str:
-        if obj.include_in_api:
-            return obj.name
-        return f"{obj.name} (excluded from the API: Include in API is off)"
 
 
 def _validate_name(value: str) -> None:
@@ -93,7 +70,7 @@ def datetime_to_expiry(moment: dt.datetime | None) -> dt.date | None:
     return timezone.localtime(moment).date() if moment else None
 
 
-class ApiKeyForm(forms.Form):
+class ApiKeyForm(FacilityPickerMixin, forms.Form):
     """ "Create API Key" and the key detail window share it: Name, All Facilities and the
     facilities; the detail window adds expiry and allowed IP ranges."""
 
@@ -110,17 +87,12 @@ class ApiKeyForm(forms.Form):
         required=False,
         initial=True,
         help_text="On: the key reads every facility of the account, including ones you add "
-        "later. Off: only the facilities you select below.",
+        "later. Off: only the facilities you choose below.",
     )
     facilities = FacilityChoiceField(
         label="Facilities",
-        queryset=Facility.objects.none(),
         required=False,
-        help_text="Used when All Facilities is off. Select at least one.",
-        error_messages={
-            "invalid_choice": "That facility is not one of this account's facilities.",
-            "invalid_pk_value": "That facility is not one of this account's facilities.",
-        },
+        help_text="Used when All Facilities is off. Choose at least one.",
     )
     expires_on = forms.DateField(
         label="Expiry date",
@@ -157,7 +129,7 @@ class ApiKeyForm(forms.Form):
         if membership is not None and not membership.all_facilities:
             self.fields["all_facilities"].initial = False
             self.fields["all_facilities"].help_text = (
-                "Only a user with All Facilities can create an All Facilities key: select "
+                "Only a user with All Facilities can create an All Facilities key: choose "
                 "your facilities below."
             )
         if not self.fields["facilities"].queryset.exists():
@@ -171,10 +143,12 @@ class ApiKeyForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the template's <form> has its own token
+        self.setup_facility_picker(note_excluded=True)
         self.helper.layout = Layout(
+            HTML(PICKER_ENTER_BUTTON),
             Field("name", autocomplete="off"),
             Switch("all_facilities"),
-            # integrations.js hides the list while "All Facilities" is on (it is ignored then).
+            # integrations.js hides the picker while "All Facilities" is on (it is ignored then).
             Div(
                 "facilities",
                 css_class="facility-choices",
@@ -195,7 +169,9 @@ class ApiKeyForm(forms.Form):
         initial = {
             "name": api_key.name,
             "all_facilities": api_key.all_facilities,
-            "facilities": list(api_key.facilities.values_list("pk", flat=True)),
+            "facilities": list(
+                api_key.facilities.order_by("name", "id").values_list("facility_id", flat=True)
+            ),
             "expires_on": datetime_to_expiry(api_key.expires_at),
             "allowed_ips": "\n".join(api_key.allowed_ips),
         }
@@ -228,11 +204,11 @@ class ApiKeyForm(forms.Form):
                     code="all_facilities_not_allowed",
                 ),
             )
-        if (
-            "facilities" in cleaned
-            and not cleaned.get("all_facilities")
-            and not cleaned["facilities"]
-        ):
+        if cleaned.get("all_facilities"):
+            # The chosen list is not used then: neither its IDs nor their errors count.
+            self.errors.pop("facilities", None)
+            cleaned["facilities"] = []
+        elif "facilities" in cleaned and not cleaned["facilities"]:
             self.add_error(
                 "facilities",
                 ValidationError(

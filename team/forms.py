@@ -7,16 +7,16 @@ from typing import Any
 
 from crispy_bootstrap5.bootstrap5 import Switch
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Layout
+from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 
 from davinci.accounts.models import Account, Membership, Role, User
+from facilities.forms import PICKER_ENTER_BUTTON, FacilityChoiceField, FacilityPickerMixin
 from facilities.models import Facility
-from integrations.forms import FacilityChoiceField
 
 
-class MemberForm(forms.Form):
+class MemberForm(FacilityPickerMixin, forms.Form):
     name = forms.CharField(label="Name", max_length=150)
     email = forms.EmailField(
         label="Email",
@@ -36,17 +36,12 @@ class MemberForm(forms.Form):
         required=False,
         initial=True,
         help_text="On: every facility, including ones added later. Off: only the facilities "
-        "selected below (new facilities are not added).",
+        "chosen below (new facilities are not added).",
     )
     facilities = FacilityChoiceField(
         label="Facilities",
-        queryset=Facility.objects.none(),
         required=False,
-        help_text="Used when All Facilities is off. Select at least one.",
-        error_messages={
-            "invalid_choice": "That facility is not one you can give access to.",
-            "invalid_pk_value": "That facility is not one you can give access to.",
-        },
+        help_text="Used when All Facilities is off. Choose at least one.",
     )
     is_active = forms.BooleanField(
         label="Active",
@@ -70,7 +65,11 @@ class MemberForm(forms.Form):
         self.fields["role"].choices = [("", "Choose a role…"), *roles]
         if not editor.all_facilities:
             self.fields["all_facilities"].initial = False
-        layout: list[Any] = [Field("name", autocomplete="off"), Field("email", autocomplete="off")]
+        layout: list[Any] = [
+            HTML(PICKER_ENTER_BUTTON),
+            Field("name", autocomplete="off"),
+            Field("email", autocomplete="off"),
+        ]
         if member is None:
             del self.fields["is_active"]
         else:
@@ -93,15 +92,16 @@ class MemberForm(forms.Form):
                 self.fields[
                     "role"
                 ].help_text = "Setting the user Active again asks for their role again."
-        layout += [
-            "role",
-            Switch("all_facilities"),
-            Div(
-                "facilities",
-                css_class="facility-choices",
-                data_hidden_when_checked="#id_all_facilities",
-            ),
-        ]
+        self.setup_facility_picker()
+        layout += ["role", Switch("all_facilities")]
+        if not self.fields["facilities"].disabled:
+            layout.append(
+                Div(
+                    "facilities",
+                    css_class="facility-choices",
+                    data_hidden_when_checked="#id_all_facilities",
+                )
+            )
         if member is not None:
             layout.append(Switch("is_active"))
         self.helper = FormHelper()
@@ -124,7 +124,9 @@ class MemberForm(forms.Form):
             # An inactive user's role is asked again when they are set Active.
             "role": member.role if member.is_active else "",
             "all_facilities": member.all_facilities,
-            "facilities": [facility.pk for facility in member.facilities.all()],
+            "facilities": list(
+                member.facilities.order_by("name", "id").values_list("facility_id", flat=True)
+            ),
             "is_active": member.is_active,
         }
 
@@ -153,6 +155,10 @@ class MemberForm(forms.Form):
                 )
             elif "role" not in self.errors:
                 cleaned["role"] = self.member.role  # still Inactive: the role stays
+        if cleaned.get("all_facilities"):
+            # The chosen list is not used then: neither its IDs nor their errors count.
+            self.errors.pop("facilities", None)
+            cleaned["facilities"] = []
         if "facilities" in cleaned and "all_facilities" in cleaned:
             problem = self.editor.facility_access_error(
                 all_facilities=cleaned["all_facilities"], facilities=list(cleaned["facilities"])

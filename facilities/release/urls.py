@@ -9,4 +9,9 @@ app_name = "release"
 urlpatterns = [
     path("<slug:account_slug>/", views.release_page, name="page"),
     path("<slug:account_slug>/requested/", views.release_requested, name="requested"),
+    path(
+        "<slug:account_slug>/facilities/",
+        views.release_facility_search,
+        name="facility_search",
+    ),
 ]

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -20,71 +19,16 @@ from davinci.accounts.decorators import account_required
 from davinci.accounts.models import MANAGES_INTEGRATIONS, Account
 from davinci.net import client_ip
 from davinci.outbox.after_response import RedirectThenDispatch
-from facilities.forms import TypedChoiceField
-from facilities.models import Facility, ReleaseAttempt, unit_number_validator
-from facilities.release.services import (
-    Contact,
-    contact_parse,
-    release_attempt_record,
-    release_code_send,
+from facilities.models import ReleaseAttempt
+from facilities.release.forms import (
+    ReleaseForm,
+    clean_find,
+    facility_label,
+    facility_matches,
 )
+from facilities.release.services import release_attempt_record, release_code_send
 
 ATTEMPTS_PER_PAGE = 50
-
-
-class ReleaseForm(forms.Form):
-    facility = TypedChoiceField(
-        queryset=Facility.objects.none(),
-        to_field_name="facility_id",
-        empty_label="Choose your facility",
-        error_messages={
-            "required": "Choose the facility where your unit is.",
-            "invalid_choice": "Choose one of the listed facilities.",
-        },
-    )
-    unit_number = forms.CharField(
-        label="Unit number",
-        max_length=20,
-        validators=[unit_number_validator],
-        error_messages={"required": "Enter your unit number."},
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
-    contact = forms.CharField(
-        label="Email address or phone number on file",
-        max_length=254,
-        error_messages={"required": "Enter the email address or phone number on file."},
-        widget=forms.TextInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
-    )
-    # Honeypot: hidden from people and assistive technology; bots fill every field.
-    website = forms.CharField(
-        label="Leave this field empty",
-        required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
-
-    def __init__(self, *args, account: Account, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["facility"]
-        # Any of the account's facilities validates, so a forged POST naming an excluded one
-        # is refused like a wrong contact (not by a tell-tale form error); only facilities
-        # included in the API are offered.
-        field.queryset = Facility.objects.for_account(account)
-        field.choices = [
-            ("", field.empty_label),
-            *(
-                (facility.facility_id, _facility_label(facility))
-                for facility in Facility.objects.for_account(account).included_in_api()
-            ),
-        ]
-        if not sms.sms_enabled():
-            self.fields["contact"].label = "Email address on file"
-
-    def clean_contact(self) -> Contact:
-        return contact_parse(self.cleaned_data["contact"])
-
-
-def _facility_label(facility: Facility) -> str:
-    return f"{facility.name} — {facility.address}" if facility.address else facility.name
 
 
 @login_not_required
@@ -92,7 +36,8 @@ def _facility_label(facility: Facility) -> str:
 @require_http_methods(["GET", "HEAD", "POST"])
 def release_page(request: HttpRequest, account_slug: str) -> HttpResponse:
     account = get_object_or_404(Account, slug=account_slug)
-    form = ReleaseForm(request.POST or None, account=account)
+    find = request.GET.get("find") or request.POST.get("find")
+    form = ReleaseForm(request.POST or None, account=account, find=find)
     if request.method == "POST" and form.is_valid():
         contact = form.cleaned_data["contact"]
         attempt = release_attempt_record(
@@ -139,7 +84,7 @@ def _context(account: Account, form: ReleaseForm) -> dict:
     return {
         "account": account,
         "form": form,
-        "has_facilities": len(form.fields["facility"].choices) > 1,
+        "has_facilities": form.offer_facilities(),
         "sms_enabled": sms.sms_enabled(),
     }
 
@@ -151,6 +96,18 @@ def release_requested(request: HttpRequest, account_slug: str) -> HttpResponse:
     account = get_object_or_404(Account, slug=account_slug)
     by_sms = request.GET.get("by") == ReleaseAttempt.Channel.SMS
     return render(request, "release/requested.html", {"account": account, "by_sms": by_sms})
+
+
+@login_not_required
+@never_cache
+@require_safe
+def release_facility_search(request: HttpRequest, account_slug: str) -> JsonResponse:
+    """The page's facility search as you type (static/js/release.js): the same bounded
+    matches the page shows for `?find=`, only facilities included in the API."""
+    account = get_object_or_404(Account, slug=account_slug)
+    matches, more = facility_matches(account, clean_find(request.GET.get("find")))
+    results = [{"facility_id": f.facility_id, "label": facility_label(f)} for f in matches]
+    return JsonResponse({"results": results, "more": more})
 
 
 @account_required(*MANAGES_INTEGRATIONS)

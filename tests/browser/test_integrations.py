@@ -12,6 +12,7 @@ from davinci.accounts.models import AuditEvent
 from integrations.models import ApiKey
 from integrations.secrets import secret_matches
 from tests.browser.conftest import sign_in
+from tests.browser.test_facility_picker import choose_facility
 from tests.factories import FacilityFactory
 
 
@@ -48,8 +49,9 @@ def test_create_and_manage_an_api_key_as_the_article_describes(
     expect(page.get_by_role("heading", name="Create API Key")).to_be_visible()
     all_facilities = page.get_by_label("All Facilities")
     expect(all_facilities).to_be_checked()  # on by default
-    # While it is on, the facility list is irrelevant and hidden.
-    expect(page.get_by_label("Harbor Downtown")).to_be_hidden()
+    # While it is on, the facility picker is irrelevant and hidden; no facility is listed.
+    expect(page.get_by_role("combobox", name="Find a facility")).to_be_hidden()
+    assert "Harbor Downtown" not in page.content()
     screenshot("02-create-api-key")
     assert_accessible("Create API Key")
 
@@ -57,8 +59,11 @@ def test_create_and_manage_an_api_key_as_the_article_describes(
     page.get_by_label("Name").fill("Call Center")
     # 5. Toggle off "All Facilities" ... At least one facility must be selected.
     all_facilities.uncheck()
-    expect(page.get_by_label("Harbor Downtown")).to_be_visible()
-    expect(page.get_by_label(re.compile(r"Harbor Airport \(excluded from the API"))).to_be_visible()
+    page.get_by_role("combobox", name="Find a facility").fill("harbor")
+    expect(page.get_by_role("option", name=re.compile("^Harbor Downtown"))).to_be_visible()
+    airport = page.get_by_role("option", name=re.compile("^Harbor Airport"))
+    expect(airport).to_contain_text("excluded from the API")
+    page.keyboard.press("Escape")
     # 6. Click "Save & Submit" with no facility: the error.
     page.get_by_role("button", name="Save & Submit").click()
     expect(page.get_by_role("alert")).to_contain_text(
@@ -69,7 +74,7 @@ def test_create_and_manage_an_api_key_as_the_article_describes(
     assert_accessible("Create API Key with an error")
 
     # ... manually select a facility, then "Save & Submit": a new entry in the list of keys.
-    page.get_by_label("Harbor Downtown").check()
+    choose_facility(page, "downtown", "Harbor Downtown")
     page.get_by_role("button", name="Save & Submit").click()
     row = page.get_by_role("row").filter(has_text="Call Center")
     expect(row).to_be_visible()
@@ -105,12 +110,12 @@ def test_create_and_manage_an_api_key_as_the_article_describes(
     assert_accessible("the revealed secret")
 
     # ... or use this window to update the facility information.
-    page.get_by_label("Harbor Eastside").check()
+    choose_facility(page, "eastside", "Harbor Eastside")
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_text("Changes saved.")).to_be_visible()
     expect(page.locator("#api-secret")).to_have_count(0)  # hidden again once we left
     assert set(key.facilities.all()) == {downtown, eastside}
-    expect(page.get_by_label("Harbor Eastside")).to_be_checked()
+    expect(page.locator(".picker-chip").filter(has_text="Harbor Eastside")).to_be_visible()
 
     # 9. If the API Key or API Secret becomes compromised you should disable it.
     page.once("dialog", lambda dialog: dialog.accept())

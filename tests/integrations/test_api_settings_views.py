@@ -99,9 +99,11 @@ def test_list_is_paginated(owner_client, account):
 
 def test_create_form_has_the_articles_labels(owner_client, facility):
     page = owner_client.get(CREATE).content.decode()
-    for label in ("Name", "All Facilities", "Save &amp; Submit", facility.name):
+    for label in ("Name", "All Facilities", "Save &amp; Submit", "Find a facility"):
         assert label in page
     assert 'name="all_facilities" ' in page and "checked" in page  # on by default
+    # While All Facilities is on, no facility is listed at all: the picker searches.
+    assert facility.name not in page and facility.facility_id not in page
 
 
 def test_create_for_all_facilities(owner_client, account, owner):
@@ -121,7 +123,9 @@ def test_create_for_all_facilities(owner_client, account, owner):
 
 def test_create_for_chosen_facilities(owner_client, facility):
     FacilityFactory(account=facility.account, name="Not chosen")
-    response = owner_client.post(CREATE, {"name": "Call Center", "facilities": [facility.pk]})
+    response = owner_client.post(
+        CREATE, {"name": "Call Center", "facilities": facility.facility_id}
+    )
     assert response.status_code == 302
     key = ApiKey.objects.get()
     assert not key.all_facilities
@@ -137,10 +141,12 @@ def test_create_with_all_facilities_off_and_none_selected_is_an_error(owner_clie
 
 
 def test_create_naming_another_accounts_facility_is_refused(owner_client, other_facility):
-    response = owner_client.post(CREATE, {"name": "Call Center", "facilities": [other_facility.pk]})
+    response = owner_client.post(
+        CREATE, {"name": "Call Center", "facilities": other_facility.facility_id}
+    )
     assert response.status_code == 200
     assert _form_errors(response) == {"facilities": ["invalid_choice"]}
-    assert "not one of this account&#x27;s facilities" in response.content.decode()
+    assert "Not a facility you can choose" in response.content.decode()
     assert not ApiKey.objects.exists()
 
 
@@ -156,9 +162,13 @@ def test_create_refuses_control_characters_in_the_name(owner_client):
 
 
 def test_create_offers_excluded_facilities_marked_as_such(owner_client, account):
-    FacilityFactory(account=account, name="Harbor Airport", include_in_api=False)
-    page = owner_client.get(CREATE).content.decode()
-    assert "Harbor Airport (excluded from the API" in page
+    airport = FacilityFactory(account=account, name="Harbor Airport", include_in_api=False)
+    response = owner_client.post(
+        CREATE, {"name": "", "facilities_q": "airport", "facilities_picker": "search"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and not ApiKey.objects.exists()
+    assert f"<code>{airport.facility_id}</code> · excluded from the API" in page
 
 
 # --- the key detail window -----------------------------------------------------------------
@@ -182,7 +192,7 @@ def test_detail_saves_facilities_expiry_and_allowed_ips(owner_client, api_key, f
         detail_url(api_key),
         {
             "name": "Call Center",
-            "facilities": [facility.pk],
+            "facilities": facility.facility_id,
             "expires_on": "2099-12-31",
             "allowed_ips": "203.0.113.7\n2001:db8::/48, 198.51.100.0/24",
         },
@@ -217,7 +227,7 @@ def test_detail_refuses_an_expiry_in_the_past(owner_client, api_key):
 
 def test_detail_refuses_another_accounts_facility(owner_client, api_key, other_facility):
     response = owner_client.post(
-        detail_url(api_key), {"name": "Call Center", "facilities": [other_facility.pk]}
+        detail_url(api_key), {"name": "Call Center", "facilities": other_facility.facility_id}
     )
     assert _form_errors(response) == {"facilities": ["invalid_choice"]}
     api_key.refresh_from_db()
@@ -393,7 +403,7 @@ def _messages(response) -> list[tuple[str, str]]:
 
 def test_create_with_only_excluded_facilities_warns_that_it_reads_nothing(owner_client, account):
     airport = FacilityFactory(account=account, name="Harbor Airport", include_in_api=False)
-    response = owner_client.post(CREATE, {"name": "Call Center", "facilities": [airport.pk]})
+    response = owner_client.post(CREATE, {"name": "Call Center", "facilities": airport.facility_id})
     assert response.status_code == 302
     levels = dict(_messages(response))
     assert "warning" in levels
@@ -410,7 +420,9 @@ def test_create_for_all_facilities_of_an_account_with_none_included_warns(owner_
 
 
 def test_create_that_can_read_a_facility_does_not_warn(owner_client, facility):
-    response = owner_client.post(CREATE, {"name": "Call Center", "facilities": [facility.pk]})
+    response = owner_client.post(
+        CREATE, {"name": "Call Center", "facilities": facility.facility_id}
+    )
     assert "warning" not in dict(_messages(response))
     assert "Reads nothing" not in owner_client.get(LIST).content.decode()
 
@@ -418,7 +430,7 @@ def test_create_that_can_read_a_facility_does_not_warn(owner_client, facility):
 def test_saving_a_key_whose_facilities_are_all_excluded_warns(owner_client, api_key, account):
     airport = FacilityFactory(account=account, name="Harbor Airport", include_in_api=False)
     response = owner_client.post(
-        detail_url(api_key), {"name": api_key.name, "facilities": [airport.pk]}
+        detail_url(api_key), {"name": api_key.name, "facilities": airport.facility_id}
     )
     assert response.status_code == 302
     assert "can read no facility right now" in dict(_messages(response))["warning"]

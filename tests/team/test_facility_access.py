@@ -60,11 +60,13 @@ def test_a_restricted_admin_makes_keys_for_their_facilities_only(
     url = reverse("integrations:api_key_create")
     response = facility_restricted_client.post(url, {"name": "CC", "all_facilities": "on"})
     assert "Only a user with All Facilities" in response.content.decode()
-    response = facility_restricted_client.post(url, {"name": "CC", "facilities": [facility.pk]})
+    response = facility_restricted_client.post(
+        url, {"name": "CC", "facilities": facility.facility_id}
+    )
     assert response.status_code == 200 and "facilities" in response.context["form"].errors
     assert not ApiKey.objects.exists()
     response = facility_restricted_client.post(
-        url, {"name": "CC", "facilities": [second_facility.pk]}
+        url, {"name": "CC", "facilities": second_facility.facility_id}
     )
     assert response.status_code == 302
     assert list(ApiKey.objects.get().facilities.all()) == [second_facility]

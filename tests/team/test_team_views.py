@@ -37,7 +37,7 @@ def _edit_data(member, **data):
         "email": member.user.email,
         "role": member.role,
         "all_facilities": "on" if member.all_facilities else None,
-        "facilities": [f.pk for f in member.facilities.all()],
+        "facilities": " ".join(f.facility_id for f in member.facilities.all()),
         "is_active": "on" if member.is_active else None,
     }
     fields.update(data)
@@ -106,7 +106,7 @@ def test_add_user_sends_an_invitation_that_sets_a_password(
     client, owner_client, owner, account, facility, outbox
 ):
     with outbox():
-        response = _add(owner_client, all_facilities=False, facilities=[facility.pk])
+        response = _add(owner_client, all_facilities=False, facilities=facility.facility_id)
     assert response.status_code == 302
     membership = Membership.objects.get(user__email="cara@example.com")
     assert membership.role == Role.CLIENT_CALL_CENTER and not membership.all_facilities
@@ -221,22 +221,24 @@ def test_no_facility_with_all_facilities_off_is_a_form_error(owner_client):
 
 
 def test_a_facility_of_another_account_is_a_form_error(owner_client, other_facility):
-    errors = _errors(_add(owner_client, all_facilities=False, facilities=[other_facility.pk]))
-    assert "not one you can give access to" in errors
+    errors = _errors(
+        _add(owner_client, all_facilities=False, facilities=other_facility.facility_id)
+    )
+    assert "Not a facility you can choose" in errors
 
 
 @pytest.mark.parametrize("bad", ["abc", "-1", "99999999999999999999999", "²"])
 def test_a_garbage_facility_is_a_form_error(owner_client, bad):
-    assert _errors(_add(owner_client, all_facilities=False, facilities=[bad]))
+    assert _errors(_add(owner_client, all_facilities=False, facilities=bad))
 
 
 def test_a_facility_outside_the_editors_access_is_a_form_error(
     facility_restricted_client, facility
 ):
     errors = _errors(
-        _add(facility_restricted_client, all_facilities=False, facilities=[facility.pk])
+        _add(facility_restricted_client, all_facilities=False, facilities=facility.facility_id)
     )
-    assert "not one you can give access to" in errors
+    assert "Not a facility you can choose" in errors
 
 
 def test_a_restricted_admin_cannot_give_all_facilities(facility_restricted_client):
@@ -250,7 +252,7 @@ def test_a_restricted_admin_adds_within_their_facilities(
         facility_restricted_client,
         role=Role.CLIENT_ADMIN,
         all_facilities=False,
-        facilities=[second_facility.pk],
+        facilities=second_facility.facility_id,
     )
     assert response.status_code == 302
     assert Membership.objects.get(user__email="cara@example.com").role == Role.CLIENT_ADMIN
@@ -287,7 +289,7 @@ def test_save_changes_edits_role_facilities_and_tells_the_owner(
                 name="Pat Personnel",
                 role=Role.CLIENT_PERSONNEL_RESTRICTED,
                 all_facilities=None,
-                facilities=[facility.pk],
+                facilities=facility.facility_id,
             ),
         )
     assert response.status_code == 302
@@ -365,7 +367,7 @@ def test_reactivating_asks_for_a_role_again(owner_client, account):
 )
 def test_the_last_owner_cannot_be_removed(owner_client, owner, facility, change):
     member = owner.memberships.get()
-    data = _edit_data(member, **change, facilities=[facility.pk])
+    data = _edit_data(member, **change, facilities=facility.facility_id)
     response = owner_client.post(_edit(member), data)
     # The owner's role, access and status are read-only: what was posted is ignored.
     assert response.status_code == 302
