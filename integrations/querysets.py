@@ -3,11 +3,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.db.models import OuterRef, Subquery
 
 from facilities.models import Facility
 
 if TYPE_CHECKING:
     from davinci.accounts.models import Account, Membership
+
+# How many of a key's chosen facilities the API Settings list names.
+FIRST_FACILITIES = 3
 
 
 def _facilities_outside(membership: Membership) -> models.QuerySet:
@@ -34,3 +38,21 @@ class ApiKeyQuerySet(models.QuerySet):
 
     def not_deleted(self) -> ApiKeyQuerySet:
         return self.filter(deleted_at__isnull=True)
+
+    def with_first_facilities(self) -> ApiKeyQuerySet:
+        """Annotate `first_facility_1` … `_3`: the names of the first three facilities chosen
+        for each key, by name. Each is a subquery that walks the account's facilities in name
+        order (the index on account and name) until it meets one of the key's: a few rows per
+        key, however many facilities it has."""
+        return self.annotate(
+            **{
+                f"first_facility_{n + 1}": Subquery(
+                    Facility.objects.filter(
+                        account_id=OuterRef("account_id"), api_keys=OuterRef("pk")
+                    )
+                    .order_by("name", "id")
+                    .values("name")[n : n + 1]
+                )
+                for n in range(FIRST_FACILITIES)
+            }
+        )

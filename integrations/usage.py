@@ -23,13 +23,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Q, Window
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from davinci import counters
 from facilities.models import Facility, LockEvent
 from integrations.models import ApiKey, ApiKeyUsageDay
+from integrations.querysets import FIRST_FACILITIES
 
 REFUSED_STATUSES = (401, 403, 429)
 CHART_DAYS = 30
@@ -154,12 +155,11 @@ def with_list_usage(keys: Sequence[ApiKey]) -> Sequence[ApiKey]:
     """Set on each key of one page of the API Settings list: `recent_lookups` (its lookups in
     the last LIST_DAYS days), `facility_count` (how many facilities are chosen for it),
     `readable_count` (how many it can read now: ApiKey.facilities_in_scope) and
-    `first_facilities` (the names of the first three chosen).
+    `first_facilities` (the names its `with_first_facilities()` annotation found).
 
-    Three queries for the page, each for the page's keys only, whatever their facilities and
-    history: no count is multiplied by another through a join, and the lookups are counted
-    in the index `lockevent_key_time` (api_key, created_at, of lookups only) without reading
-    the events themselves."""
+    Three queries for the page, each for the page's keys only, whatever their history: no
+    count is multiplied by another through a join, and the lookups are counted in the index
+    `lockevent_key_time` (api_key, created_at, of lookups only) without reading the events."""
     if not keys:
         return keys
     ids = [key.pk for key in keys]
@@ -173,6 +173,15 @@ def with_list_usage(keys: Sequence[ApiKey]) -> Sequence[ApiKey]:
         .annotate(count=Count("*"))
         .values_list("api_key_id", "count")
     )
+    readable = Q(facility__include_in_api=True, facility__account_id=F("apikey__account_id"))
+    chosen = {
+        key_id: (count, can_read)
+        for key_id, count, can_read in ApiKey.facilities.through.objects.filter(apikey_id__in=ids)
+        .order_by()
+        .values("apikey_id")
+        .annotate(count=Count("*"), readable=Count("facility_id", filter=readable))
+        .values_list("apikey_id", "count", "readable")
+    }
     every = dict(
         Facility.objects.filter(
             account_id__in={key.account_id for key in keys}, include_in_api=True
@@ -182,36 +191,11 @@ def with_list_usage(keys: Sequence[ApiKey]) -> Sequence[ApiKey]:
         .annotate(count=Count("*"))
         .values_list("account_id", "count")
     )
-    chosen = _chosen_facilities(ids)
     for key in keys:
-        names, count, readable = chosen.get(key.pk, ([], 0, 0))
+        count, can_read = chosen.get(key.pk, (0, 0))
         key.recent_lookups = lookups.get(key.pk, 0)
-        key.first_facilities = names
         key.facility_count = count
-        key.readable_count = every.get(key.account_id, 0) if key.all_facilities else readable
+        key.readable_count = every.get(key.account_id, 0) if key.all_facilities else can_read
+        names = (getattr(key, f"first_facility_{n + 1}", None) for n in range(FIRST_FACILITIES))
+        key.first_facilities = [name for name in names if name]
     return keys
-
-
-def _chosen_facilities(ids: list[int]) -> dict[int, tuple[list[str], int, int]]:
-    """{key id: (the names of its first three chosen facilities, how many are chosen, how
-    many of those it can read)}: one query, whose counts are windows over each key's chosen
-    facilities (a key without any has no row)."""
-    per_key = {"partition_by": F("apikey_id")}
-    readable = Q(facility__include_in_api=True, facility__account_id=F("apikey__account_id"))
-    rows = (
-        ApiKey.facilities.through.objects.filter(apikey_id__in=ids)
-        .annotate(
-            position=Window(
-                RowNumber(), order_by=[F("facility__name"), F("facility_id")], **per_key
-            ),
-            chosen=Window(Count("facility_id"), **per_key),
-            readable=Window(Count("facility_id", filter=readable), **per_key),
-        )
-        .filter(position__lte=3)
-        .order_by("apikey_id", "position")
-        .values_list("apikey_id", "facility__name", "chosen", "readable")
-    )
-    chosen: dict[int, tuple[list[str], int, int]] = {}
-    for key_id, name, count, can_read in rows:
-        chosen.setdefault(key_id, ([], count, can_read))[0].append(name)
-    return chosen
