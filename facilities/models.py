@@ -170,7 +170,11 @@ class Lock(models.Model):
 
     class Meta:
         ordering = ["serial"]
-        indexes = [models.Index(fields=["facility", "status"])]
+        indexes = [
+            models.Index(fields=["facility", "status"]),
+            # The account's lock-limit count (the facilities list) from the index alone.
+            models.Index(fields=["account", "status"], name="lock_account_status"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(

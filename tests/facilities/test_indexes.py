@@ -59,6 +59,15 @@ def test_the_api_settings_list_counts_lookups_in_the_key_time_index(account):
     assert _from_the_index_alone(_plan(sql), "lockevent_key_time")
 
 
+def test_the_lock_limit_is_counted_in_the_account_status_index(owner, account, facility):
+    from davinci.accounts.models import Membership
+
+    membership = Membership.objects.get(user=owner, account=account)
+    with CaptureQueriesContext(connection) as captured:
+        Lock.objects.for_membership(membership).counting_towards_limit().count()
+    assert _from_the_index_alone(_plan(captured.captured_queries[0]["sql"]), "lock_account_status")
+
+
 def test_the_key_time_index_holds_lookups_only(account, facility):
     key = ApiKeyFactory(account=account)
     lock = LockFactory(facility=facility)
