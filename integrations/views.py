@@ -25,6 +25,7 @@ from davinci.accounts.decorators import (
     recently_confirmed,
 )
 from davinci.accounts.models import MANAGES_INTEGRATIONS
+from davinci.compression import uncompressed
 from davinci.net import client_ip, next_path
 from facilities.models import Facility
 from integrations import services, usage
@@ -162,6 +163,7 @@ def _show_key_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpRespons
 
 @sensitive_variables()
 @sensitive_post_parameters("password", "code")
+@uncompressed
 @never_cache
 @require_POST
 @account_required(*MANAGES_INTEGRATIONS)

@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
+from davinci.compression import uncompressed
 from facilities.models import UNIT_STATUSES, Facility
 from integrations.api import openapi, services
 from integrations.api.auth import api_key_required
@@ -233,6 +234,7 @@ def _next_link(request: HttpRequest, after: str | list[str] | None) -> str | Non
 
 
 @api_endpoint
+@uncompressed  # carries the unlock code (BREACH)
 def unit_detail(request: HttpRequest, facility_id: str, unit_number: str) -> HttpResponse:
     facility_id, unit_number = _facility_id(facility_id), _unit_number(unit_number)
     data = (
@@ -251,6 +253,7 @@ def unit_detail(request: HttpRequest, facility_id: str, unit_number: str) -> Htt
 
 
 @api_endpoint
+@uncompressed  # carries the unlock code (BREACH)
 def lock_detail(request: HttpRequest, facility_id: str, serial: str) -> HttpResponse:
     facility_id, serial = _facility_id(facility_id), _serial(serial)
     data = (
