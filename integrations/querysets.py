@@ -3,7 +3,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from facilities.models import Facility
 
@@ -39,12 +40,23 @@ class ApiKeyQuerySet(models.QuerySet):
     def not_deleted(self) -> ApiKeyQuerySet:
         return self.filter(deleted_at__isnull=True)
 
-    def with_first_facilities(self) -> ApiKeyQuerySet:
-        """Annotate `first_facility_1` … `_3`: the names of the first three facilities chosen
-        for each key, by name. Each is a subquery that walks the account's facilities in name
-        order (the index on account and name) until it meets one of the key's: a few rows per
-        key, however many facilities it has."""
+    def with_facility_summary(self, account: Account) -> ApiKeyQuerySet:
+        """Annotate what the API Settings list says of each key's facilities (the keys of
+        `account`): `first_facility_1` … `_3`, the names of the first three chosen, and
+        `included_in_account`, how many of the account's facilities are in the API.
+
+        Each name is a subquery that walks the account's facilities in name order (the index
+        on account and name) until it meets one of the key's: a few rows per key, however
+        many facilities it has. The account's count is one subquery, run once."""
+        included = (
+            Facility.objects.filter(account=account, include_in_api=True)
+            .order_by()
+            .values("account_id")
+            .annotate(count=Count("*"))
+            .values("count")
+        )
         return self.annotate(
+            included_in_account=Coalesce(Subquery(included), 0),
             **{
                 f"first_facility_{n + 1}": Subquery(
                     Facility.objects.filter(
@@ -54,5 +66,5 @@ class ApiKeyQuerySet(models.QuerySet):
                     .values("name")[n : n + 1]
                 )
                 for n in range(FIRST_FACILITIES)
-            }
+            },
         )

@@ -28,7 +28,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from davinci import counters
-from facilities.models import Facility, LockEvent
+from facilities.models import LockEvent
 from integrations.models import ApiKey, ApiKeyUsageDay
 from integrations.querysets import FIRST_FACILITIES
 
@@ -152,12 +152,13 @@ def usage_days(*, api_key: ApiKey, days: int = CHART_DAYS) -> list[Day]:
 
 
 def with_list_usage(keys: Sequence[ApiKey]) -> Sequence[ApiKey]:
-    """Set on each key of one page of the API Settings list: `recent_lookups` (its lookups in
-    the last LIST_DAYS days), `facility_count` (how many facilities are chosen for it),
+    """Set on each key of one page of the API Settings list, read through
+    `ApiKey.objects.with_facility_summary()`: `recent_lookups` (its lookups in the last
+    LIST_DAYS days), `facility_count` (how many facilities are chosen for it),
     `readable_count` (how many it can read now: ApiKey.facilities_in_scope) and
-    `first_facilities` (the names its `with_first_facilities()` annotation found).
+    `first_facilities` (the names of the first three chosen).
 
-    Three queries for the page, each for the page's keys only, whatever their history: no
+    Two queries for the page, each for the page's keys only, whatever their history: no
     count is multiplied by another through a join, and the lookups are counted in the index
     `lockevent_key_time` (api_key, created_at, of lookups only) without reading the events."""
     if not keys:
@@ -182,20 +183,11 @@ def with_list_usage(keys: Sequence[ApiKey]) -> Sequence[ApiKey]:
         .annotate(count=Count("*"), readable=Count("facility_id", filter=readable))
         .values_list("apikey_id", "count", "readable")
     }
-    every = dict(
-        Facility.objects.filter(
-            account_id__in={key.account_id for key in keys}, include_in_api=True
-        )
-        .order_by()
-        .values("account_id")
-        .annotate(count=Count("*"))
-        .values_list("account_id", "count")
-    )
     for key in keys:
         count, can_read = chosen.get(key.pk, (0, 0))
         key.recent_lookups = lookups.get(key.pk, 0)
         key.facility_count = count
-        key.readable_count = every.get(key.account_id, 0) if key.all_facilities else can_read
-        names = (getattr(key, f"first_facility_{n + 1}", None) for n in range(FIRST_FACILITIES))
+        key.readable_count = key.included_in_account if key.all_facilities else can_read
+        names = (getattr(key, f"first_facility_{n + 1}") for n in range(FIRST_FACILITIES))
         key.first_facilities = [name for name in names if name]
     return keys

@@ -91,7 +91,7 @@ def _warn_if_reads_nothing(request: HttpRequest, api_key: ApiKey) -> None:
 @require_GET
 @account_required(*MANAGES_INTEGRATIONS)
 def api_settings(request: HttpRequest) -> HttpResponse:
-    keys = _keys(request).with_first_facilities().order_by("-created_at", "-id")
+    keys = _keys(request).with_facility_summary(request.account).order_by("-created_at", "-id")
     page = Paginator(keys, KEYS_PER_PAGE).get_page(request.GET.get("page"))
     # The numbers of the page's keys only, once the page is known: the paginator's COUNT
     # stays a count of keys.

@@ -79,13 +79,11 @@ def test_list_uses_constant_queries_with_1_and_50_keys(
     facilities = [FacilityFactory(account=account) for _ in range(5)]
     ApiKeyFactory(account=account, facilities=facilities)
     owner_client.get(LIST)  # warm up the session
-    # The session, the member, the page's keys and their count, and three for their numbers
-    # (integrations/usage.py: with_list_usage).
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         one = _queries(owner_client, LIST)
     for n in range(49):
         ApiKeyFactory(account=account, facilities=facilities[: n % 5 + 1])
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         fifty = _queries(owner_client, LIST)
     assert one == fifty
 
