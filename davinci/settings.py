@@ -108,6 +108,10 @@ MIDDLEWARE = [
     "davinci.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "davinci.middleware.SecurityHeadersMiddleware",
+    # Compresses what every middleware below and the view answered, for a client that asks:
+    # HTML pages and API lists. Views whose answers carry a secret are @uncompressed
+    # (davinci/compression.py, BREACH); WhiteNoise's files come compressed already.
+    "django.middleware.gzip.GZipMiddleware",
     # davinci.portal_middleware: Django's own, skipped by lookup API requests (/api/v1/),
     # which need no static files, session, user, account or messages.
     "davinci.portal_middleware.WhiteNoiseMiddleware",

@@ -171,7 +171,11 @@ class Lock(models.Model):
 
     class Meta:
         ordering = ["serial"]
-        indexes = [models.Index(fields=["facility", "status"])]
+        indexes = [
+            models.Index(fields=["facility", "status"]),
+            # The account's lock-limit count (the facilities list) from the index alone.
+            models.Index(fields=["account", "status"], name="lock_account_status"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -344,7 +348,7 @@ class LockEvent(models.Model):
         indexes = [
             # A lock's history, newest first (the lock page); lookups by lock.
             models.Index(fields=["lock", "-created_at"]),
-            # A key's lookups per day (usage chart, API Settings); lookups by key.
+            # A key's events newest first (its page's recent lookups); lookups by key.
             models.Index(fields=["api_key", "-created_at"]),
             # Most events have no user (API lookups): only the rows with one are indexed,
             # for what a user did and for the PROTECT check when a user is deleted.
@@ -352,6 +356,13 @@ class LockEvent(models.Model):
                 fields=["actor_user"],
                 condition=Q(actor_user__isnull=False),
                 name="lockevent_actor_user_idx",
+            ),
+            # A key's lookups by time, of lookups only: the usage chart and the API Settings
+            # list count them in this index alone, never reading the events themselves.
+            models.Index(
+                fields=["api_key", "created_at"],
+                condition=Q(kind="code_looked_up"),
+                name="lockevent_key_time",
             ),
         ]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from facilities.statuses import LIMIT_STATUSES
@@ -13,6 +13,10 @@ if TYPE_CHECKING:
 
 # The status filter value for units that have no lock on their door.
 NO_LOCK = "none"
+# The shortest text searched inside numbers: a trigram, what PostgreSQL's trigram indexes
+# (migration 0009) need to find it without reading every row; shorter text matches whole.
+CONTAINS_MIN_LENGTH = 3
+SERIAL_LENGTH = 8
 
 
 def _count_of(queryset: models.QuerySet, field: str) -> Coalesce:
@@ -92,6 +96,19 @@ class UnitQuerySet(models.QuerySet):
             return self
         return self.filter(Q(unit_number__icontains=q) | Q(lock__serial__icontains=q))
 
+    def number_matching(self, q: str) -> UnitQuerySet:
+        """Units whose number is `q` or, from CONTAINS_MIN_LENGTH characters on, contains
+        it (case-insensitive): exact matches first, then by number and facility. PostgreSQL
+        answers both from the trigram index on UPPER(unit_number), never by reading every
+        unit."""
+        q = q.strip()
+        if len(q) < CONTAINS_MIN_LENGTH:
+            return self.filter(unit_number__iexact=q).order_by("unit_number", "facility__name")
+        exact_first = Case(When(unit_number__iexact=q, then=Value(0)), default=Value(1))
+        return self.filter(unit_number__icontains=q).order_by(
+            exact_first, "unit_number", "facility__name"
+        )
+
     def with_lock_status(self, status: str) -> UnitQuerySet:
         """Units whose lock is in `status`; NO_LOCK for units with no lock; "" for all."""
         if not status:
@@ -116,6 +133,15 @@ class LockQuerySet(models.QuerySet):
         if not q:
             return self
         return self.filter(Q(serial__icontains=q) | Q(unit__unit_number__icontains=q))
+
+    def serial_matching(self, q: str) -> LockQuerySet:
+        """Locks whose serial is `q` or, from CONTAINS_MIN_LENGTH characters on, contains it.
+        Serials are capitals: a whole serial is an equality on the unique index, part of one
+        a LIKE that PostgreSQL answers from the trigram index on serial."""
+        q = q.strip().upper()
+        if len(q) < CONTAINS_MIN_LENGTH or len(q) == SERIAL_LENGTH:
+            return self.filter(serial=q)
+        return self.filter(serial__contains=q)
 
     def counting_towards_limit(self) -> LockQuerySet:
         """The locks DaVinci bills for: every status on a unit, and On Dropbox."""

@@ -3,11 +3,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from facilities.models import Facility
 
 if TYPE_CHECKING:
     from davinci.accounts.models import Account, Membership
+
+# How many of a key's chosen facilities the API Settings list names.
+FIRST_FACILITIES = 3
 
 
 def _facilities_outside(membership: Membership) -> models.QuerySet:
@@ -34,3 +39,32 @@ class ApiKeyQuerySet(models.QuerySet):
 
     def not_deleted(self) -> ApiKeyQuerySet:
         return self.filter(deleted_at__isnull=True)
+
+    def with_facility_summary(self, account: Account) -> ApiKeyQuerySet:
+        """Annotate what the API Settings list says of each key's facilities (the keys of
+        `account`): `first_facility_1` … `_3`, the names of the first three chosen, and
+        `included_in_account`, how many of the account's facilities are in the API.
+
+        Each name is a subquery that walks the account's facilities in name order (the index
+        on account and name) until it meets one of the key's: a few rows per key, however
+        many facilities it has. The account's count is one subquery, run once."""
+        included = (
+            Facility.objects.filter(account=account, include_in_api=True)
+            .order_by()
+            .values("account_id")
+            .annotate(count=Count("*"))
+            .values("count")
+        )
+        return self.annotate(
+            included_in_account=Coalesce(Subquery(included), 0),
+            **{
+                f"first_facility_{n + 1}": Subquery(
+                    Facility.objects.filter(
+                        account_id=OuterRef("account_id"), api_keys=OuterRef("pk")
+                    )
+                    .order_by("name", "id")
+                    .values("name")[n : n + 1]
+                )
+                for n in range(FIRST_FACILITIES)
+            },
+        )

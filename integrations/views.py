@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +25,7 @@ from davinci.accounts.decorators import (
     recently_confirmed,
 )
 from davinci.accounts.models import MANAGES_INTEGRATIONS
+from davinci.compression import uncompressed
 from davinci.net import client_ip, next_path
 from facilities.models import Facility
 from integrations import services, usage
@@ -90,19 +91,11 @@ def _warn_if_reads_nothing(request: HttpRequest, api_key: ApiKey) -> None:
 @require_GET
 @account_required(*MANAGES_INTEGRATIONS)
 def api_settings(request: HttpRequest) -> HttpResponse:
-    keys = (
-        usage.with_list_usage(_keys(request))
-        .annotate(facility_count=Count("facilities"))
-        .prefetch_related(
-            Prefetch(
-                "facilities",
-                queryset=Facility.objects.order_by("name", "id")[:3],
-                to_attr="first_facilities",
-            )
-        )
-        .order_by("-created_at", "-id")
-    )
+    keys = _keys(request).with_facility_summary(request.account).order_by("-created_at", "-id")
     page = Paginator(keys, KEYS_PER_PAGE).get_page(request.GET.get("page"))
+    # The numbers of the page's keys only, once the page is known: the paginator's COUNT
+    # stays a count of keys.
+    page.object_list = usage.with_list_usage(list(page.object_list))
     return render(request, "integrations/api_settings.html", {"page": page})
 
 
@@ -170,6 +163,7 @@ def _show_key_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpRespons
 
 @sensitive_variables()
 @sensitive_post_parameters("password", "code")
+@uncompressed
 @never_cache
 @require_POST
 @account_required(*MANAGES_INTEGRATIONS)

@@ -26,6 +26,7 @@ from davinci.accounts.decorators import (
     get_member_object_or_404,
     recently_confirmed,
 )
+from davinci.compression import uncompressed
 from davinci.forms import add_service_error, posted
 from davinci.net import client_ip, next_path
 from facilities import notices, services
@@ -149,6 +150,7 @@ def _list_in_place(request: HttpRequest, lock: Lock) -> tuple | None:
 
 @sensitive_variables()  # the code: never in an error report
 @sensitive_post_parameters("password", "code")
+@uncompressed
 @never_cache
 @require_POST
 @account_required()

@@ -13,6 +13,7 @@ from davinci.forms import posted
 from facilities import notices, services
 from facilities.forms import LockReleaseForm, SearchForm, UnitAssignLockForm, UnitForm
 from facilities.models import Facility, Lock, LockEvent, LockStatus, Unit
+from facilities.querysets import CONTAINS_MIN_LENGTH
 from facilities.views.common import changes_locks
 
 SEARCH_LIMIT = 50
@@ -103,26 +104,33 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """The top search: a serial or unit number across the account's facilities.
 
-    One exact hit (the serial read off a lock) opens it directly.
+    A whole serial (read off a lock) opens its lock directly. Otherwise the locks and units
+    that match, at most SEARCH_LIMIT of each: the cost of a search is the matches it reads
+    through an index (querysets: serial_matching, number_matching), not the account's size.
     """
     form = SearchForm(request.GET)
-    q = form.cleaned_data["q"] if form.is_valid() else ""
+    q = form.cleaned_data["q"].strip() if form.is_valid() else ""
     units = locks = []
     if q:
-        units = list(
-            Unit.objects.for_membership(request.membership)
-            .filter(unit_number__icontains=q)
-            .select_related("facility", "lock")
-            .order_by("unit_number", "facility__name")[:SEARCH_LIMIT]
-        )
         locks = list(
             Lock.objects.for_membership(request.membership)
-            .filter(serial__icontains=q)
+            .serial_matching(q)
             .select_related("facility", "unit")
             .order_by("serial")[:SEARCH_LIMIT]
         )
-        exact = [lock for lock in locks if lock.serial == q.upper()]
-        if len(exact) == 1:
-            return redirect("facilities:lock_detail", pk=exact[0].pk)
-    context = {"q": q, "form": form, "units": units, "locks": locks, "limit": SEARCH_LIMIT}
+        if len(locks) == 1 and locks[0].serial == q.upper():
+            return redirect("facilities:lock_detail", pk=locks[0].pk)
+        units = list(
+            Unit.objects.for_membership(request.membership)
+            .number_matching(q)
+            .select_related("facility", "lock")[:SEARCH_LIMIT]
+        )
+    context = {
+        "q": q,
+        "form": form,
+        "units": units,
+        "locks": locks,
+        "limit": SEARCH_LIMIT,
+        "whole_only": len(q) < CONTAINS_MIN_LENGTH,
+    }
     return render(request, "facilities/search.html", context)

@@ -27,8 +27,32 @@ MAX_PAGE_SIZE = 200
 
 
 def facilities_in_scope(*, api_key: ApiKey) -> QuerySet[Facility]:
-    """The key's facilities in the order the API lists them."""
-    return api_key.facilities_in_scope().order_by("name", "id")
+    """The key's facilities in the order the API lists them: by name, then Facility ID (the
+    list's keyset: what a page's cursor carries)."""
+    return api_key.facilities_in_scope().order_by("name", "facility_id")
+
+
+@dataclass(frozen=True)
+class FacilityPage:
+    facilities: list[Facility]
+    # The last facility's (name, Facility ID) when there is another page.
+    next_after: tuple[str, str] | None
+
+
+def facility_page(
+    *, api_key: ApiKey, after: tuple[str, str] | None = None, limit: int = DEFAULT_PAGE_SIZE
+) -> FacilityPage:
+    """One page of the key's facilities, as the unit list pages its units (keyset pagination
+    on the account's index by name: one query whatever the page size or position)."""
+    facilities = facilities_in_scope(api_key=api_key)
+    if after is not None:
+        name, facility_id = after
+        facilities = facilities.filter(Q(name__gt=name) | Q(name=name, facility_id__gt=facility_id))
+    rows = list(facilities[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if has_more else None
+    return FacilityPage(facilities=rows, next_after=(last.name, last.facility_id) if last else None)
 
 
 def _one(queryset: QuerySet) -> Any:

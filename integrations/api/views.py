@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required
@@ -21,7 +22,8 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
-from facilities.models import UNIT_STATUSES
+from davinci.compression import uncompressed
+from facilities.models import UNIT_STATUSES, Facility
 from integrations.api import openapi, services
 from integrations.api.auth import api_key_required
 from integrations.api.errors import api_error, api_response
@@ -31,6 +33,7 @@ SERIAL_PATTERN = re.compile(r"^[A-Z0-9]{8}\Z")
 UNIT_NUMBER_PATTERN = re.compile(r"^[^\s/?#]+(?: [^\s/?#]+)*\Z")
 UNIT_NUMBER_MAX_LENGTH = 20
 Q_MAX_LENGTH = 40
+FACILITY_NAME_MAX_LENGTH = Facility._meta.get_field("name").max_length
 STATUS_CHOICES = sorted(UNIT_STATUSES)
 
 
@@ -131,12 +134,14 @@ def _limit_param(request: HttpRequest) -> int:
     return int(raw)
 
 
-def encode_cursor(after: str) -> str:
+def encode_cursor(after: str | list[str]) -> str:
     raw = json.dumps({"after": after}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _cursor_param(request: HttpRequest) -> str | None:
+def _cursor_param(request: HttpRequest, valid: Callable[[Any], bool]) -> Any:
+    """The `after` of the `cursor` parameter (None without one) when `valid(after)`: a unit
+    number for the unit list, [name, Facility ID] for the facility list."""
     cursor = request.GET.get("cursor", "")
     if not cursor:
         return None
@@ -145,11 +150,26 @@ def _cursor_param(request: HttpRequest) -> str | None:
         after = data["after"]
     except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
         after = None
-    if not isinstance(after, str) or _unit_number(after) is None:
+    if after is None or not valid(after):
         raise InvalidParameter(
             "cursor", "cursor is not valid; use the `next` link of the previous page as it is."
         )
     return after
+
+
+def _unit_cursor(after: Any) -> bool:
+    return isinstance(after, str) and _unit_number(after) is not None
+
+
+def _facility_cursor(after: Any) -> bool:
+    return (
+        isinstance(after, list)
+        and len(after) == 2
+        and all(isinstance(part, str) for part in after)
+        and len(after[0]) <= FACILITY_NAME_MAX_LENGTH
+        and _printable(after[0])
+        and _facility_id(after[1]) == after[1]
+    )
 
 
 # --- Endpoints ---------------------------------------------------------------------------
@@ -157,8 +177,16 @@ def _cursor_param(request: HttpRequest) -> str | None:
 
 @api_endpoint
 def facility_list(request: HttpRequest) -> HttpResponse:
-    facilities = services.facilities_in_scope(api_key=request.api_key)
-    return api_response({"data": [f.to_api_dict() for f in facilities]})
+    limit, after = _limit_param(request), _cursor_param(request, _facility_cursor)
+    page = services.facility_page(
+        api_key=request.api_key, after=tuple(after) if after else None, limit=limit
+    )
+    return api_response(
+        {
+            "data": [facility.to_api_dict() for facility in page.facilities],
+            "next": _next_link(request, list(page.next_after) if page.next_after else None),
+        }
+    )
 
 
 @api_endpoint
@@ -178,7 +206,7 @@ def unit_list(request: HttpRequest, facility_id: str) -> HttpResponse:
         _status_param(request),
         _q_param(request),
         _limit_param(request),
-        _cursor_param(request),
+        _cursor_param(request, _unit_cursor),
     )
     facility_id = _facility_id(facility_id)
     facility = facility_id and services.facility_in_scope(
@@ -197,7 +225,7 @@ def unit_list(request: HttpRequest, facility_id: str) -> HttpResponse:
     )
 
 
-def _next_link(request: HttpRequest, after: str | None) -> str | None:
+def _next_link(request: HttpRequest, after: str | list[str] | None) -> str | None:
     if after is None:
         return None
     params = {key: value for key, value in request.GET.items() if key != "cursor"}
@@ -206,6 +234,7 @@ def _next_link(request: HttpRequest, after: str | None) -> str | None:
 
 
 @api_endpoint
+@uncompressed  # carries the unlock code (BREACH)
 def unit_detail(request: HttpRequest, facility_id: str, unit_number: str) -> HttpResponse:
     facility_id, unit_number = _facility_id(facility_id), _unit_number(unit_number)
     data = (
@@ -224,6 +253,7 @@ def unit_detail(request: HttpRequest, facility_id: str, unit_number: str) -> Htt
 
 
 @api_endpoint
+@uncompressed  # carries the unlock code (BREACH)
 def lock_detail(request: HttpRequest, facility_id: str, serial: str) -> HttpResponse:
     facility_id, serial = _facility_id(facility_id), _serial(serial)
     data = (

@@ -39,9 +39,58 @@ def test_facility_list_is_the_keys_scope_in_name_order(world, api):
                 "address": f.address,
             }
             for f in (world.facility, world.sibling)
-        ]
+        ],
+        "next": None,
     }
     assert response["Cache-Control"] == "no-store"
+
+
+def test_facility_list_pages_like_the_unit_list(world, api):
+    for n in range(60):
+        FacilityFactory(account=world.facility.account, name=f"Site {n // 2:02d}")  # pairs
+    first = api.call("/api/v1/facilities/", world.key)
+    assert len(first.data["data"]) == 50
+    second = api.call(first.data["next"], world.key)
+    assert len(second.data["data"]) == 12 and second.data["next"] is None
+
+
+def test_following_next_walks_every_facility_once_in_name_order(world, api):
+    for n in range(20):
+        FacilityFactory(account=world.facility.account, name=f"Site {n % 4}")  # same names
+    expected = [
+        f["facility_id"]
+        for f in sorted(
+            ApiKey.objects.get(pk=world.key.pk).facilities_in_scope().values("name", "facility_id"),
+            key=lambda f: (f["name"], f["facility_id"]),
+        )
+    ]
+    seen, url = [], "/api/v1/facilities/?limit=3"
+    while url:
+        response = api.call(url, world.key)
+        assert response.status_code == 200
+        seen += [f["facility_id"] for f in response.data["data"]]
+        url = response.data["next"]
+        if url:
+            assert parse_qs(urlsplit(url).query)["limit"] == ["3"]
+    assert seen == expected and len(seen) == 22
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "201"}, "limit"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": encode_cursor("A101")}, "cursor"),  # a unit list's cursor
+        ({"cursor": encode_cursor(["Site", "not a facility id"])}, "cursor"),
+        ({"cursor": encode_cursor(["x" * 201, "abc"])}, "cursor"),
+    ],
+)
+def test_facility_list_bad_parameters_are_a_clear_400(world, api, params, name):
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    response = api.call(f"/api/v1/facilities/?{query}", world.key)
+    assert (response.status_code, error_code(response)) == (400, "invalid_parameter")
+    assert name in response.data["error"]["message"]
 
 
 def test_facility_list_follows_include_in_api_on_the_next_request(world, api):

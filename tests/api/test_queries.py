@@ -67,6 +67,15 @@ def test_facility_list_queries_do_not_grow_with_facilities(world, api):
     assert few == many == 2  # key, facilities
 
 
+def test_facility_list_pages_cost_the_same_anywhere(world, api):
+    for _ in range(30):
+        FacilityFactory(account=world.facility.account)
+    api.call("/api/v1/facilities/", world.key)  # spend this minute's touch
+    first = api.call("/api/v1/facilities/?limit=5", world.key)
+    assert _count(api, "/api/v1/facilities/?limit=5", world.key) == 2
+    assert _count(api, first.data["next"], world.key) == 2  # key, page
+
+
 def test_scoped_key_lookup_is_still_at_most_four_queries(world, api, django_assert_max_num_queries):
     from tests.factories import ApiKeyFactory
 

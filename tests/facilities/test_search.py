@@ -1,8 +1,10 @@
 """The search box in the top navigation: a serial or unit number across the account."""
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import FacilityFactory, LockFactory, UnitFactory
+from tests.factories import FacilityFactory, LockFactory, UnitFactory, assigned_lock
 
 SEARCH = reverse("facilities:search")
 
@@ -60,10 +62,51 @@ def test_search_runs_in_a_few_queries(owner_client, facility, django_assert_max_
     for n in range(60):
         LockFactory(
             facility=facility,
-            unit=UnitFactory(facility=facility, unit_number=f"Q{n}"),
+            unit=UnitFactory(facility=facility, unit_number=f"QRS{n}"),
             status="assigned_vacant",
         )
     with django_assert_max_num_queries(8):
-        response = owner_client.get(SEARCH, {"q": "Q"})
+        response = owner_client.get(SEARCH, {"q": "QRS"})
     assert len(response.context["units"]) == 50  # the first 50, and a note to narrow it down
     assert "type more of the unit number" in response.content.decode()
+
+
+def _search_queries(client, q: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        client.get(SEARCH, {"q": q})
+    return [query["sql"] for query in captured.captured_queries]
+
+
+def test_search_costs_the_same_with_3_and_30_facilities(owner_client, account):
+    facilities = [FacilityFactory(account=account) for _ in range(30)]
+    for facility in facilities[:3]:
+        assigned_lock(UnitFactory(facility=facility, unit_number="B202"))
+    few = len(_search_queries(owner_client, "B20"))
+    for facility in facilities[3:]:
+        assigned_lock(UnitFactory(facility=facility, unit_number="B202"))
+    assert len(_search_queries(owner_client, "B20")) == few
+    assert len(owner_client.get(SEARCH, {"q": "B20"}).context["units"]) == 30
+
+
+def test_an_exact_serial_is_one_indexed_equality_and_opens_the_lock(owner_client, overlocked):
+    queries = _search_queries(owner_client, overlocked.serial.lower())
+    [serial_query] = [sql for sql in queries if "facilities_lock" in sql]
+    assert f"\"serial\" = '{overlocked.serial}'" in serial_query
+    assert "LIKE" not in serial_query.upper()
+
+
+def test_an_exact_unit_number_comes_before_numbers_that_contain_it(owner_client, facility):
+    for number in ("A1010", "A101", "BA101"):
+        UnitFactory(facility=facility, unit_number=number)
+    units = owner_client.get(SEARCH, {"q": "a101"}).context["units"]
+    assert [unit.unit_number for unit in units] == ["A101", "A1010", "BA101"]
+
+
+def test_a_query_shorter_than_three_characters_finds_exact_unit_numbers_only(
+    owner_client, facility
+):
+    for number in ("7", "17", "70"):
+        UnitFactory(facility=facility, unit_number=number)
+    response = owner_client.get(SEARCH, {"q": "7"})
+    assert [unit.unit_number for unit in response.context["units"]] == ["7"]
+    assert "at least 3 characters" in response.content.decode()

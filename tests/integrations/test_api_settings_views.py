@@ -1,6 +1,8 @@
 """The "API Settings" tab: the list of keys, "Create API Key", the key detail window,
 "Show Key", Disable/Enable, Roll secret and Delete."""
 
+import re
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -8,9 +10,10 @@ from django.views.debug import SafeExceptionReporterFilter
 
 from davinci.accounts.forms import ConfirmItsYouForm
 from davinci.accounts.models import AuditEvent
+from facilities.models import LockEvent
 from integrations.models import ApiKey
 from integrations.secrets import secret_matches
-from tests.factories import ApiKeyFactory, FacilityFactory
+from tests.factories import ApiKeyFactory, FacilityFactory, LockFactory
 from tests.integrations.conftest import confirm_password_in_session
 
 PASSWORD_FAILURES_ALLOWED = ConfirmItsYouForm.FAILURES_ALLOWED
@@ -83,6 +86,65 @@ def test_list_uses_constant_queries_with_1_and_50_keys(
     with django_assert_max_num_queries(8):
         fifty = _queries(owner_client, LIST)
     assert one == fifty
+
+
+def _lookups(key, lock, count: int) -> None:
+    LockEvent.objects.bulk_create(
+        LockEvent(
+            lock=lock,
+            kind=LockEvent.Kind.CODE_LOOKED_UP,
+            actor_type=LockEvent.Actor.API_KEY,
+            api_key=key,
+        )
+        for _ in range(count)
+    )
+
+
+def test_list_costs_the_same_with_3_and_30_facilities_per_key_and_more_history(
+    owner_client, account
+):
+    """The list's numbers are read for the page's keys, each in one query of its own: no
+    count multiplied by a key's facilities or its lookups."""
+    lock = LockFactory(facility=FacilityFactory(account=account))
+    facilities = [FacilityFactory(account=account, name=f"Site {n:02d}") for n in range(30)]
+    keys = [ApiKeyFactory(account=account, facilities=facilities[:3]) for _ in range(3)]
+    ApiKeyFactory(account=account, name="Everything")
+    _lookups(keys[0], lock, 2)
+    owner_client.get(LIST)  # warm up the session
+    few = _queries(owner_client, LIST)
+    for key in keys:
+        key.facilities.set(facilities)
+    _lookups(keys[0], lock, 40)
+    assert _queries(owner_client, LIST) == few
+    shown = {key.pk: key for key in owner_client.get(LIST).context["page"]}
+    assert shown[keys[0].pk].recent_lookups == 42
+    assert (shown[keys[1].pk].facility_count, shown[keys[1].pk].readable_count) == (30, 30)
+    assert shown[keys[1].pk].first_facilities == ["Site 00", "Site 01", "Site 02"]
+
+
+def test_list_reads_history_once_and_only_for_the_keys_on_the_page(owner_client, account):
+    for _ in range(30):
+        ApiKeyFactory(account=account)
+    with CaptureQueriesContext(connection) as captured:
+        page = owner_client.get(LIST).context["page"]
+    history = [q["sql"] for q in captured.captured_queries if "facilities_lockevent" in q["sql"]]
+    assert len(history) == 1
+    [listed] = re.findall(r'"api_key_id" IN \(([^)]*)\)', history[0])
+    assert {int(pk) for pk in listed.split(",")} == {key.pk for key in page}
+    assert len(page) == 25
+    # The paginator counts the keys alone: no history, no facilities in that COUNT.
+    [count] = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT COUNT")]
+    assert "integrations_apikey" in count
+    assert "facilities_" not in count
+
+
+def test_list_counts_what_each_chosen_key_can_read(owner_client, account):
+    included = [FacilityFactory(account=account) for _ in range(4)]
+    excluded = FacilityFactory(account=account, include_in_api=False)
+    key = ApiKeyFactory(account=account, facilities=[*included, excluded])
+    shown = owner_client.get(LIST).context["page"].object_list
+    [row] = [k for k in shown if k.pk == key.pk]
+    assert (row.facility_count, row.readable_count, row.recent_lookups) == (5, 4, 0)
 
 
 def test_list_is_paginated(owner_client, account):

@@ -19,7 +19,7 @@ def test_lists_and_search_show_only_their_facilities(
     body = facility_restricted_client.get(reverse("facilities:facility_list")).content.decode()
     assert second_facility.name in body and facility.name not in body
     search = reverse("facilities:search")
-    assert "SHOWN1" in facility_restricted_client.get(search, {"q": "1"}).content.decode()
+    assert "SHOWN1" in facility_restricted_client.get(search, {"q": "OWN1"}).content.decode()
     body = facility_restricted_client.get(search, {"q": "HIDE"}).content.decode()
     assert "HIDDEN1" not in body and "HIDE0001" not in body
     assert facility_restricted_client.get(search, {"q": "HIDE0001"}).status_code == 200
