@@ -14,9 +14,11 @@ if TYPE_CHECKING:
 # The status filter value for units that have no lock on their door.
 NO_LOCK = "none"
 # The shortest text searched inside numbers: a trigram, what PostgreSQL's trigram indexes
-# (migration 0009) need to find it without reading every row; shorter text matches whole.
+# (migration 0010) need to find it without reading every row; shorter text matches whole.
 CONTAINS_MIN_LENGTH = 3
 SERIAL_LENGTH = 8
+# How many of a key's or a member's chosen facilities a list names ("A, B, C and 1,997 more").
+FIRST_FACILITIES = 3
 
 
 def _count_of(queryset: models.QuerySet, field: str) -> Coalesce:
@@ -29,6 +31,12 @@ def _count_of(queryset: models.QuerySet, field: str) -> Coalesce:
         .values("n")
     )
     return Coalesce(Subquery(counted, output_field=models.IntegerField()), 0)
+
+
+def first_names_of(row: models.Model) -> list[str]:
+    """The facility names FacilityQuerySet.first_names_chosen_by annotated on `row`."""
+    names = (getattr(row, f"first_facility_{n + 1}") for n in range(FIRST_FACILITIES))
+    return [name for name in names if name]
 
 
 class FacilityQuerySet(models.QuerySet):
@@ -57,6 +65,21 @@ class FacilityQuerySet(models.QuerySet):
         return self.filter(
             Q(name__icontains=q) | Q(address__icontains=q) | Q(facility_id=q.lower())
         )
+
+    def first_names_chosen_by(self, relation: str) -> dict[str, Subquery]:
+        """Annotations for a list of API keys or members (`relation`: "api_keys" or
+        "memberships"): `first_facility_1` … `_3`, the names of the first three facilities
+        the row chose, in name order. Each is a subquery that walks the row's account's
+        facilities in name order (the index on account and name) until it meets one of the
+        row's: a few rows, however many it chose."""
+        return {
+            f"first_facility_{n + 1}": Subquery(
+                self.filter(account_id=OuterRef("account_id"), **{relation: OuterRef("pk")})
+                .order_by("name", "id")
+                .values("name")[n : n + 1]
+            )
+            for n in range(FIRST_FACILITIES)
+        }
 
     def with_counts(self) -> FacilityQuerySet:
         """`unit_count`, `lock_count` and `limit_count` (its locks that count towards the lock

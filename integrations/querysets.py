@@ -3,16 +3,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
 
 from facilities.models import Facility
 
 if TYPE_CHECKING:
     from davinci.accounts.models import Account, Membership
-
-# How many of a key's chosen facilities the API Settings list names.
-FIRST_FACILITIES = 3
 
 
 def _facilities_outside(membership: Membership) -> models.QuerySet:
@@ -42,12 +39,9 @@ class ApiKeyQuerySet(models.QuerySet):
 
     def with_facility_summary(self, account: Account) -> ApiKeyQuerySet:
         """Annotate what the API Settings list says of each key's facilities (the keys of
-        `account`): `first_facility_1` … `_3`, the names of the first three chosen, and
-        `included_in_account`, how many of the account's facilities are in the API.
-
-        Each name is a subquery that walks the account's facilities in name order (the index
-        on account and name) until it meets one of the key's: a few rows per key, however
-        many facilities it has. The account's count is one subquery, run once."""
+        `account`): `first_facility_1` … `_3`, the names of the first three chosen
+        (FacilityQuerySet.first_names_chosen_by), and `included_in_account`, how many of the
+        account's facilities are in the API: one subquery, run once."""
         included = (
             Facility.objects.filter(account=account, include_in_api=True)
             .order_by()
@@ -57,14 +51,5 @@ class ApiKeyQuerySet(models.QuerySet):
         )
         return self.annotate(
             included_in_account=Coalesce(Subquery(included), 0),
-            **{
-                f"first_facility_{n + 1}": Subquery(
-                    Facility.objects.filter(
-                        account_id=OuterRef("account_id"), api_keys=OuterRef("pk")
-                    )
-                    .order_by("name", "id")
-                    .values("name")[n : n + 1]
-                )
-                for n in range(FIRST_FACILITIES)
-            },
+            **Facility.objects.first_names_chosen_by("api_keys"),
         )

@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from davinci import counters
 from facilities.models import LockEvent
+from facilities.querysets import first_names_of
 from integrations.models import ApiKey, ApiKeyUsageDay
-from integrations.querysets import FIRST_FACILITIES
 
 REFUSED_STATUSES = (401, 403, 429)
 CHART_DAYS = 30
@@ -188,6 +188,5 @@ def with_list_usage(keys: Sequence[ApiKey]) -> Sequence[ApiKey]:
         key.recent_lookups = lookups.get(key.pk, 0)
         key.facility_count = count
         key.readable_count = key.included_in_account if key.all_facilities else can_read
-        names = (getattr(key, f"first_facility_{n + 1}") for n in range(FIRST_FACILITIES))
-        key.first_facilities = [name for name in names if name]
+        key.first_facilities = first_names_of(key)
     return keys

@@ -120,10 +120,14 @@ def search(request: HttpRequest) -> HttpResponse:
         )
         if len(locks) == 1 and locks[0].serial == q.upper():
             return redirect("facilities:lock_detail", pk=locks[0].pk)
+        matching = Unit.objects.for_membership(request.membership).number_matching(q)
+        # The first SEARCH_LIMIT chosen before their locks are joined: a number such as A101
+        # is on a unit of every facility, and joining each one's lock costs more than the
+        # search itself.
         units = list(
-            Unit.objects.for_membership(request.membership)
-            .number_matching(q)
-            .select_related("facility", "lock")[:SEARCH_LIMIT]
+            matching.filter(pk__in=matching.values("pk")[:SEARCH_LIMIT]).select_related(
+                "facility", "lock"
+            )
         )
     context = {
         "q": q,

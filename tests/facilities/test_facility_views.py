@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from davinci import crypto
 from facilities.models import UNIT_STATUSES, Facility, Lock, LockStatus, Unit
+from facilities.views.common import PER_PAGE
 from tests.factories import FacilityFactory, LockFactory, UnitFactory
 
 
@@ -40,6 +41,18 @@ def test_list_counts_without_multiplying_rows(owner_client, account, django_asse
         response = owner_client.get(reverse("facilities:facility_list"))
     row = next(f for f in response.context["page"].object_list if f.pk == facility.pk)
     assert (row.unit_count, row.lock_count) == (3, 5)
+
+
+def test_the_last_page_counts_its_own_facilities(owner_client, account):
+    FacilityFactory.create_batch(PER_PAGE, account=account, name="Alpha")
+    last = FacilityFactory(account=account, name="Zulu")
+    units = UnitFactory.create_batch(2, facility=last)
+    LockFactory(facility=last, unit=units[0], status=LockStatus.ASSIGNED_OVERLOCK)
+    LockFactory(facility=last, status=LockStatus.AVAILABLE)
+    response = owner_client.get(reverse("facilities:facility_list"), {"page": 2})
+    rows = list(response.context["page"].object_list)
+    assert [row.pk for row in rows] == [last.pk]
+    assert (rows[0].unit_count, rows[0].lock_count, rows[0].limit_count) == (2, 2, 1)
 
 
 # --- Create and edit --------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from facilities.models import LockStatus
+from facilities.views.units import SEARCH_LIMIT
 from tests.factories import FacilityFactory, LockFactory, UnitFactory, assigned_lock
 
 SEARCH = reverse("facilities:search")
@@ -100,6 +102,22 @@ def test_an_exact_unit_number_comes_before_numbers_that_contain_it(owner_client,
         UnitFactory(facility=facility, unit_number=number)
     units = owner_client.get(SEARCH, {"q": "a101"}).context["units"]
     assert [unit.unit_number for unit in units] == ["A101", "A1010", "BA101"]
+
+
+def test_more_matches_than_the_limit_show_the_first_in_order_with_their_locks(
+    owner_client, account
+):
+    for n in range(SEARCH_LIMIT + 5):
+        facility = FacilityFactory(account=account, name=f"Facility {n:03d}")
+        unit = UnitFactory(facility=facility, unit_number="A101")
+        LockFactory(facility=facility, unit=unit, status=LockStatus.ASSIGNED_VACANT)
+    UnitFactory(facility=facility, unit_number="A1019")
+    units = owner_client.get(SEARCH, {"q": "A101"}).context["units"]
+    assert len(units) == SEARCH_LIMIT
+    assert [unit.facility.name for unit in units] == [
+        f"Facility {n:03d}" for n in range(SEARCH_LIMIT)
+    ]
+    assert all(unit.lock.status == LockStatus.ASSIGNED_VACANT for unit in units)
 
 
 def test_a_query_shorter_than_three_characters_finds_exact_unit_numbers_only(

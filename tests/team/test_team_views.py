@@ -47,6 +47,17 @@ def _edit_data(member, **data):
 # --- The list -----------------------------------------------------------------------------
 
 
+def test_the_list_names_three_of_a_members_facilities_and_counts_the_rest(owner_client, account):
+    member = MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL, all_facilities=False)
+    facilities = [FacilityFactory(account=account, name=f"Site {n:02d}") for n in range(40)]
+    member.facilities.set(facilities)
+    row = next(m for m in owner_client.get(LIST).context["page"].object_list if m == member)
+    assert row.first_facilities == ["Site 00", "Site 01", "Site 02"]
+    body = owner_client.get(LIST).content.decode()
+    assert "Site 00, Site 01, Site 02 and 37 more" in body
+    assert "Site 03" not in body
+
+
 def test_the_list_shows_each_user(owner_client, owner, account, facility):
     member = MembershipFactory(
         account=account,
