@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import Case, Count, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from facilities.statuses import LIMIT_STATUSES
@@ -19,6 +19,9 @@ CONTAINS_MIN_LENGTH = 3
 SERIAL_LENGTH = 8
 # How many of a key's or a member's chosen facilities a list names ("A, B, C and 1,997 more").
 FIRST_FACILITIES = 3
+# Up to this many choices, a row's first names are read from its choices (sorted); past it,
+# by walking the account's facilities in name order until three of the row's are met.
+FEW_CHOSEN = 50
 
 
 def _count_of(queryset: models.QuerySet, field: str) -> Coalesce:
@@ -66,20 +69,41 @@ class FacilityQuerySet(models.QuerySet):
             Q(name__icontains=q) | Q(address__icontains=q) | Q(facility_id=q.lower())
         )
 
-    def first_names_chosen_by(self, relation: str) -> dict[str, Subquery]:
-        """Annotations for a list of API keys or members (`relation`: "api_keys" or
-        "memberships"): `first_facility_1` … `_3`, the names of the first three facilities
-        the row chose, in name order. Each is a subquery that walks the row's account's
-        facilities in name order (the index on account and name) until it meets one of the
-        row's: a few rows, however many it chose."""
+    def first_names_chosen_by(self, relation: str, *, row_field: str) -> dict[str, Case]:
+        """Annotations for a list of API keys or members: `first_facility_1` … `_3`, the
+        names of the first three facilities the row chose, in name order. `relation` is the
+        facility's name for the rows ("api_keys", "memberships"), `row_field` the row's on
+        the table of choices ("apikey", "membership").
+
+        A row with All Facilities reads nothing. A row with few choices (FEW_CHOSEN) reads
+        just those and sorts them; a row with many walks its account's facilities in name
+        order (the index on account and name) until it meets three of its own, about
+        facilities / choices rows. Either way a few dozen rows, however many it chose."""
+        choices = getattr(self.model, relation).through.objects.filter(
+            **{row_field: OuterRef("pk")}
+        )
+        has_many = Exists(choices.order_by("pk")[FEW_CHOSEN : FEW_CHOSEN + 1])
+        few = choices.order_by("facility__name", "facility_id").values("facility__name")
+        many = (
+            self.filter(account_id=OuterRef("account_id"), **{relation: OuterRef("pk")})
+            .order_by("name", "id")
+            .values("name")
+        )
         return {
-            f"first_facility_{n + 1}": Subquery(
-                self.filter(account_id=OuterRef("account_id"), **{relation: OuterRef("pk")})
-                .order_by("name", "id")
-                .values("name")[n : n + 1]
+            f"first_facility_{n + 1}": Case(
+                When(all_facilities=True, then=Value(None)),
+                When(has_many, then=Subquery(many[n : n + 1])),
+                default=Subquery(few[n : n + 1]),
+                output_field=models.CharField(),
             )
             for n in range(FIRST_FACILITIES)
         }
+
+    def chosen_count(self, relation: str, *, row_field: str) -> Coalesce:
+        """How many facilities the outer row (an API key, a member) chose: a count on the
+        table of choices' index, never reading the facilities."""
+        choices = getattr(self.model, relation).through.objects
+        return _count_of(choices.all(), row_field)
 
     def with_counts(self) -> FacilityQuerySet:
         """`unit_count`, `lock_count` and `limit_count` (its locks that count towards the lock

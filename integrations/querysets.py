@@ -51,5 +51,5 @@ class ApiKeyQuerySet(models.QuerySet):
         )
         return self.annotate(
             included_in_account=Coalesce(Subquery(included), 0),
-            **Facility.objects.first_names_chosen_by("api_keys"),
+            **Facility.objects.first_names_chosen_by("api_keys", row_field="apikey"),
         )

@@ -14,8 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -65,17 +64,10 @@ def member_list(request: HttpRequest) -> HttpResponse:
     """Every user the editor sees, in two queries whatever the size: the count, and the page
     with whether each has two-factor and what their facilities are (the first three names
     and how many: a member may have thousands)."""
-    chosen = (
-        Membership.facilities.through.objects.filter(membership=OuterRef("pk"))
-        .order_by()
-        .values("membership")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
     members = _members(request).annotate(
         two_factor=Exists(TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)),
-        facility_count=Coalesce(Subquery(chosen), 0),
-        **Facility.objects.first_names_chosen_by("memberships"),
+        facility_count=Facility.objects.chosen_count("memberships", row_field="membership"),
+        **Facility.objects.first_names_chosen_by("memberships", row_field="membership"),
     )
     members = members.order_by("-is_active", "user__name", "user__email", "pk")
     # (Invited rows show the address typed only: the template never reads their user.)

@@ -9,6 +9,7 @@ from django.core import mail
 from django.urls import reverse
 
 from davinci.accounts.models import AuditEvent, Membership, Role, User
+from facilities.querysets import FEW_CHOSEN
 from tests.conftest import signed_in
 from tests.factories import FacilityFactory, MembershipFactory
 from tests.team.conftest import link_in
@@ -47,15 +48,23 @@ def _edit_data(member, **data):
 # --- The list -----------------------------------------------------------------------------
 
 
-def test_the_list_names_three_of_a_members_facilities_and_counts_the_rest(owner_client, account):
+@pytest.mark.parametrize("chosen", [2, 40, FEW_CHOSEN + 10])
+def test_the_list_names_three_of_a_members_facilities_and_counts_the_rest(
+    owner_client, account, chosen
+):
+    """Few choices are read and sorted; many are found by walking the account's facilities
+    in name order: both name the same first three."""
+    FacilityFactory.create_batch(5, account=account, name="Aardvark (not chosen)")
     member = MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL, all_facilities=False)
-    facilities = [FacilityFactory(account=account, name=f"Site {n:02d}") for n in range(40)]
-    member.facilities.set(facilities)
+    facilities = [FacilityFactory(account=account, name=f"Site {n:02d}") for n in range(chosen)]
+    member.facilities.set(reversed(facilities))
     row = next(m for m in owner_client.get(LIST).context["page"].object_list if m == member)
-    assert row.first_facilities == ["Site 00", "Site 01", "Site 02"]
+    assert row.first_facilities == [f"Site {n:02d}" for n in range(min(chosen, 3))]
+    assert row.facility_count == chosen
     body = owner_client.get(LIST).content.decode()
-    assert "Site 00, Site 01, Site 02 and 37 more" in body
-    assert "Site 03" not in body
+    if chosen > 3:
+        assert f"Site 00, Site 01, Site 02 and {chosen - 3} more" in body
+        assert "Site 03" not in body
 
 
 def test_the_list_shows_each_user(owner_client, owner, account, facility):
