@@ -16,6 +16,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_api_key.models import APIKey
 from rest_framework_api_key.permissions import HasAPIKey
 
+from davinci.accounts import permissions
 from facilities.models import LockEvent, Unit
 
 
@@ -48,7 +49,7 @@ def unit_lookup(request, facility_id: str, unit_number: str) -> Response:
             return Response({"error": {"code": "not_found"}}, status=404)
         lock = getattr(unit, "lock", None)
         data = lock.to_api_dict() if lock else None
-        if lock and not lock.code_withheld:
+        if lock and permissions.key_can_view_code(lock.status):
             data["unlock_code"] = lock.unlock_code
             LockEvent.objects.create(
                 lock=lock,

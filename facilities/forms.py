@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 
 from davinci import crypto
+from davinci.accounts import permissions
 from davinci.accounts.models import Account, Membership
 from davinci.phones import normalize_phone
 from facilities import imports, notices
@@ -539,7 +540,7 @@ class LockStatusForm(forms.Form):
         choices = ON_UNIT_CHOICES if lock.needs_unit else OFF_UNIT_CHOICES
         # No status preselected: a change of status is always a deliberate choice.
         others = [choice for choice in choices if choice[0] != lock.status]
-        others = membership.settable_statuses(lock, others)
+        others = permissions.settable_statuses(membership.role, lock.status, others)
         self.fields["status"].choices = [("", "Choose a status…"), *others]
 
 
@@ -561,7 +562,9 @@ class LockUnassignForm(forms.Form):
         kwargs.setdefault("auto_id", "unassign_%s")
         super().__init__(*args, **kwargs)
         self.lock = lock
-        choices = membership.settable_statuses(lock, self.fields["status"].choices)
+        choices = permissions.settable_statuses(
+            membership.role, lock.status, self.fields["status"].choices
+        )
         self.fields["status"].choices = choices
         if choices and LockStatus.AVAILABLE not in dict(choices):
             self.fields["status"].initial = choices[0][0]

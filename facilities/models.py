@@ -22,7 +22,6 @@ from facilities.querysets import (
 from facilities.statuses import (
     LIMIT_STATUSES,
     UNIT_STATUSES,
-    WITHHELD_STATUSES,
     LockStatus,
 )
 
@@ -214,10 +213,6 @@ class Lock(models.Model):
     @property
     def needs_unit(self) -> bool:
         return self.status in UNIT_STATUSES
-
-    @property
-    def code_withheld(self) -> bool:
-        return self.status in WITHHELD_STATUSES
 
     @property
     def counts_towards_limit(self) -> bool:

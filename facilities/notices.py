@@ -19,11 +19,11 @@ from django.db import models, transaction
 from django.template.loader import render_to_string
 
 from davinci import sms
+from davinci.accounts import permissions
 from davinci.accounts.models import User
 from davinci.outbox import tasks as outbox
 from facilities.history import lock_event_record
 from facilities.models import (
-    WITHHELD_STATUSES,
     Lock,
     LockEvent,
     LockStatus,
@@ -81,7 +81,7 @@ def _deliver(*, notice: Notice, channel: Channel, lock: Lock) -> None:
 def tenant_notice_send(*, lock: Lock, notice: Notice, user: User, ip: str | None) -> list[Channel]:
     """Queue `notice` with the lock's code to every contact on file of the lock's unit, and
     return the channels it goes by. A ValidationError says why it cannot be sent at all."""
-    if lock.status in WITHHELD_STATUSES:
+    if not permissions.tenant_can_receive_code(lock.status):
         raise ValidationError(
             f"No notice is ever sent for a lock in {lock.get_status_display()}.",
             code="notice_withheld",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from davinci.accounts import permissions
 from davinci.accounts.models import Account, Membership
 from facilities import imports
 from facilities.history import lock_event_record
@@ -323,11 +324,6 @@ def lock_admin_save(*, lock: Lock, changed: list[str], user: User, ip: str | Non
     return lock
 
 
-def lock_code_readable(*, lock: Lock, membership: Membership) -> bool:
-    """Whether the member's role may see this lock's code (Membership.can_view_code)."""
-    return membership.can_view_code(lock)
-
-
 def lock_code_withheld(*, lock: Lock, membership: Membership) -> str:
     """Why the member's role may not see this lock's code."""
     return (
@@ -341,7 +337,7 @@ def lock_code_reveal(*, lock: Lock, user: User, membership: Membership, ip: str 
     """The plain code for a portal user, recorded in the lock's history like an API read."""
     if lock.account_id != membership.account_id or membership.user_id != user.pk:
         raise PermissionDenied("This lock belongs to another account.")
-    if not lock_code_readable(lock=lock, membership=membership):
+    if not permissions.can_view_code(membership.role, lock.status):
         raise PermissionDenied(lock_code_withheld(lock=lock, membership=membership))
     _user_event(
         lock=lock,

@@ -1,6 +1,7 @@
 """The statuses of a lock, as DaVinci Lock's help center defines them (DESIGN.md, "Lock
-statuses"): their labels, which keep a unit, which count towards the lock limit, and whose code
-is withheld. Models, querysets and forms all read them from here."""
+statuses"): their labels, which keep a unit, and which count towards the lock limit. Models,
+querysets and forms all read them from here. Whose code is withheld from whom is a permission:
+davinci/accounts/permissions.py."""
 
 from django.db import models
 
@@ -39,8 +40,6 @@ UNIT_STATUSES = frozenset(
 # status on a unit, and On Dropbox. The code of a lock may change only in a status that does
 # not count.
 LIMIT_STATUSES = UNIT_STATUSES | {LockStatus.ON_DROPBOX}
-# The code of a lock on a unit being auctioned is withheld from the API and call centers.
-WITHHELD_STATUSES = frozenset({LockStatus.ASSIGNED_AUCTION})
 
 # What each status means, in DaVinci Lock's words (the API documentation shows them).
 STATUS_MEANINGS = {

@@ -19,7 +19,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from davinci.accounts.models import MANAGES_INTEGRATIONS, Membership
+from davinci.accounts.models import Membership
+from davinci.accounts.permissions import MANAGES_INTEGRATIONS
 from integrations.models import ApiKey, ExpiryReminder
 
 logger = logging.getLogger(__name__)

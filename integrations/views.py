@@ -24,7 +24,7 @@ from davinci.accounts.decorators import (
     get_member_object_or_404,
     recently_confirmed,
 )
-from davinci.accounts.models import MANAGES_INTEGRATIONS
+from davinci.accounts.permissions import MANAGES_INTEGRATIONS
 from davinci.compression import uncompressed
 from davinci.net import client_ip, next_path
 from facilities.models import Facility

@@ -11,6 +11,7 @@ from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 
+from davinci.accounts import permissions
 from davinci.accounts.models import Account, Membership, Role, User
 from facilities.forms import PICKER_ENTER_BUTTON, FacilityChoiceField, FacilityPickerMixin
 from facilities.models import Facility
@@ -61,7 +62,7 @@ class MemberForm(FacilityPickerMixin, forms.Form):
         self.fields["facilities"].queryset = Facility.objects.for_membership(editor).order_by(
             "name", "id"
         )
-        roles = [(role, Role(role).label) for role in editor.assignable_roles()]
+        roles = [(role, Role(role).label) for role in permissions.assignable_roles(editor.role)]
         self.fields["role"].choices = [("", "Choose a role…"), *roles]
         if not editor.all_facilities:
             self.fields["all_facilities"].initial = False

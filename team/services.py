@@ -7,8 +7,9 @@ until they accept it (davinci/accounts/services.membership_accept).
 
 Each change is validated here as well as in the forms (the last line of defence for any
 caller), writes one AuditEvent (Activity) and sends its notices once the transaction commits.
-Who may edit whom is the membership's answer (Membership.edit_refusal, assignable_roles,
-facility_access_error in davinci/accounts).
+Who may edit whom, and which roles an editor gives, is davinci/accounts/permissions.py's
+answer (asked through Membership.edit_refusal, which adds the account, and
+facility_access_error for facility access).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from davinci.accounts import permissions
 from davinci.accounts.models import Account, AuditEvent, Membership, Role, User
 from davinci.accounts.services import audit_event_record
 from davinci.accounts.two_factor.services import two_factor_reset
@@ -43,7 +45,7 @@ def _check(
     facilities: Sequence[Facility],
 ) -> None:
     errors: dict[str, list[ValidationError]] = {}
-    if role not in editor.assignable_roles():
+    if role not in permissions.assignable_roles(editor.role):
         errors["role"] = [
             ValidationError("You cannot give a role above your own.", code="role_too_high")
         ]

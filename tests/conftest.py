@@ -96,17 +96,17 @@ def owner(account):
 
 @pytest.fixture
 def admin_user(account):
-    return _member(account, Role.ADMIN, "admin@example.com")
+    return _member(account, Role.CLIENT_ADMIN, "admin@example.com")
 
 
 @pytest.fixture
 def manager(account):
-    return _member(account, Role.MANAGER, "manager@example.com")
+    return _member(account, Role.CLIENT_PERSONNEL, "manager@example.com")
 
 
 @pytest.fixture
 def call_center_user(account):
-    return _member(account, Role.CALL_CENTER, "callcenter@example.com")
+    return _member(account, Role.CLIENT_CALL_CENTER, "callcenter@example.com")
 
 
 @pytest.fixture

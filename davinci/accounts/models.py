@@ -14,17 +14,8 @@ from django.utils.crypto import salted_hmac
 from django_otp.models import Device, TimestampMixin
 
 from davinci.accounts import permissions
-from davinci.accounts.permissions import (
-    EDITS_FACILITIES,
-    MANAGES_INTEGRATIONS,
-    MANAGES_USERS,
-    SEES_LOCK_LIMIT,
-    Role,
-)
+from davinci.accounts.permissions import Role
 from davinci.when import validate_time_zone, zone
-
-# The type of a facilities.Lock, seen from below (accounts does not import the apps above).
-LockModel = models.Model
 
 SESSION_HASH_SALT = "davinci.accounts.User.get_session_auth_hash"
 HISTORY_RETENTION_MIN_MONTHS = 12
@@ -267,92 +258,18 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} · {self.account} ({self.get_role_display()})"
 
-    # --- What this member may do (davinci/accounts/permissions.py holds the rules) ---------
+    # --- Team: who may edit whom (the rules: davinci/accounts/permissions.py) ---------------
 
     @property
     def is_owner(self) -> bool:
         return self.role == Role.OWNER
 
-    @property
-    def rank(self) -> int:
-        return permissions.RANK.get(self.role, 0)
-
-    @property
-    def can_manage_users(self) -> bool:
-        """Team: owners and Client Admins."""
-        return self.role in MANAGES_USERS
-
-    @property
-    def can_manage_integrations(self) -> bool:
-        """API keys and the Include-in-API toggles: owners and Client Admins."""
-        return self.role in MANAGES_INTEGRATIONS
-
-    # The names templates and views used before the five roles.
-    manages_integrations = can_manage_integrations
-
-    @property
-    def can_edit_facilities(self) -> bool:
-        """Add and edit facilities: owners and Client Admins."""
-        return self.role in EDITS_FACILITIES
-
-    edits_facilities = can_edit_facilities
-
-    @property
-    def can_change_locks(self) -> bool:
-        """Add, assign, transfer and import locks, edit units: everyone but Call Center
-        (who only sets a status, see can_change_lock)."""
-        return self.role in permissions.CHANGES_LOCKS
-
-    @property
-    def can_change_any_lock_status(self) -> bool:
-        """Whether the status form is offered at all (Call Center: for two statuses)."""
-        return self.can_change_locks or self.role == Role.CLIENT_CALL_CENTER
-
-    def can_view_code(self, lock: LockModel) -> bool:
-        """Whether this member may see (reveal) the lock's unlock code."""
-        return permissions.can_view_code(self.role, lock.status)
-
-    def can_change_lock(self, lock: LockModel, *, to_status: str | None = None) -> bool:
-        """Whether this member may change `lock`: to `to_status`, or (None) in a way that
-        keeps its status (set code, assign, edit through an import)."""
-        if to_status is None:
-            return permissions.can_edit_lock(self.role, lock.status)
-        return permissions.can_set_status(self.role, lock.status, to_status)
-
-    def can_change_lock_somehow(self, lock: LockModel) -> bool:
-        """Whether the lock page offers this member any change at all."""
-        return self.can_change_lock(lock) or any(
-            self.can_change_lock(lock, to_status=status) for status in permissions.CALL_CENTER_SETS
-        )
-
-    def can_create_lock(self, *, status: str) -> bool:
-        return permissions.can_set_status(self.role, None, status)
-
-    def settable_statuses(self, lock: LockModel, statuses) -> list:
-        """`statuses` (choices or values) narrowed to those this member may set on `lock`."""
-        return [
-            choice
-            for choice in statuses
-            if self.can_change_lock(
-                lock, to_status=choice[0] if isinstance(choice, tuple) else choice
-            )
-        ]
-
-    # --- Team: who may edit whom ------------------------------------------------------------
-
-    def assignable_roles(self) -> list[str]:
-        """The roles this member may give (their own and below; never Owner, which is
-        handed over with its own action)."""
-        return permissions.assignable_roles(self.role)
-
     def edit_refusal(self, member: Membership) -> str | None:
-        """Why this member may not edit `member` on Team, or None if they may. Owners edit
-        everyone; Client Admins edit non-admin users; nobody else edits anyone."""
-        if member.account_id != self.account_id or not self.can_manage_users:
+        """Why this member may not edit `member` on Team (another account's member, or a
+        role the rules do not let them edit), or None if they may."""
+        if member.account_id != self.account_id or not permissions.can_manage_users(self.role):
             return "Only the owner and Client Admins manage the team."
-        if self.is_owner:
-            return None
-        if member.rank >= self.rank:
+        if not permissions.can_edit_member(self.role, member.role):
             return f"A {self.get_role_display()} edits non-admin users only."
         return None
 
@@ -466,12 +383,6 @@ class Membership(models.Model):
                 "resets it."
             )
         return None
-
-    @property
-    def sees_lock_limit(self) -> bool:
-        """Owners and Client Admins see the account's total of locks counting towards the
-        lock limit."""
-        return self.role in SEES_LOCK_LIMIT
 
 
 # --- Two-factor: recovery codes (docs/two-factor.md) -------------------------------------------

@@ -1,14 +1,18 @@
-"""Who may do what: the five DaVinci Lock roles, in one place.
+"""Who may do what: the five DaVinci Lock roles and the API keys, in one place.
 
-Views, templates and services ask a membership (`membership.can_change_lock(lock,
-to_status=...)`, `membership.can_view_code(lock)`, `membership.can_manage_users`...), and the
-membership answers from the tables below. DESIGN.md "Team and roles" is the source.
+Every view, template (`{% load roles %}`), form, service, the CSV import and the API ask the
+functions below, and nothing else states these rules. They take plain values (a role, a
+lock's status), never a model, so the whole table is tested as a table of cases
+(tests/team/test_permission_matrix.py) without a database. The API lookup's SQL statement
+(integrations/api/statements.py) takes WITHHELD_STATUSES as a parameter.
 
 Lock statuses are named by their values (facilities.models.LockStatus): this module sits
 below the facilities app and must not import it. A test holds the values against LockStatus.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.db import models
 
@@ -25,13 +29,6 @@ class Role(models.TextChoices):
     CLIENT_CALL_CENTER = "client_call_center", "Client Call Center"
 
 
-# The names the portal used before the five DaVinci roles, kept as aliases (not extra
-# choices: Django's choices must be unique) so code written against them keeps working.
-Role.ADMIN = Role.CLIENT_ADMIN
-Role.MANAGER = Role.CLIENT_PERSONNEL
-Role.CALL_CENTER = Role.CLIENT_CALL_CENTER
-
-
 # Highest first. Nobody may give anyone a role above their own.
 ROLE_ORDER = (
     Role.OWNER,
@@ -43,7 +40,8 @@ ROLE_ORDER = (
 RANK = {role: len(ROLE_ORDER) - index for index, role in enumerate(ROLE_ORDER)}
 
 # Team (users) and Integrations (API keys, Include in API); facilities add/edit.
-# (Tuples, highest role first, so the 403 page names them in that order.)
+# (Tuples, highest role first: `account_required(*MANAGES_USERS)` names them in that order
+# on the 403 page.)
 MANAGES_USERS = (Role.OWNER, Role.CLIENT_ADMIN)
 MANAGES_INTEGRATIONS = (Role.OWNER, Role.CLIENT_ADMIN)
 EDITS_FACILITIES = (Role.OWNER, Role.CLIENT_ADMIN)
@@ -56,9 +54,13 @@ CHANGES_LOCKS = (
     Role.CLIENT_PERSONNEL_RESTRICTED,
 )
 
+# The code of a lock on a unit being auctioned never leaves the portal: every API key reads
+# it as withheld (and its lookup records nothing), and no tenant is ever sent it.
+WITHHELD_STATUSES = frozenset({ASSIGNED_AUCTION})
+
 # Statuses whose code a role never sees. Changing a lock in such a status would show the
 # code to the user afterwards, so a role also cannot change locks in them (for Restricted,
-# DESIGN.md's "no changes to Tenant Using Lock locks").
+# DaVinci's "no changes to Tenant Using Lock locks").
 CODE_WITHHELD = {
     Role.OWNER: frozenset(),
     Role.CLIENT_ADMIN: frozenset(),
@@ -66,7 +68,7 @@ CODE_WITHHELD = {
     Role.CLIENT_PERSONNEL_RESTRICTED: frozenset({TENANT_USING_LOCK, ASSIGNED_AUCTION}),
     Role.CLIENT_CALL_CENTER: frozenset({ASSIGNED_AUCTION}),
 }
-# Statuses a role may not put a lock into (None: any status its other rules allow).
+# Statuses a role may not put a lock into (absent: any status its other rules allow).
 CANNOT_SET = {
     Role.CLIENT_PERSONNEL_RESTRICTED: frozenset({TENANT_USING_LOCK}),
 }
@@ -78,11 +80,57 @@ def role_label(role: str) -> str:
     return Role(role).label
 
 
+# --- API keys and tenants -----------------------------------------------------------------------
+
+
+def key_can_view_code(status: str) -> bool:
+    """Whether an API key's lookup hands out (and records) the code of a lock in `status`;
+    otherwise `unlock_code` is null and `unlock_code_withheld` names the status."""
+    return status not in WITHHELD_STATUSES
+
+
+def tenant_can_receive_code(status: str) -> bool:
+    """Whether a notice may send a tenant the code of a lock in `status`."""
+    return status not in WITHHELD_STATUSES
+
+
+# --- Roles: pages ---------------------------------------------------------------------------
+
+
+def can_manage_users(role: str) -> bool:
+    """Team: owners and Client Admins."""
+    return role in MANAGES_USERS
+
+
+def can_manage_integrations(role: str) -> bool:
+    """API keys, the Include-in-API toggles, Activity, the account's time zone."""
+    return role in MANAGES_INTEGRATIONS
+
+
+def can_edit_facilities(role: str) -> bool:
+    return role in EDITS_FACILITIES
+
+
+def sees_lock_limit(role: str) -> bool:
+    """The account's total of locks counting towards the lock limit."""
+    return role in SEES_LOCK_LIMIT
+
+
+def can_change_locks(role: str) -> bool:
+    """Add, assign, transfer and import locks, add and edit units: everyone but Call Center
+    (who only sets a status, see can_change_lock). Each lock still asks its own question."""
+    return role in CHANGES_LOCKS
+
+
+# --- Roles: one lock ------------------------------------------------------------------------
+
+
 def can_view_code(role: str, status: str) -> bool:
+    """Whether `role` may see (reveal) the code of a lock in `status`."""
     return status not in CODE_WITHHELD.get(role, frozenset({status}))
 
 
-def can_set_status(role: str, from_status: str | None, to_status: str) -> bool:
+def _can_set_status(role: str, from_status: str | None, to_status: str) -> bool:
     """May `role` move a lock from `from_status` (None: a new lock) to `to_status`?"""
     if from_status is not None and not can_view_code(role, from_status):
         return False
@@ -93,9 +141,39 @@ def can_set_status(role: str, from_status: str | None, to_status: str) -> bool:
     return to_status not in CANNOT_SET.get(role, frozenset())
 
 
-def can_edit_lock(role: str, status: str) -> bool:
-    """Edits that keep the status (set code, assign, transfer, import a unit change)."""
-    return role in CHANGES_LOCKS and can_view_code(role, status)
+def can_create_lock(role: str, status: str) -> bool:
+    """May `role` add a lock (typing its code) in `status`?"""
+    return _can_set_status(role, None, status)
+
+
+def can_change_lock(role: str, status: str, *, to_status: str | None = None) -> bool:
+    """May `role` change a lock in `status`: to `to_status`, or (None) in a way that keeps its
+    status (set code, assign, transfer, a unit change in an import)?"""
+    if to_status is None:
+        return role in CHANGES_LOCKS and can_view_code(role, status)
+    return _can_set_status(role, status, to_status)
+
+
+def can_change_lock_somehow(role: str, status: str) -> bool:
+    """Whether the lock page offers `role` any change at all to a lock in `status`."""
+    return can_change_lock(role, status) or any(
+        can_change_lock(role, status, to_status=to_status) for to_status in CALL_CENTER_SETS
+    )
+
+
+def settable_statuses(role: str, status: str, choices: Iterable) -> list:
+    """`choices` (values, or (value, label) pairs) narrowed to those `role` may set on a lock
+    in `status`."""
+    return [
+        choice
+        for choice in choices
+        if can_change_lock(
+            role, status, to_status=choice[0] if isinstance(choice, tuple) else choice
+        )
+    ]
+
+
+# --- Roles: the team ------------------------------------------------------------------------
 
 
 def assignable_roles(editor_role: str) -> list[str]:
@@ -104,3 +182,10 @@ def assignable_roles(editor_role: str) -> list[str]:
     if editor_role not in MANAGES_USERS:
         return []
     return [role for role in ROLE_ORDER if role != Role.OWNER and RANK[role] <= RANK[editor_role]]
+
+
+def can_edit_member(editor_role: str, member_role: str) -> bool:
+    """Owners edit everyone; Client Admins edit non-admin users; nobody else edits anyone."""
+    if editor_role not in MANAGES_USERS:
+        return False
+    return editor_role == Role.OWNER or RANK.get(member_role, 0) < RANK[editor_role]

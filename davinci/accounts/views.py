@@ -11,7 +11,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from davinci.accounts import services
+from davinci.accounts import permissions, services
 from davinci.accounts.decorators import account_required, recently_confirmed
 from davinci.accounts.forms import (
     AccountTimeZoneForm,
@@ -23,7 +23,8 @@ from davinci.accounts.forms import (
     SwitchAccountForm,
 )
 from davinci.accounts.middleware import SESSION_KEY
-from davinci.accounts.models import MANAGES_INTEGRATIONS, Membership, Role
+from davinci.accounts.models import Membership, Role
+from davinci.accounts.permissions import MANAGES_INTEGRATIONS
 from davinci.accounts.two_factor.services import has_two_factor
 from davinci.accounts.two_factor.sign_in import pending_start
 from davinci.net import client_ip, next_path
@@ -108,7 +109,7 @@ def _your_account(request: HttpRequest, **forms) -> HttpResponse:
         "invitation_count": Membership.objects.invitations().filter(user=request.user).count(),
         "time_zone_form": (
             AccountTimeZoneForm(initial={"time_zone": request.account.time_zone})
-            if membership is not None and membership.manages_integrations
+            if membership is not None and permissions.can_manage_integrations(membership.role)
             else None
         ),
         "retention_form": (

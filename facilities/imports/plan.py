@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from davinci.accounts import permissions
 from davinci.accounts.models import Membership
 from facilities.imports.rows import (
     MAX_ROWS,
@@ -275,7 +276,11 @@ def _plan_lock(
             f"Lock {row.serial} belongs to {lock.facility.name}. Import it there, or assign it "
             "to a unit here from the unit's page."
         )
-    if membership is not None and lock is not None and not membership.can_view_code(lock):
+    if (
+        membership is not None
+        and lock is not None
+        and not permissions.can_view_code(membership.role, lock.status)
+    ):
         # Refused before any comparison with its code: the answer must not tell the code.
         on_unit = lock.unit.unit_number if lock.unit_id else ""
         if row.unlock_code or row.status != lock.status or row.unit_number != on_unit:
@@ -311,12 +316,12 @@ def _plan_lock(
 
 def _may_write(membership: Membership, lock: Lock | None, status: str) -> bool:
     """A new lock in `status`, or an existing one changed or kept in it (a row of the file
-    may also move or re-code a lock: the membership's rule for a change in place)."""
+    may also move or re-code a lock: the role's rule for a change in place)."""
     if lock is None:
-        return membership.can_create_lock(status=status)
+        return permissions.can_create_lock(membership.role, status)
     if status == lock.status:
-        return membership.can_change_lock(lock)
-    return membership.can_change_lock(lock, to_status=status)
+        return permissions.can_change_lock(membership.role, lock.status)
+    return permissions.can_change_lock(membership.role, lock.status, to_status=status)
 
 
 def _refusal(membership: Membership, serial: str, status: str) -> str:

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from davinci import sms
 from davinci.accounts.decorators import account_required
-from davinci.accounts.models import MANAGES_INTEGRATIONS, Account
+from davinci.accounts.models import Account
+from davinci.accounts.permissions import MANAGES_INTEGRATIONS
 from davinci.net import client_ip
 from davinci.outbox.after_response import RedirectThenDispatch
 from facilities.models import ReleaseAttempt

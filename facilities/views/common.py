@@ -10,7 +10,7 @@ from davinci.accounts.decorators import account_required
 from davinci.accounts.permissions import CHANGES_LOCKS, EDITS_FACILITIES
 
 edits_facilities = account_required(*EDITS_FACILITIES)
-# Units and locks (each lock action also asks membership.can_change_lock for its lock).
+# Units and locks (each lock action also asks permissions.can_change_lock for its lock).
 changes_locks = account_required(*CHANGES_LOCKS)
 PER_PAGE = 50
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from davinci.accounts import permissions
 from davinci.accounts.decorators import account_required, get_member_object_or_404
 from davinci.forms import posted
 from facilities import services
@@ -27,7 +28,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
     # would count them all.
     page.object_list = facilities.filter(pk__in=page.object_list.values("pk")).with_counts()
     context = {"page": page}
-    if request.membership.sees_lock_limit:
+    if permissions.sees_lock_limit(request.membership.role):
         # The account's total; a member with chosen facilities sees the total of theirs.
         locks = Lock.objects.for_membership(request.membership)
         context["account_limit_count"] = locks.counting_towards_limit().count()

@@ -2,7 +2,7 @@
 
 Each action is a POST that calls one service (which writes the lock's one LockEvent), then
 redirects; an invalid form re-renders the lock page with the error next to the action. What
-a member may do to a lock is the membership's answer (davinci/accounts/permissions.py): a
+a member may do to a lock is davinci/accounts/permissions.py's answer for their role: a
 change their role may not make is a 403 with the reason.
 """
 
@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from davinci.accounts import permissions
 from davinci.accounts.decorators import (
     account_required,
     confirm_page,
@@ -60,8 +61,8 @@ def lock_page(
     context = {
         "lock": lock,
         "facility": lock.facility,
-        "code_readable": membership.can_view_code(lock),
-        "lock_editable": membership.can_change_lock(lock),
+        "code_readable": permissions.can_view_code(membership.role, lock.status),
+        "lock_editable": permissions.can_change_lock(membership.role, lock.status),
         "revealed_code": revealed_code,
         "history": Paginator(history, HISTORY_PER_PAGE).get_page(request.GET.get("page")),
         "status_form": LockStatusForm(lock=lock, membership=membership),
@@ -93,20 +94,20 @@ def _refuse_unless(request: HttpRequest, lock: Lock, *, to_status: str | None = 
     that is no status at all (or none) asks only whether the member may change the lock in
     some way; the form then names the mistake.
     """
-    membership = request.membership
+    role = request.membership.role
     if to_status is not None and to_status not in LockStatus.values:
-        if membership.can_change_lock_somehow(lock):
+        if permissions.can_change_lock_somehow(role, lock.status):
             return
         to_status = None
-    elif membership.can_change_lock(lock, to_status=to_status):
+    elif permissions.can_change_lock(role, lock.status, to_status=to_status):
         return
-    role = membership.get_role_display()
-    if not membership.can_view_code(lock):
-        reason = f"A {role} cannot change a lock that is {lock.get_status_display()}."
+    label = permissions.role_label(role)
+    if not permissions.can_view_code(role, lock.status):
+        reason = f"A {label} cannot change a lock that is {lock.get_status_display()}."
     elif to_status is not None:
-        reason = f"A {role} cannot set a lock to {LockStatus(to_status).label}."
+        reason = f"A {label} cannot set a lock to {LockStatus(to_status).label}."
     else:
-        reason = f"A {role} cannot change this lock."
+        reason = f"A {label} cannot change this lock."
     raise PermissionDenied(reason)
 
 
@@ -125,7 +126,7 @@ def _reveal_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpResponse:
     """Another account's lock is a 404, and a code the role may not see a 403, before
     anything is asked."""
     lock = get_member_object_or_404(_locks(), request.membership, pk=pk)
-    if not services.lock_code_readable(lock=lock, membership=request.membership):
+    if not permissions.can_view_code(request.membership.role, lock.status):
         raise PermissionDenied(
             services.lock_code_withheld(lock=lock, membership=request.membership)
         )
@@ -184,7 +185,7 @@ def lock_create(request: HttpRequest, pk: int) -> HttpResponse:
     facility = get_member_object_or_404(Facility.objects, request.membership, pk=pk)
     form = LockCreateForm(posted(request), facility=facility)
     if request.method == "POST" and form.is_valid():
-        if not request.membership.can_create_lock(status=form.cleaned_data["status"]):
+        if not permissions.can_create_lock(request.membership.role, form.cleaned_data["status"]):
             raise PermissionDenied("Your role cannot add a lock in this status.")
         lock = services.lock_create(
             facility=facility, **form.cleaned_data, user=request.user, ip=client_ip(request)

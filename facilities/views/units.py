@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from davinci.accounts import permissions
 from davinci.accounts.decorators import account_required, get_member_object_or_404
 from davinci.accounts.models import Membership
 from davinci.forms import posted
@@ -55,13 +56,13 @@ def tenant_notice_actions(membership: Membership, lock: Lock | None) -> dict:
     may set the lock Returned to Dropbox) and Send code to new tenant (who may change it)."""
     if lock is None or lock.unit_id is None:
         return {"release_form": None, "notice_channels": [], "can_notify_new_tenant": False}
-    releasable = lock.status == LockStatus.ASSIGNED_OVERLOCK and membership.can_change_lock(
-        lock, to_status=LockStatus.RETURNED_TO_DROPBOX
+    releasable = lock.status == LockStatus.ASSIGNED_OVERLOCK and permissions.can_change_lock(
+        membership.role, lock.status, to_status=LockStatus.RETURNED_TO_DROPBOX
     )
     return {
         "release_form": LockReleaseForm(lock=lock) if releasable else None,
         "notice_channels": notices.unit_channels(lock.unit),
-        "can_notify_new_tenant": membership.can_change_lock(lock),
+        "can_notify_new_tenant": permissions.can_change_lock(membership.role, lock.status),
     }
 
 

@@ -15,7 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from facilities.models import WITHHELD_STATUSES, LockStatus
+from davinci.accounts.permissions import WITHHELD_STATUSES
+from facilities.models import LockStatus
 
 DOCUMENT_PATH = Path(__file__).with_name("openapi.json")
 

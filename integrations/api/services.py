@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
+from davinci.accounts import permissions
 from facilities.history import lock_event_record
 from facilities.models import Facility, Lock, LockEvent, Unit
 from integrations.api import statements
@@ -119,14 +120,15 @@ def unit_page(
 def _with_code(lock: Lock) -> dict[str, Any]:
     """The lock as the API shows it, with its code or the reason it is withheld."""
     data = lock.to_api_dict()
-    data["unlock_code"] = None if lock.code_withheld else lock.unlock_code
-    data["unlock_code_withheld"] = lock.status if lock.code_withheld else None
+    readable = permissions.key_can_view_code(lock.status)
+    data["unlock_code"] = lock.unlock_code if readable else None
+    data["unlock_code_withheld"] = None if readable else lock.status
     return data
 
 
 def _record(lock: Lock, *, api_key: ApiKey, ip: str | None, lookup: str) -> None:
     """The LockEvent of a code given out; a withheld code is not recorded."""
-    if not lock.code_withheld:
+    if permissions.key_can_view_code(lock.status):
         lock_event_record(
             lock=lock,
             kind=LockEvent.Kind.CODE_LOOKED_UP,
@@ -179,7 +181,7 @@ def _read_and_record(
         if hit is None:
             return None, None
         unit, lock = _instances(hit)
-        if lock is not None and not lock.code_withheld and not hit.recorded:
+        if lock is not None and permissions.key_can_view_code(lock.status) and not hit.recorded:
             raise RuntimeError("the lookup's LockEvent was not written")  # never the code
         return unit, lock
     scope = _scope_of(api_key, facility_id)

@@ -8,7 +8,8 @@ PostgreSQL:
 
 - the key's scope, `ApiKey.facilities_in_scope()`: the key's account, Include in API on, and
   all facilities or the chosen ones;
-- which codes are withheld, `Lock.code_withheld` (`WITHHELD_STATUSES`);
+- which codes are withheld from keys, `permissions.key_can_view_code()`: the statement takes
+  `permissions.WITHHELD_STATUSES` as its `withheld` parameter;
 - the LockEvent of a code given out, as `lock_event_record()` writes it (kind, actor, key,
   unit, IP, details).
 
@@ -25,7 +26,8 @@ from typing import Literal
 from django.db import connection
 from django.utils import timezone
 
-from facilities.models import WITHHELD_STATUSES, LockEvent
+from davinci.accounts import permissions
+from facilities.models import LockEvent
 
 # {match} is one of MATCHES: the unit by its number, or the lock by its serial.
 _STATEMENT = """
@@ -113,7 +115,7 @@ def read_and_record(
                 "actor_type": LockEvent.Actor.API_KEY.value,
                 "ip": ip,
                 "lookup": lookup,
-                "withheld": sorted(WITHHELD_STATUSES),
+                "withheld": sorted(permissions.WITHHELD_STATUSES),
             },
         )
         row = cursor.fetchone()

@@ -14,7 +14,8 @@ from django.utils.html import escape
 from openapi_schema_validator import OAS31Validator
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from facilities.models import UNIT_STATUSES, WITHHELD_STATUSES, LockStatus, serial_validator
+from davinci.accounts.permissions import WITHHELD_STATUSES
+from facilities.models import UNIT_STATUSES, LockStatus, serial_validator
 from integrations.api import openapi
 from integrations.api import services as api_services
 from integrations.api import views as api_module

@@ -1,6 +1,6 @@
 """The lookup's one SQL statement on PostgreSQL (integrations/api/statements.py) held against
 the Python rules it encodes: the key's scope (`ApiKey.facilities_in_scope()`), the withheld
-codes (`Lock.code_withheld`) and the LockEvent that `lock_event_record()` writes."""
+codes (`permissions.key_can_view_code()`) and the LockEvent that `lock_event_record()` writes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from davinci.accounts import permissions
 from facilities.history import lock_event_record
 from facilities.models import UNIT_STATUSES, LockEvent, LockStatus
 from integrations.api import statements
@@ -87,8 +88,10 @@ def test_the_statement_records_exactly_the_codes_it_does_not_withhold(world, sta
         lock = LockFactory(facility=world.facility, status=status, serial="HS000001")
     hit = _run(world.key, world.facility, lookup="lock", match=lock.serial)
     assert hit.status == status
-    assert hit.recorded == (not lock.code_withheld)
-    assert LockEvent.objects.filter(lock=lock).count() == (0 if lock.code_withheld else 1)
+    assert hit.recorded == permissions.key_can_view_code(status)
+    assert LockEvent.objects.filter(lock=lock).count() == (
+        1 if permissions.key_can_view_code(status) else 0
+    )
 
 
 def test_the_statements_lock_event_is_the_one_lock_event_record_writes(world):

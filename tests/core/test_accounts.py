@@ -35,7 +35,7 @@ def test_facilities_show_only_the_current_account(owner_client, facility, other_
 
 
 def test_account_switcher_changes_the_current_account(owner, facility, other_account):
-    MembershipFactory(user=owner, account=other_account, role=Role.MANAGER)
+    MembershipFactory(user=owner, account=other_account, role=Role.CLIENT_PERSONNEL)
     rival_facility = FacilityFactory(account=other_account, name="Rival North")
     client = signed_in(owner)
     body = client.get(reverse("facilities:facility_list")).content.decode()

@@ -1,17 +1,43 @@
-"""Template filters that ask a membership about one object (templates cannot pass arguments
-to methods): `{% if current_membership|can_view_code:lock %}`."""
+"""Template filters that ask davinci/accounts/permissions.py about the current membership's
+role (templates cannot call functions with arguments):
+`{% if current_membership|can_view_code:lock %}`, `{% if current_membership|can_manage_users %}`.
+No membership (a page outside an account) may do nothing."""
 
 from django import template
+
+from davinci.accounts import permissions
 
 register = template.Library()
 
 
 @register.filter
 def can_view_code(membership, lock) -> bool:
-    return membership is not None and membership.can_view_code(lock)
+    return membership is not None and permissions.can_view_code(membership.role, lock.status)
 
 
 @register.filter
 def can_change_lock(membership, lock) -> bool:
     """Any change to `lock` at all: a status this member may set, or an edit."""
-    return membership is not None and membership.can_change_lock_somehow(lock)
+    return membership is not None and permissions.can_change_lock_somehow(
+        membership.role, lock.status
+    )
+
+
+@register.filter
+def can_change_locks(membership) -> bool:
+    return membership is not None and permissions.can_change_locks(membership.role)
+
+
+@register.filter
+def can_edit_facilities(membership) -> bool:
+    return membership is not None and permissions.can_edit_facilities(membership.role)
+
+
+@register.filter
+def can_manage_integrations(membership) -> bool:
+    return membership is not None and permissions.can_manage_integrations(membership.role)
+
+
+@register.filter
+def can_manage_users(membership) -> bool:
+    return membership is not None and permissions.can_manage_users(membership.role)
