@@ -1,7 +1,8 @@
 """Every portal page and API endpoint at the largest operator's size, beside the demo account.
 
     .venv/bin/python bench/scale.py [--ci] [--facilities 3000] [--events 5000000]
-        [--database davinci_scale] [--reload] [--repeat 5] [--port 8131] [--redis-db 11]
+        [--database davinci_scale] [--reload] [--repeat 5] [--save-rounds 3] [--port 8131]
+        [--redis-db 11]
 
 What it does, on loopback only:
   1. creates (or reuses) the PostgreSQL database --database (its name must start with
@@ -19,7 +20,13 @@ What it does, on loopback only:
      demo account (Harbor Self Storage) in turn: one warm-up each, then --repeat rounds;
   4. prints one row per page: server time (median), queries, body bytes, for both accounts
      and their ratio, and exits 1 when a page is over budget: server time above 300 ms or
-     above 3x the demo's, more queries than the demo's, or a body above 200 KB.
+     above 3x the demo's, more queries than the demo's, or a body above 200 KB;
+  5. saves, as each account's owner, a key and a member with two thirds of its facilities
+     (2,000 of 3,000) through the facility picker's one field: created, renamed, edited,
+     median of --save-rounds after a warm-up (bench/scale_saves.py), and prints a second
+     table; a save is over budget when it answers anything but 302, the database does not
+     hold what was posted, its median is above 1 s, or it runs a number of queries other
+     than the demo's.
 --ci is a small size (300 facilities, 200,000 events) that runs in a few minutes.
 Every URL pattern of the portal is either in PAGES or in NOT_MEASURED with its reason
 (tests/core/test_scale_bench.py holds that), so a new page cannot go unmeasured.
@@ -48,7 +55,7 @@ from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project, for harness
 
-from bench import scale_data
+from bench import scale_data, scale_saves
 from bench.scale_data import CI_SIZE, LARGE_CHOSEN_MEMBER, LARGE_OWNER, LARGE_PASSWORD, Size
 from harness import production
 
@@ -910,6 +917,9 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, Size]:
     parser.add_argument(
         "--repeat", type=int, default=5, help="measured requests per page and account"
     )
+    parser.add_argument(
+        "--save-rounds", type=int, default=3, help="measured rounds of saves per account"
+    )
     parser.add_argument("--port", type=int, default=8131)
     parser.add_argument("--redis-db", type=int, default=11)
     args = parser.parse_args(argv)
@@ -939,6 +949,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.load_only:
             return
         large, demo = subjects()
+        leftovers = scale_saves.clean_up()
+        if any(leftovers):
+            log("-- removed {:,} keys and {:,} members an interrupted run saved".format(*leftovers))
         from django.db import connections
 
         connections.close_all()
@@ -954,21 +967,36 @@ def main(argv: list[str] | None = None) -> None:
             log(HEADER)
             log("|" + "---|" * 10)
             rows = measure(clients, large, demo, args.repeat)
+            log(
+                f"\n-- saves: a key and a member with {scale_saves.chosen_count(size.facilities):,}"
+                f" of {size.facilities:,} facilities (the demo: its facilities, two thirds), "
+                f"median of {args.save_rounds} after a warm-up round, both accounts in turn"
+            )
+            saves, confirmation = scale_saves.measure(
+                args.port, {"large": large, "demo": demo}, args.save_rounds
+            )
+            log(scale_saves.HEADER)
+            log("|" + "---|" * 7)
+            for save in saves:
+                log(scale_saves.line(save))
+            log(f"   {confirmation or 'no confirm page was asked'}")
             worker_boots = server.log_text().count("Booting worker")
             timeouts = server.log_text().count("WORKER TIMEOUT")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    over = [row for row in rows if row.breaches]
+    over = [(row.page.label, row.breaches) for row in rows if row.breaches]
+    over += [(save.label, save.breaches) for save in saves if save.breaches]
     log(
-        f"\n== {len(rows)} pages and endpoints in {time.monotonic() - started:.0f} s; "
-        f"gunicorn booted {worker_boots} workers (2 at start), {timeouts} killed after 30 s"
+        f"\n== {len(rows)} pages and endpoints and {len(saves)} saves in "
+        f"{time.monotonic() - started:.0f} s; gunicorn booted {worker_boots} workers "
+        f"(2 at start), {timeouts} killed after 30 s"
     )
     if over:
         log(f"== {len(over)} over budget:")
-        for row in over:
-            log(f"   - {row.page.label}: {'; '.join(row.breaches)}")
+        for label, breaches in over:
+            log(f"   - {label}: {'; '.join(breaches)}")
         sys.exit(1)
-    log("== every page and endpoint within budget")
+    log("== every page, endpoint and save within budget")
 
 
 def _next_path(clients: Clients, subject: Subject) -> str:

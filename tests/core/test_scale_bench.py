@@ -2,16 +2,19 @@
 either in its PAGES or in NOT_MEASURED with a reason (a new page cannot go unmeasured), the
 "POST only" ones really refuse GET, and every page of PAGES answers as the bench expects. Its
 loader (bench/scale_data.py) writes a consistent operator, tried here at a tiny size on
-PostgreSQL."""
+PostgreSQL. Its saves (bench/scale_saves.py) post what the forms' pages have and save what
+they post, carried through the confirm page too; the budget refuses a 400 and a query count
+that grows with the facilities."""
 
 import re
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from bench import scale, scale_data
+from bench import scale, scale_data, scale_saves
 from davinci import crypto
 from davinci.accounts.models import AuditEvent, Membership, Role
 from facilities.models import UNIT_STATUSES, Facility, Lock, LockEvent, LockStatus, Unit
@@ -19,7 +22,9 @@ from integrations import secrets as api_secrets
 from integrations.models import ApiKey
 from tests.conftest import signed_in
 from tests.factories import (
+    PASSWORD,
     ApiKeyFactory,
+    FacilityFactory,
     LockFactory,
     MembershipFactory,
     PasskeyFactory,
@@ -229,3 +234,125 @@ def test_the_loader_writes_a_consistent_operator_on_postgresql():
 
     with pytest.raises(RuntimeError, match="already loaded"):
         scale_data.load(TINY)
+
+
+# --- The saves: what is posted ----------------------------------------------------------------
+
+
+def test_two_thirds_are_chosen_and_an_edit_swaps_one():
+    assert [scale_saves.chosen_count(n) for n in (3_000, 300, 3)] == [2_000, 200, 2]
+    assert scale_saves.edited(["a", "b", "c"], "d") == ["b", "c", "d"]
+
+
+def test_2000_facilities_are_one_field_of_the_form():
+    ids = [f"{n:016x}" for n in range(2_000)]
+    key = scale_saves.key_form(csrf="t", name="Call Center", facility_ids=ids, detail=True)
+    member = scale_saves.member_form(csrf="t", name="Ann", email="a@example.com", facility_ids=ids)
+
+    for form in (key, member):
+        assert len(form) < 10 < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        assert form["facilities"].split("\n") == ids
+        assert "all_facilities" not in form  # the switch is off: a browser posts nothing
+
+
+@pytest.fixture
+def three_facilities(account, facility):
+    return [facility, *(FacilityFactory(account=account) for _ in range(2))]
+
+
+def _ids(facilities) -> list[str]:
+    return [facility.facility_id for facility in facilities]
+
+
+def test_the_key_forms_posted_are_the_pages_and_save_the_chosen_facilities(
+    owner, account, three_facilities
+):
+    client = signed_in(owner)
+    chosen, spare = _ids(three_facilities[:2]), three_facilities[2].facility_id
+    create = reverse("integrations:api_key_create")
+    form = scale_saves.key_form(csrf="t", name="Bench save 1", facility_ids=chosen)
+    assert scale_saves.fields_missing(form, client.get(create).content.decode()) == []
+
+    assert client.post(create, form).status_code == 302
+    key = ApiKey.objects.get(account=account, name="Bench save 1")
+    page = reverse("integrations:api_key_detail", args=[key.pk])
+    edit = scale_saves.key_form(
+        csrf="t", name="Renamed", facility_ids=scale_saves.edited(chosen, spare), detail=True
+    )
+    assert scale_saves.fields_missing(edit, client.get(page).content.decode()) == []
+    assert client.post(page, edit).status_code == 302
+
+    key.refresh_from_db()
+    assert key.name == "Renamed"
+    assert set(key.facilities.values_list("facility_id", flat=True)) == {chosen[1], spare}
+
+
+def test_the_member_forms_posted_are_the_pages_and_carry_through_the_confirm_page(
+    owner, account, three_facilities
+):
+    client = signed_in(owner)
+    chosen = _ids(three_facilities[:2])
+    add = reverse("team:member_add")
+    form = scale_saves.member_form(
+        csrf="t", name="Ann", email="bench-save-1@example.com", facility_ids=chosen
+    )
+    assert scale_saves.fields_missing(form, client.get(add).content.decode()) == []
+    assert client.post(add, form).status_code == 302
+    member = Membership.objects.get(account=account, user__email="bench-save-1@example.com")
+    scale_saves.accept_invitation(member)
+
+    page = reverse("team:member_edit", args=[member.pk])
+    edit = scale_saves.member_form(
+        csrf="t", name="Ann B", email="", facility_ids=chosen[1:], edit=True
+    )
+    assert scale_saves.fields_missing(edit, client.get(page).content.decode()) == []
+    confirm = client.post(page, edit)
+    assert confirm.status_code == 200
+    carried = scale_saves.carried_fields(confirm.content.decode())
+    assert carried == {name: value for name, value in edit.items() if name != "csrfmiddlewaretoken"}
+    assert client.post(page, {**carried, "password": PASSWORD}).status_code == 302
+
+    member.refresh_from_db()
+    assert (member.is_invited, member.user.name) == (False, "Ann B")
+    assert list(member.facilities.values_list("facility_id", flat=True)) == chosen[1:]
+
+
+# --- The saves: the budget --------------------------------------------------------------------
+
+
+def _row(large: list[tuple[int, float, int]], demo: list[tuple[int, float, int]]):
+    def samples(figures):
+        return [
+            scale_saves.SaveSample(status, ms, queries, 7, 35_000)
+            for status, ms, queries in figures
+        ]
+
+    large_samples, demo_samples = samples(large), samples(demo)
+    for sample in large_samples + demo_samples:
+        if sample.status != 302:
+            sample.problem = f"answered {sample.status}"
+    row = scale_saves.SaveRow(
+        "key_rename",
+        warm_up={"large": large_samples[0], "demo": demo_samples[0]},
+        rounds={"large": large_samples[1:], "demo": demo_samples[1:]},
+    )
+    scale_saves.judge(row)
+    return row
+
+
+def test_a_save_within_budget_passes():
+    row = _row([(302, 900.0, 12)] * 4, [(302, 20.0, 12)] * 4)
+    assert row.breaches == []
+
+
+@pytest.mark.parametrize(
+    ("large", "breach"),
+    [
+        ([(400, 3.0, 1)] + [(302, 50.0, 12)] * 3, "large: answered 400"),
+        ([(302, 1_500.0, 12)] * 4, "large: over 1000 ms"),
+        ([(302, 50.0, 13)] * 4, "13 queries, the demo 12"),
+    ],
+)
+def test_a_400_a_slow_save_or_more_queries_than_the_demos_is_over_budget(large, breach):
+    row = _row(large, [(302, 20.0, 12)] * 4)
+    assert row.breaches == [breach]
