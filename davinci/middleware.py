@@ -24,9 +24,8 @@ def _user_id(request: HttpRequest) -> int | None:
     request.membership, None or not, for every request it loads one for). Never loaded here:
     a request refused earlier, or one whose session failed to load (the database is down),
     is logged as None, and the API has no user."""
-    if not hasattr(request, "membership"):
-        return None
-    return request.user.pk if request.user.is_authenticated else None
+    user = getattr(request, "user", None) if hasattr(request, "membership") else None
+    return user.pk if getattr(user, "is_authenticated", False) else None
 
 
 class RequestLogMiddleware:
