@@ -24,9 +24,12 @@ What it does, on loopback only:
        (b) HasAPIKey once, DRF's throttle in Redis, read + insert in one transaction,
        (c) one key SELECT + HMAC, one pipelined Redis INCR, one statement reading the scoped
            lock and inserting its event, a decrypt;
+     With --baseline, each round then loads the lookup and the baseline at the same time (a
+     wrk each), so that the machine's other work weighs on both alike;
   4. prints requests/s, p50 and p99 of each (median of the rounds) and the lookup's ratios to
-     the others, and checks: the lookup >= 0.95 x the baseline's req/s (with --baseline),
-     every answer 2xx, the data at full size; exits 1 if one is missed;
+     the others, and checks: the lookup >= 0.95 x the baseline's req/s when loaded together
+     (median of the rounds), every answer 2xx, the data at full size; exits 1 if one is
+     missed;
   5. with --profile N, profiles N unit lookups in this process (cProfile, through the full
      middleware stack) and prints where the time goes, by part and by function.
 It stops the servers when it ends (also on Ctrl-C); --drop also drops the database.
@@ -52,6 +55,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from _common import PYTHON, ROOT, django_setup, port_open
@@ -476,6 +480,20 @@ LABELS = {
 }
 
 
+def together(servers: dict, duration: int) -> dict[str, float]:
+    """The lookup and its baseline loaded at the same time, each by its own wrk: whatever
+    else the machine does then weighs on both alike. Requests/s of each."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = {
+            name: pool.submit(
+                wrk, f"http://127.0.0.1:{servers[name][0]}", servers[name][2], servers[name][3],
+                duration,
+            )
+            for name in ("lookup", "baseline")
+        }  # fmt: skip
+        return {name: run.result()["rps"] for name, run in runs.items()}
+
+
 def _order(names: list[str], number: int) -> list[str]:
     """Round `number`'s order: the lookup and its baseline back to back (which one first
     alternates), so a change in the machine's load hits both alike; the others after, their
@@ -535,6 +553,7 @@ def main() -> None:
 
     broken: list[str] = []
     results: dict[str, list[dict]] = {name: [] for name in servers}
+    together_rps: list[dict[str, float]] = []
     work = Path(tempfile.mkdtemp(prefix="davinci-api-bench-"))
     try:
         roots = {name: ROOT for name in servers}
@@ -577,6 +596,13 @@ def main() -> None:
                             f"{name}: {figures['non_2xx']} non-2xx answers, socket errors "
                             f"{figures['socket_errors'] or 'none'}"
                         )
+                if "baseline" in servers:
+                    pair = together(servers, args.duration)
+                    together_rps.append(pair)
+                    log(
+                        f"   round {number} together: lookup {pair['lookup']:.1f}, baseline "
+                        f"{pair['baseline']:.1f} req/s at the same time"
+                    )
         if args.profile:
             profile(data, args.profile)
     finally:
@@ -612,17 +638,14 @@ def main() -> None:
         ("every answer was 2xx, no socket errors", not broken),
     ]
     if "baseline" in median:
-        # Each round's lookup beside the baseline run next to it: the median of these pairs
-        # holds the machine's load alike for both.
-        paired = statistics.median(
-            mine["rps"] / theirs["rps"]
-            for mine, theirs in zip(results["lookup"], results["baseline"], strict=True)
-        )
-        log(f"   lookup / baseline, round by round (median): {paired:.2f}")
+        # Loaded at the same time, the two share whatever else the machine does: the
+        # median of those rounds' ratios is the comparison that holds on a busy machine.
+        paired = statistics.median(pair["lookup"] / pair["baseline"] for pair in together_rps)
+        log(f"   lookup / baseline, loaded together (median of the rounds): {paired:.2f}")
         checks.insert(
             0,
             (
-                f"lookup reaches {TARGET_BASELINE_RATIO}x the baseline's req/s (round by round)",
+                f"lookup reaches {TARGET_BASELINE_RATIO}x the baseline's req/s (together)",
                 paired >= TARGET_BASELINE_RATIO,
             ),
         )
