@@ -1,6 +1,7 @@
-"""Settings of bench/api_bench.py's servers: production settings (DEBUG off, the full
-middleware stack) plus the Django REST framework peer, routed by bench/urls.py. The product's
-own settings and URLs carry no benchmark switch."""
+"""Settings of bench/api_bench.py's DRF peer (and of its migrations): production settings
+(DEBUG off, the same middleware as the product) plus Django REST framework, its peer routed
+by bench/urls.py. The product is served with its own settings, which carry no benchmark
+switch."""
 
 from davinci.settings import *  # noqa: F403
 

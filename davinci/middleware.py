@@ -3,34 +3,29 @@ and a friendly 503 page on portal pages when the database cannot be reached."""
 
 import logging
 import re
-import sys
 import time
 import uuid
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
-from django.core.signals import got_request_exception
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.utils.cache import patch_cache_control
-from django.utils.functional import SimpleLazyObject, empty
 
 from davinci.net import is_api_path
-from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER, what_is_down
+from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER, outage_of, what_is_down
 
 logger = logging.getLogger("davinci.request")
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def _user_id(request: HttpRequest) -> int | None:
-    """The signed-in user's id, without a query: a user never loaded (for instance because
-    the database is down) is logged as None rather than loaded here."""
-    user = getattr(request, "user", None)
-    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
-        return None
-    return user.pk if user.is_authenticated else None
+    """The signed-in user's id, once CurrentAccountMiddleware has loaded the user (it sets
+    request.membership, None or not, for every request it loads one for). Never loaded here:
+    a request refused earlier, or one whose session failed to load (the database is down),
+    is logged as None, and the API has no user."""
+    user = getattr(request, "user", None) if hasattr(request, "membership") else None
+    return user.pk if getattr(user, "is_authenticated", False) else None
 
 
 class RequestLogMiddleware:
@@ -121,20 +116,8 @@ class SecurityHeadersMiddleware:
         return response
 
 
-@receiver(got_request_exception)
-def _remember_database_error(
-    sender: Any, request: HttpRequest | None = None, **kwargs: Any
-) -> None:
-    # An exception raised inside a middleware (the session or the user loaded before any view
-    # runs) is turned into a 500 response before DatabaseUnavailableMiddleware sees it; keep
-    # it on the request so that middleware can tell an outage from a bug.
-    exception = sys.exc_info()[1]
-    if request is not None and isinstance(exception, DATABASE_ERRORS):
-        request._database_error = exception
-
-
 class DatabaseUnavailableMiddleware:
-    """Portal pages (everything outside /api/, which answers its own JSON 503) show a short
+    """Portal pages (everything but the API, which answers its own JSON 503) show a short
     "temporarily unavailable" page with status 503 and Retry-After when the database cannot
     be reached: never a traceback, never the generic 500 page. Nothing is cached, so the
     portal recovers by itself on the first request after the database is back."""
@@ -144,7 +127,7 @@ class DatabaseUnavailableMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        failed = getattr(request, "_database_error", None)
+        failed = outage_of(request)
         if response.status_code != 500 or failed is None or is_api_path(request):
             return response
         # Rewrite in place: the security headers and the request id set on the way out stay.

@@ -1,6 +1,7 @@
 """Where a request comes from: the client's IP address (believing X-Forwarded-For only from
 configured trusted proxies), and the page of this site a form may send it back to; and
-whether a request is for the JSON API, which davinci/urls.py mounts at API_PREFIX."""
+whether a request is for the JSON API, which davinci/urls.py mounts at API_PREFIX (`is_api_path`,
+the one place that decides it)."""
 
 import ipaddress
 from functools import cache
@@ -75,16 +76,14 @@ def next_path(request: HttpRequest, default: str) -> str:
 
 
 API_PREFIX = "/api/"
+# The API's documentation is a page of the portal (HTML, with a signed-in member's examples).
+API_DOCS_PATH = API_PREFIX + "docs/"
 
 
 def is_api_path(request: HttpRequest) -> bool:
+    """Whether `request` is for the JSON API: everything under API_PREFIX but its documentation
+    page. The API authenticates with keys (never a session, a user or a cookie) and answers
+    JSON, errors included. Every "is this the API?" in the code asks this function."""
     path = request.path_info
-    return path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")
-
-
-# The keyed lookup API (and its OpenAPI document): no session, no user, no page, no static file.
-LOOKUP_API_PREFIX = API_PREFIX + "v1/"
-
-
-def is_lookup_api_path(request: HttpRequest) -> bool:
-    return request.path_info.startswith(LOOKUP_API_PREFIX)
+    in_api = path.startswith(API_PREFIX) or path == API_PREFIX.rstrip("/")
+    return in_api and path != API_DOCS_PATH

@@ -99,8 +99,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so it also sees errors raised by every other middleware: nothing under /api/
-    # answers HTML, and a database outage is a JSON 503 there.
+    # First, so it also sees errors raised by every other middleware: nothing of the API
+    # (davinci.net.is_api_path) answers HTML, and a database outage is a JSON 503 there.
     "integrations.api.errors.ApiErrorMiddleware",
     "davinci.middleware.RequestLogMiddleware",
     "davinci.middleware.QueryStringMiddleware",
@@ -112,21 +112,21 @@ MIDDLEWARE = [
     # HTML pages and API lists. Views whose answers carry a secret are @uncompressed
     # (davinci/compression.py, BREACH); WhiteNoise's files come compressed already.
     "django.middleware.gzip.GZipMiddleware",
-    # davinci.portal_middleware: Django's own, skipped by lookup API requests (/api/v1/),
-    # which need no static files, session, user, account or messages.
-    "davinci.portal_middleware.WhiteNoiseMiddleware",
-    "davinci.portal_middleware.SessionMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Lazy: the API (keys, never a session) loads none and sets no cookie.
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",  # for everything: it checks ALLOWED_HOSTS
     "django.middleware.csrf.CsrfViewMiddleware",
-    "davinci.portal_middleware.AuthenticationMiddleware",
-    "davinci.portal_middleware.LoginRequiredMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # request.user.is_verified(): whether this session passed the second factor.
-    "davinci.portal_middleware.OTPMiddleware",
-    "davinci.portal_middleware.CurrentAccountMiddleware",
-    "davinci.portal_middleware.AccountTimeZoneMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # request.membership and request.account; none on the API, whose key has its account.
+    "davinci.accounts.middleware.CurrentAccountMiddleware",
+    "davinci.accounts.middleware.AccountTimeZoneMiddleware",
     # An account that requires two-factor sends a member without it to set it up.
-    "davinci.portal_middleware.TwoFactorPolicyMiddleware",
-    "davinci.portal_middleware.MessageMiddleware",
+    "davinci.accounts.middleware.TwoFactorPolicyMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -94,7 +94,9 @@ class Gunicorn:
     """One instance of `gunicorn davinci.wsgi` on loopback, its output in `log`: threaded
     workers with keep-alive (as the Procfile's gunicorn.conf.py runs them) unless `config`
     names another gunicorn configuration file. start() returns once `ready_path` answers 200
-    (or, with None, once the port accepts connections); stop() ends it, SIGKILL if need be."""
+    (or, with None, once the port accepts connections); stop() ends it, SIGKILL if need be.
+    `root` is the checkout it serves: this one, or another version of the code beside it
+    (bench/api_bench.py --baseline); `env` must then put that one on PYTHONPATH."""
 
     def __init__(
         self,
@@ -107,8 +109,9 @@ class Gunicorn:
         threads: int = 4,
         config: Path | None = None,
         ready_path: str | None = "/healthz",
+        root: Path = ROOT,
     ):
-        self.name, self.port, self.env, self.log = name, port, env, log
+        self.name, self.port, self.env, self.log, self.root = name, port, env, log, root
         self.workers, self.threads, self.config = workers, threads, config
         self.ready_path = ready_path
         self.process: subprocess.Popen | None = None
@@ -146,7 +149,7 @@ class Gunicorn:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 self._command(),
-                cwd=ROOT,
+                cwd=self.root,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

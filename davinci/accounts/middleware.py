@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from davinci.accounts.models import Membership
 from davinci.accounts.two_factor.services import has_two_factor
-from davinci.net import is_api_path
 
 SESSION_KEY = "current_account_id"
 
@@ -66,9 +65,8 @@ class CurrentAccountMiddleware:
 class TwoFactorPolicyMiddleware:
     """An account whose owner requires two-factor: a member without it is sent to set it up
     at their next request, and reaches nothing else (but signing out) until then. Public
-    views (the sign-in, the release page: `login_not_required`) and the API, which
-    authenticates with keys, never a session, are not concerned, even when a browser sends
-    its session cookie along."""
+    views (the sign-in, the release page: `login_not_required`) are not concerned, nor is
+    the API: it reads no cookie, so no one is signed in there (integrations/api/errors.py)."""
 
     ALLOWED = ("accounts:two_factor_setup", "accounts:logout")
 
@@ -84,7 +82,6 @@ class TwoFactorPolicyMiddleware:
             account is None
             or not account.two_factor_required
             or not getattr(view_func, "login_required", True)
-            or is_api_path(request)
             or request.path in {reverse(name) for name in self.ALLOWED}
             or has_two_factor(request.user)
         ):

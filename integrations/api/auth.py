@@ -163,11 +163,12 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     """Authenticate the request's API key, then call the view with `request.api_key`,
     `request.account` (the key's account, loaded on first use) and `request.client_ip` set.
 
-    Answers, in this order: 429 when the client IP failed to authenticate too often this
-    minute (even with a correct secret); 401 missing_credentials / invalid_credentials /
-    key_disabled / key_expired; 403 ip_not_allowed; 429 over the key's own limit. A request
-    with a known key costs one cache round trip for both limits; every request of a known key
-    counts against its limit, refused ones included (count first, then decide).
+    Answers, in this order: 400 for credentials in the URL; 429 when the client IP failed to
+    authenticate too often this minute (even with a correct secret); 401 missing_credentials
+    / invalid_credentials / key_disabled / key_expired; 403 ip_not_allowed; 429 over the
+    key's own limit. A request with a known key costs one cache round trip for both limits;
+    every request of a known key counts against its limit, refused ones included (count
+    first, then decide).
     """
 
     # Every frame from here down holds the secret (credentials) or a code (the view's data):
@@ -175,90 +176,114 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     @sensitive_variables()
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if any(name.lower() in URL_CREDENTIALS for name in request.GET):
-            return api_error(
-                400,
-                "invalid_parameter",
-                "Credentials never go in the URL (URLs end up in logs and browser history): "
-                "send them in the X-API-Key and X-API-Secret headers, and roll a secret that "
-                "was sent in a URL.",
-            )
+        if _credentials_in_url(request):
+            return _credentials_in_url_refused()
         ip = _valid_ip(client_ip(request))
-        failure_bucket = f"auth-failures:{ip or 'unknown'}"
-        failure_limit = settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE
-
-        def failed(response: HttpResponse) -> HttpResponse:
-            # Count-first: the failure is counted, then judged by the new count.
-            retry_after = limits.hit(failure_bucket, limit=failure_limit)
-            return _too_many_failures(retry_after) if retry_after is not None else response
-
-        try:
-            credentials = _credentials(request)
-        except _Malformed as exc:
-            return failed(api_error(401, "invalid_credentials", str(exc), headers=CHALLENGE))
-        if credentials is None:
-            retry_after = limits.exceeded(failure_bucket, limit=failure_limit)
-            if retry_after is not None:
-                return _too_many_failures(retry_after)
-            return api_error(
-                401,
-                "missing_credentials",
-                "Send your API Key and API Secret in the X-API-Key and X-API-Secret headers "
-                "(or as HTTP Basic key:secret).",
-                headers=CHALLENGE,
-            )
-        api_key = _authenticate(*credentials)
-        if api_key is None:
-            return failed(
-                api_error(
-                    401,
-                    "invalid_credentials",
-                    "The API Key and API Secret do not match an API key.",
-                    headers=CHALLENGE,
-                )
-            )
-        # One cache round trip for both limits: count this key's request, read the address's
-        # failures (an address over its failure limit is refused even with a correct secret).
-        verdict = limits.key_hit_and_failures(
-            f"key:{api_key.pk}",
-            key_limit=settings.API_RATE_LIMIT_PER_MINUTE,
-            failure_bucket=failure_bucket,
-            failure_limit=failure_limit,
-        )
-
-        def refused(response: HttpResponse) -> HttpResponse:
-            # The key's usage chart counts it, in the cache: no database write here.
-            usage.refused_count(api_key_id=api_key.pk, status=response.status_code)
-            return response
-
-        if verdict.failures_retry_after is not None:
-            return refused(_too_many_failures(verdict.failures_retry_after))
-        if not api_key.is_active:
-            return refused(
-                api_error(401, "key_disabled", "This API key is disabled.", headers=CHALLENGE)
-            )
-        if api_key.is_expired:
-            return refused(
-                api_error(401, "key_expired", "This API key has expired.", headers=CHALLENGE)
-            )
-        if not ip_allowed(api_key, ip):
-            return refused(
-                api_error(
-                    403,
-                    "ip_not_allowed",
-                    f"This API key cannot be used from {ip or 'this address'}.",
-                )
-            )
-        if verdict.key_retry_after is not None:
-            return refused(
-                _rate_limited(
-                    verdict.key_retry_after, "This API key made too many requests this minute."
-                )
-            )
-        _touch(api_key, ip)
-        request.api_key = api_key
-        request.account = SimpleLazyObject(lambda: api_key.account)
-        request.client_ip = ip
+        failures = f"auth-failures:{ip or 'unknown'}"  # the address's failed attempts
+        api_key = _identify(request, failures)
+        if isinstance(api_key, HttpResponse):
+            return api_key
+        refusal = _refusal(api_key, ip, failures)
+        if refusal is not None:
+            return refusal
+        _admit(request, api_key, ip)
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _credentials_in_url(request: HttpRequest) -> bool:
+    return any(name.lower() in URL_CREDENTIALS for name in request.GET)
+
+
+def _credentials_in_url_refused() -> HttpResponse:
+    return api_error(
+        400,
+        "invalid_parameter",
+        "Credentials never go in the URL (URLs end up in logs and browser history): "
+        "send them in the X-API-Key and X-API-Secret headers, and roll a secret that "
+        "was sent in a URL.",
+    )
+
+
+def _identify(request: HttpRequest, failures: str) -> ApiKey | HttpResponse:
+    """Step 1: the API key the credentials belong to, or the answer refusing them: 401
+    missing_credentials or invalid_credentials, or 429 once the address (`failures`, its
+    bucket) failed too often this minute. Every failure but a missing credential counts."""
+    try:
+        credentials = _credentials(request)
+    except _Malformed as exc:
+        return _failed(failures, api_error(401, "invalid_credentials", str(exc), headers=CHALLENGE))
+    if credentials is None:
+        retry_after = limits.exceeded(failures, limit=settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE)
+        if retry_after is not None:
+            return _too_many_failures(retry_after)
+        return api_error(
+            401,
+            "missing_credentials",
+            "Send your API Key and API Secret in the X-API-Key and X-API-Secret headers "
+            "(or as HTTP Basic key:secret).",
+            headers=CHALLENGE,
+        )
+    api_key = _authenticate(*credentials)
+    if api_key is None:
+        return _failed(
+            failures,
+            api_error(
+                401,
+                "invalid_credentials",
+                "The API Key and API Secret do not match an API key.",
+                headers=CHALLENGE,
+            ),
+        )
+    return api_key
+
+
+def _failed(failures: str, response: HttpResponse) -> HttpResponse:
+    """A failed authentication, counted for the address first and then judged by the new
+    count: `response`, or 429 once the address is over its limit."""
+    retry_after = limits.hit(failures, limit=settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE)
+    return _too_many_failures(retry_after) if retry_after is not None else response
+
+
+def _refusal(api_key: ApiKey, ip: str | None, failures: str) -> HttpResponse | None:
+    """Step 2: why this known key may not be used now, or None. One cache round trip for
+    both limits: count this key's request, read the address's failures (an address over its
+    failure limit is refused even with a correct secret). A refusal is counted in the key's
+    usage chart, in the cache: no database write here."""
+    verdict = limits.key_hit_and_failures(
+        f"key:{api_key.pk}",
+        key_limit=settings.API_RATE_LIMIT_PER_MINUTE,
+        failure_bucket=failures,
+        failure_limit=settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE,
+    )
+    refusal = _judge(api_key, ip, verdict)
+    if refusal is not None:
+        usage.refused_count(api_key_id=api_key.pk, status=refusal.status_code)
+    return refusal
+
+
+def _judge(api_key: ApiKey, ip: str | None, verdict: limits.Verdict) -> HttpResponse | None:
+    if verdict.failures_retry_after is not None:
+        return _too_many_failures(verdict.failures_retry_after)
+    if not api_key.is_active:
+        return api_error(401, "key_disabled", "This API key is disabled.", headers=CHALLENGE)
+    if api_key.is_expired:
+        return api_error(401, "key_expired", "This API key has expired.", headers=CHALLENGE)
+    if not ip_allowed(api_key, ip):
+        return api_error(
+            403, "ip_not_allowed", f"This API key cannot be used from {ip or 'this address'}."
+        )
+    if verdict.key_retry_after is not None:
+        return _rate_limited(
+            verdict.key_retry_after, "This API key made too many requests this minute."
+        )
+    return None
+
+
+def _admit(request: HttpRequest, api_key: ApiKey, ip: str | None) -> None:
+    """Step 3: record the key's use (at most once a minute) and hand it to the view."""
+    _touch(api_key, ip)
+    request.api_key = api_key
+    request.account = SimpleLazyObject(lambda: api_key.account)
+    request.client_ip = ip

@@ -1,24 +1,22 @@
 """The HTTP edge of the lookup API: JSON answers and JSON errors, whatever goes wrong.
 
-Every error under /api/ is `{"error": {"code": ..., "message": ...}}`. The API's own views
-answer that way directly; `ApiErrorMiddleware` makes sure nothing else slips through: Django's
-HTML 404/500 pages (DEBUG's technical pages included), an empty 405 from a decorator, or a
-database outage raised in a view or in another middleware, which becomes `503 unavailable`.
+Every error of the API (`davinci.net.is_api_path`) is `{"error": {"code": ..., "message":
+...}}`. The API's own views answer that way directly; `ApiErrorMiddleware` makes sure nothing
+else slips through: Django's HTML 404/500 pages (DEBUG's technical pages included), an empty
+405 from a decorator, or a database outage raised in a view or in another middleware, which
+becomes `503 unavailable`. It also reads every API request without its cookies.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from typing import Any
 
-from django.core.signals import got_request_exception
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from davinci.net import is_api_path
-from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER, what_is_down
+from davinci.outage import DATABASE_ERRORS, UNAVAILABLE_RETRY_AFTER, outage_of, what_is_down
 
 logger = logging.getLogger("integrations.api")
 
@@ -68,20 +66,15 @@ def _is_json(response: HttpResponse) -> bool:
     return response.get("Content-Type", "").startswith("application/json")
 
 
-@receiver(got_request_exception)
-def _remember_exception(sender: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
-    # Django turns an exception raised in a middleware into a response before any outer
-    # middleware sees it; keep the exception so ApiErrorMiddleware can tell a database
-    # outage (503) from a bug (500).
-    # The first one is the cause; later ones come from error pages failing in turn.
-    if request is not None and not hasattr(request, "_api_exception"):
-        request._api_exception = sys.exc_info()[1]
-
-
 class ApiErrorMiddleware:
-    """Under /api/: database errors become `503 unavailable`, and any error response that
-    is not already JSON (Django's HTML pages, empty 405s) is rewritten as a JSON error with
-    the same status and headers. Other paths are untouched."""
+    """On the API (davinci.net.is_api_path): database errors become `503 unavailable`, and
+    any error response that is not already JSON (Django's HTML pages, empty 405s) is
+    rewritten as a JSON error with the same status and headers. Other paths are untouched.
+
+    An API request is read without its cookies: a key authenticates it, never a session, so
+    a browser's session cookie sent along is not even looked at. The portal's middleware
+    (session, user, account, messages) runs as written and finds nobody signed in, at no
+    query; the API answers set no cookie."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -89,24 +82,23 @@ class ApiErrorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not is_api_path(request):
             return self.get_response(request)
+        request.COOKIES = {}
         try:
             response = self.get_response(request)
         except Exception as exc:
             # Django's own error page failed as well (a template or static file it needs is
             # missing, or it queries the database that is down): answer JSON regardless.
             logger.exception("API request failed and so did Django's error page")
-            earlier = getattr(request, "_api_exception", None)
-            if isinstance(exc, DATABASE_ERRORS):
-                return unavailable(exc)
-            if isinstance(earlier, DATABASE_ERRORS):
-                return unavailable(earlier)
+            outage = exc if isinstance(exc, DATABASE_ERRORS) else outage_of(request)
+            if outage is not None:
+                return unavailable(outage)
             code, message = FALLBACK_ERRORS[500]
             return api_error(500, code, message)
         if response.status_code < 400 or _is_json(response):
             return response
-        exception = getattr(request, "_api_exception", None)
-        if isinstance(exception, DATABASE_ERRORS):
-            replacement = unavailable(exception)
+        outage = outage_of(request)
+        if outage is not None:
+            replacement = unavailable(outage)
             response.status_code = replacement.status_code
             response["Retry-After"] = replacement["Retry-After"]
         else:

@@ -82,8 +82,8 @@ def test_outage_is_one_warning_and_a_request_log_line_without_a_user(
 def test_the_api_never_loads_a_session_so_its_outage_cannot_reach_it(
     owner_browser, session_cannot_load
 ):
-    # A browser that also holds a portal session cookie calls the API: the lookup API skips
-    # the session middleware (davinci/portal_middleware.py) and answers as always, in JSON.
+    # A browser that also holds a portal session cookie calls the API: the API reads no
+    # cookie (integrations/api/errors.py), loads no session, and answers as always, in JSON.
     response = owner_browser.get("/api/v1/facilities/")
     assert response.status_code == 401
     assert response["Content-Type"].startswith("application/json")
