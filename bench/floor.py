@@ -1,4 +1,4 @@
-"""The whole-job floor of a unit lookup (DESIGN.md "Speed"): the least Django can do for the
+"""The whole-job floor of a unit lookup (docs/benchmarks.md): the least Django can do for the
 lookup's job, in the fewest round trips, served with no middleware (bench/floor_settings.py).
 Never part of the product.
 

@@ -1,6 +1,6 @@
-"""The statuses of a lock, as DaVinci Lock's help center defines them (DESIGN.md, "Lock
-statuses"): their labels, which keep a unit, which count towards the lock limit, and whose code
-is withheld. Models, querysets and forms all read them from here."""
+"""The statuses of a lock, as DaVinci Lock's help center defines them (docs/lock-statuses.md):
+their labels, which keep a unit, which count towards the lock limit, and whose code is
+withheld. Models, querysets and forms all read them from here."""
 
 from django.db import models
 

@@ -2,7 +2,7 @@
 
 Views, templates and services ask a membership (`membership.can_change_lock(lock,
 to_status=...)`, `membership.can_view_code(lock)`, `membership.can_manage_users`...), and the
-membership answers from the tables below. DESIGN.md "Team and roles" is the source.
+membership answers from the tables below. docs/team.md "The five roles" is the source.
 
 Lock statuses are named by their values (facilities.models.LockStatus): this module sits
 below the facilities app and must not import it. A test holds the values against LockStatus.
@@ -58,7 +58,7 @@ CHANGES_LOCKS = (
 
 # Statuses whose code a role never sees. Changing a lock in such a status would show the
 # code to the user afterwards, so a role also cannot change locks in them (for Restricted,
-# DESIGN.md's "no changes to Tenant Using Lock locks").
+# DaVinci's "no changes to Tenant Using Lock locks", docs/team.md).
 CODE_WITHHELD = {
     Role.OWNER: frozenset(),
     Role.CLIENT_ADMIN: frozenset(),

@@ -1,6 +1,6 @@
 """Every role by every portal action: allowed, or refused with 403 (and nothing changed).
 
-The expectations are written here from DESIGN.md's "Team and roles" table, not derived from
+The expectations are written here from docs/team.md's "The five roles" table, not derived from
 davinci/accounts/permissions.py, so a change to the rules has to change this table too.
 """
 
