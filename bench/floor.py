@@ -1,6 +1,6 @@
-"""The whole-job floor of a unit lookup: the least Django can do for the lookup's job, in the
-fewest round trips, served with no middleware (bench/floor_settings.py). Never part of the
-product.
+"""The whole-job floor of a unit lookup (docs/benchmarks.md): the least Django can do for the
+lookup's job, in the fewest round trips, served with no middleware (bench/floor_settings.py).
+Never part of the product.
 
 One indexed key SELECT and an HMAC compare; one pipelined Redis INCR + EXPIRE; ONE statement
 that reads the scoped unit and lock and inserts the LockEvent (autocommit: durable before

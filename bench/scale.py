@@ -406,6 +406,7 @@ POST_ONLY = "POST only: an action, not a page (GET answers 405)"
 NOT_MEASURED: dict[str, str] = {
     "healthz": "load-balancer probe: no account's data",
     "readyz": "load-balancer probe: no account's data",
+    "favicon": "a redirect to the static icon: no account's data",
     "accounts:login": "before signing in: no account's data",
     "accounts:password_reset": "before signing in: no account's data",
     "accounts:password_reset_done": "before signing in: no account's data",

@@ -50,7 +50,7 @@ STATUS_SHARES = {
     "sold": 3,
     "unscannable": 2,
 }
-# The mix of a year of history: lookups by call centers dominate (DESIGN: 4M of 5M).
+# The mix of a year of history: lookups by call centers dominate (docs/scaling.md: 4M of 5M).
 EVENT_SHARES = {
     "code_looked_up": 820,
     "code_revealed": 70,

@@ -9,18 +9,18 @@ the phone number), one outbox notice per channel (davinci.outbox: sent by a work
 request, retried with backoff). Every channel's outcome is one LockEvent: "Code sent to tenant"
 naming the notice and the channel, or "Code could not be sent" when the send was given up on,
 so a send is never silently lost. No notice is ever sent for a lock in Assigned Auction.
+Their words are in templates/emails/ and templates/sms/ (davinci/outbox/emails.py).
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import models, transaction
-from django.template.loader import render_to_string
 
 from davinci import sms
 from davinci.accounts import permissions
 from davinci.accounts.models import User
+from davinci.outbox import emails
 from davinci.outbox import tasks as outbox
 from facilities.history import lock_event_record
 from facilities.models import (
@@ -58,6 +58,15 @@ def unit_channels(unit: Unit) -> list[Channel]:
     return channels
 
 
+# Each notice's email and text message.
+SENDS = {
+    (Notice.DELINQUENCY_PAID, Channel.EMAIL): emails.delinquency_paid,
+    (Notice.DELINQUENCY_PAID, Channel.SMS): emails.delinquency_paid_text,
+    (Notice.NEW_RENTAL, Channel.EMAIL): emails.new_rental,
+    (Notice.NEW_RENTAL, Channel.SMS): emails.new_rental_text,
+}
+
+
 def _deliver(*, notice: Notice, channel: Channel, lock: Lock) -> None:
     unit = lock.unit
     context = {
@@ -66,16 +75,8 @@ def _deliver(*, notice: Notice, channel: Channel, lock: Lock) -> None:
         "unit": unit,
         "unlock_code": lock.unlock_code,
     }
-    name = f"facilities/notices/{notice.value}"
-    if channel == Channel.EMAIL:
-        # One line whatever a name holds: a newline would be refused as a header.
-        subject = " ".join(render_to_string(f"{name}_email_subject.txt", context).split())
-        body = render_to_string(f"{name}_email.txt", context)
-        EmailMessage(subject=subject, body=body, to=[unit.tenant_email]).send()
-    else:
-        sms.send_sms(
-            to=unit.tenant_phone, body=render_to_string(f"{name}_sms.txt", context).strip()
-        )
+    to = unit.tenant_email if channel == Channel.EMAIL else unit.tenant_phone
+    SENDS[notice, channel](to=to, context=context)
 
 
 def tenant_notice_send(*, lock: Lock, notice: Notice, user: User, ip: str | None) -> list[Channel]:

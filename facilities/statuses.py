@@ -1,6 +1,6 @@
-"""The statuses of a lock, as DaVinci Lock's help center defines them (DESIGN.md, "Lock
-statuses"): their labels, which keep a unit, and which count towards the lock limit. Models,
-querysets and forms all read them from here. Whose code is withheld from whom is a permission:
+"""The statuses of a lock, as DaVinci Lock's help center defines them (docs/lock-statuses.md):
+their labels, which keep a unit, and which count towards the lock limit. Models, querysets and
+forms all read them from here. Whose code is withheld from whom is a permission:
 davinci/accounts/permissions.py."""
 
 from django.db import models

@@ -8,4 +8,4 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         # The outbox's senders of this app register on import (davinci.outbox), so a worker
         # knows them without loading any view.
-        from integrations import notices  # noqa: F401
+        from integrations import notices, reminders  # noqa: F401

@@ -2,28 +2,29 @@
 
 Owners hear about every event that hands out or revives credentials (created, revealed,
 rolled, re-enabled): who did it, to which key, when and from which address. The secret itself
-is never in a notice.
+is never in a notice. The words are in templates/emails/api_key_event*.txt
+(davinci/outbox/emails.py).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
-from django.core.mail import send_mail
-
 from davinci import when as formats
 from davinci.accounts.models import AuditEvent, Membership, Role, User
+from davinci.outbox import emails
 from davinci.outbox.tasks import notice
 from integrations.models import ApiKey
 
-# The events owners are told about: (what the subject says, the verb of the first line).
-NOTIFIED_ACTIONS: dict[str, tuple[str, str]] = {
-    AuditEvent.Action.KEY_CREATED: ("API key “{name}” created", "created"),
-    AuditEvent.Action.KEY_REVEALED: ("API Secret of “{name}” shown", "revealed the secret of"),
-    AuditEvent.Action.KEY_ROLLED: ("API Secret of “{name}” rolled", "rolled the secret of"),
-    AuditEvent.Action.KEY_ENABLED: ("API key “{name}” re-enabled", "re-enabled"),
-}
+# The events owners are told about.
+NOTIFIED_ACTIONS = frozenset(
+    {
+        AuditEvent.Action.KEY_CREATED,
+        AuditEvent.Action.KEY_REVEALED,
+        AuditEvent.Action.KEY_ROLLED,
+        AuditEvent.Action.KEY_ENABLED,
+    }
+)
 
 
 def owner_emails(account_id: int) -> list[str]:
@@ -41,25 +42,19 @@ def _who(actor: User | None) -> str:
     return f"{actor.name} ({actor.email})" if actor.name else actor.email
 
 
-def compose(
+def key_event_context(
     *, action: str, api_key: ApiKey, actor: User | None, ip: str | None, when: datetime
-) -> tuple[str, str]:
-    """The subject and body of the notice for one event."""
-    subject_template, verb = NOTIFIED_ACTIONS[action]
-    subject = "[DaVinci Lock] " + subject_template.format(name=api_key.name)
-    lines = [
-        f"{_who(actor)} {verb} the API key “{api_key.name}” of {api_key.account.name}.",
-        "",
-        f"API Key:  {api_key.api_key}",
-        f"When:     {formats.when(when, api_key.account.zoneinfo)}",
-        f"From IP:  {ip or 'not recorded (command line)'}",
-        "",
-        "If you did not expect this, open Integrations → API Settings in the DaVinci Lock "
-        "portal, disable the key and create a new one for the third party.",
-        "",
-        "You receive this email because you are an owner of this account.",
-    ]
-    return subject, "\n".join(lines)
+) -> dict[str, object]:
+    """What the email of one event says: who, which key, when (in the account's time zone)
+    and from which address."""
+    return {
+        "action": action,
+        "key": api_key,
+        "account": api_key.account,
+        "who": _who(actor),
+        "when": formats.when(when, api_key.account.zoneinfo),
+        "ip": ip,
+    }
 
 
 def notify_owners(*, event: AuditEvent) -> None:
@@ -81,7 +76,7 @@ def key_notice_send(*, audit_event_id: int) -> None:
     )
     if not recipients or api_key is None:
         return
-    subject, body = compose(
+    context = key_event_context(
         action=event.action, api_key=api_key, actor=event.actor, ip=event.ip, when=event.created_at
     )
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    emails.api_key_event(to=recipients, context=context)

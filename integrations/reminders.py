@@ -2,28 +2,28 @@
 reminders"): 14, 3 and 1 days before, and once it has expired. Run daily or more often by
 `manage.py send_key_expiry_reminders` (cron) or the task queue's scheduler.
 
-Each (key, expiry date, threshold) is claimed by inserting its ExpiryReminder row before the
-email is sent, in one transaction: a second run at the same time blocks on, then skips, the
-same row; a failed send rolls the claim back so the next run tries again.
+Each (key, expiry date, threshold) is claimed by inserting its ExpiryReminder row, and its
+email queued in the outbox (davinci.outbox), in one transaction: a second run at the same
+time blocks on, then skips, the same row. The outbox sends once the claim commits and retries
+a failed send; if it gives up, the claim is removed so the next run tries again. The words
+are in templates/emails/api_key_expiry*.txt (davinci/outbox/emails.py).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from davinci.accounts.models import Membership
 from davinci.accounts.permissions import MANAGES_INTEGRATIONS
+from davinci.outbox import emails
+from davinci.outbox.models import Notice
+from davinci.outbox.tasks import notice, notice_dispatch
 from integrations.models import ApiKey, ExpiryReminder
-
-logger = logging.getLogger(__name__)
 
 # Days before the expiry date; 0 is "has expired".
 THRESHOLDS = (14, 3, 1, 0)
@@ -84,10 +84,12 @@ def send_key_expiry_reminders() -> RunResult:
 
 
 def _claim_and_send(key: ApiKey, due: int, to: list[str]) -> bool:
+    """Claim the threshold and queue its email in one transaction (a run is its own, so the
+    claim is committed when the email is handed on)."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             # Another run got here first: its row is there (or it commits it while we wait).
-            ExpiryReminder.objects.create(
+            claim = ExpiryReminder.objects.create(
                 api_key=key, expires_at=key.expires_at, days_before=due, recipients=len(to)
             )
             # Thresholds this run jumped over (the key was made or changed late, or the job
@@ -100,17 +102,28 @@ def _claim_and_send(key: ApiKey, due: int, to: list[str]) -> bool:
                 ],
                 ignore_conflicts=True,
             )
-            if to:
-                _email(key, to)
+            queued: Notice | None = (
+                expiry_reminder_send.queue(reminder_id=claim.pk, dispatch=False) if to else None
+            )
     except IntegrityError:
         return False
-    except Exception:
-        logger.exception("Expiry reminder for API key %s not sent; the next run retries", key.pk)
-        return False
+    if queued is not None:
+        notice_dispatch(queued.pk)
     return True
 
 
-def _email(key: ApiKey, to: list[str]) -> None:
+@notice("key_expiry_reminder")
+def expiry_reminder_send(*, reminder_id: int) -> None:
+    """The claimed reminder's email to the account's owners and admins, unless the key was
+    disabled, deleted or given another expiry date since."""
+    reminder = (
+        ExpiryReminder.objects.select_related("api_key__account").filter(pk=reminder_id).first()
+    )
+    if reminder is None:  # the key is gone
+        return
+    key = reminder.api_key
+    if key.deleted_at or not key.is_active or key.expires_at != reminder.expires_at:
+        return
     context = {
         "key": key,
         "account": key.account,
@@ -118,7 +131,10 @@ def _email(key: ApiKey, to: list[str]) -> None:
         "portal_url": settings.PORTAL_URL.rstrip("/"),
     }
     with timezone.override(key.account.zoneinfo):  # a task: no request set the zone
-        subject = render_to_string("integrations/expiry_email_subject.txt", context)
-        subject = " ".join(subject.split())
-        body = render_to_string("integrations/expiry_email.txt", context)
-    EmailMessage(subject=subject, body=body, to=to).send()
+        emails.api_key_expiry(to=recipients(key), context=context)
+
+
+@expiry_reminder_send.on_failure
+def expiry_reminder_failed(*, reminder_id: int) -> None:
+    """Given up on: the claim goes, so the next run tries again."""
+    ExpiryReminder.objects.filter(pk=reminder_id).delete()

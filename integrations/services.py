@@ -2,7 +2,7 @@
 
 The portal views, the Django admin and `manage.py create_api_key` all go through these
 functions, so each change is validated the same way, writes its AuditEvent (actor + IP) and,
-where DESIGN.md says so, emails the account's owners.
+where docs/portal-guide.md says so, emails the account's owners.
 
 The effective scope of a key is not computed here: `ApiKey.facilities_in_scope()`
 (integrations/models.py) is the one rule, evaluated on every API request.

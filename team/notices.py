@@ -8,27 +8,21 @@ with ids only and sent by a worker once the transaction commits, retried with ba
 - notify_owners: to the account's owner when a user is invited or a role changes.
 
 A mail server that is down never undoes or breaks the change: the notice waits in the outbox.
+Their words are in templates/emails/ (davinci/outbox/emails.py).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from davinci import when
 from davinci.accounts.models import Membership, Role, User
+from davinci.outbox import emails
 from davinci.outbox.tasks import notice
 from team.tokens import invitation_token
-
-
-def _send(*, subject: str, body: str, to: list[str]) -> None:
-    """Raises when the mail server refuses: the outbox retries."""
-    if to:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, to)
 
 
 def _user(user_id: int) -> User | None:
@@ -83,15 +77,10 @@ def invitation_send(*, membership_id: int, invited_by_id: int, site_url: str) ->
     if membership.invitation_pending:
         context["url"] = invitation_url(membership=membership, site_url=site_url)
         context["timeout_days"] = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
-        template = "team/email/invitation.txt"
+        emails.team_invitation(to=membership.user.email, context=context)
     else:
         context["url"] = site_url.rstrip("/") + reverse("accounts:invitations")
-        template = "team/email/invitation_to_accept.txt"
-    _send(
-        subject=f"[DaVinci Lock] You are invited to {account.name}",
-        body=render_to_string(template, context),
-        to=[membership.user.email],
-    )
+        emails.team_invitation_to_accept(to=membership.user.email, context=context)
 
 
 def owner_emails(account_id: int) -> list[str]:
@@ -116,23 +105,14 @@ def owners_notice_send(*, membership_id: int, actor_id: int, ip: str, what: str)
     )
     if membership is None:
         return
-    account = membership.account
     # An invited person is named by the address typed: nothing of them reaches the account.
     person = membership.email_shown if membership.is_invited else _who(membership.user)
-    lines = [
-        f"{_who(_user(actor_id))} {what}: {person} in {account.name}.",
-        "",
-        f"Role:        {membership.get_role_display()}",
-        f"Facilities:  {'All Facilities' if membership.all_facilities else 'chosen facilities'}",
-        f"From IP:     {ip or 'not recorded'}",
-        "",
-        "If you did not expect this, open Team in the DaVinci Lock portal and set the user "
-        "Inactive.",
-        "",
-        "You receive this email because you are the owner of this account.",
-    ]
-    _send(
-        subject=f"[DaVinci Lock] {what.capitalize()}: {membership.email_shown}",
-        body="\n".join(lines),
-        to=owner_emails(account.pk),
-    )
+    context = {
+        "who": _who(_user(actor_id)),
+        "what": what,
+        "person": person,
+        "membership": membership,
+        "account": membership.account,
+        "ip": ip,
+    }
+    emails.team_member_changed(to=owner_emails(membership.account_id), context=context)

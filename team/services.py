@@ -15,6 +15,7 @@ facility_access_error for facility access).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -135,6 +136,18 @@ def member_add(
     return membership
 
 
+@dataclass(frozen=True)
+class _Edit:
+    """What Team's edit form asks a member to become."""
+
+    name: str
+    email: str
+    role: str
+    all_facilities: bool
+    facilities: list[Facility]
+    is_active: bool
+
+
 @transaction.atomic
 def member_update(
     *,
@@ -154,6 +167,38 @@ def member_update(
     request; the owner cannot be set Inactive or lose their role here (hand ownership over
     first). The email changes only while the invitation is pending, and the invitation is
     sent again to the new address."""
+    membership = _editable(membership=membership, editor=editor)
+    edit = _Edit(
+        name=name,
+        email=User.objects.normalize_email(email).strip().lower(),
+        role=role,
+        all_facilities=all_facilities,
+        facilities=list(facilities),
+        is_active=is_active,
+    )
+    _check_edit(membership=membership, editor=editor, edit=edit)
+    changes, summary = _edit_changes(membership=membership, edit=edit)
+    if not changes:
+        return False
+    _edit_save(membership=membership, edit=edit, changes=changes)
+    audit_event_record(
+        account=membership.account,
+        action=_edit_action(changes, is_active=is_active),
+        actor=editor.user,
+        ip=ip,
+        target=membership.user,
+        details={"summary": "; ".join(summary), "changes": changes},
+    )
+    if "role" in changes:
+        notices.notify_owners(membership=membership, actor=editor.user, ip=ip, what="role changed")
+    if "email" in changes:
+        notices.send_invitation(membership=membership, invited_by=editor.user, site_url=site_url)
+    return True
+
+
+def _editable(*, membership: Membership, editor: Membership) -> Membership:
+    """The membership, locked for the edit, once the editor may edit it (and it is not an
+    invitation, which shows nothing of the person to edit)."""
     membership = (
         Membership.objects.select_for_update(of=("self",))
         .select_related("user", "account")
@@ -166,10 +211,14 @@ def member_update(
         raise ValidationError(
             "An invitation is not edited: withdraw it and invite again.", code="cannot_edit"
         )
-    facilities = list(facilities)
-    user = membership.user
+    return membership
+
+
+def _check_edit(*, membership: Membership, editor: Membership, edit: _Edit) -> None:
+    """The owner keeps their role, All Facilities and Active; anyone else gets what the
+    editor may give (`_check`)."""
     if membership.is_owner:
-        if role != Role.OWNER or not is_active or not all_facilities:
+        if edit.role != Role.OWNER or not edit.is_active or not edit.all_facilities:
             raise ValidationError(
                 "The account needs its owner: hand ownership to another active user first.",
                 code="last_owner",
@@ -178,93 +227,94 @@ def member_update(
         _check(
             editor=editor,
             account=membership.account,
-            role=role,
-            all_facilities=all_facilities,
-            facilities=facilities,
+            role=edit.role,
+            all_facilities=edit.all_facilities,
+            facilities=edit.facilities,
         )
-    email = User.objects.normalize_email(email).strip().lower()
+
+
+def _edit_changes(*, membership: Membership, edit: _Edit) -> tuple[dict[str, list[Any]], list[str]]:
+    """What the edit changes, as the AuditEvent keeps it: {field: [before, after]} and one
+    line of the summary each. Refuses an email change the team may not make."""
+    user = membership.user
     changes: dict[str, list[Any]] = {}
     summary: list[str] = []
-    if name != user.name and membership.identity_editable_by_team():
-        changes["name"] = [user.name, name]
-        summary.append(f"Name: {user.name or '—'} → {name or '—'}")
-    if email != user.email:
-        if not membership.email_editable_by_team():
-            raise ValidationError(
-                {
-                    "email": ValidationError(
-                        "Only the user can change their email (under Your account) once they "
-                        "have set a password.",
-                        code="email_locked",
-                    )
-                }
-            )
-        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
-            raise ValidationError(
-                {"email": ValidationError("This email is already in use.", code="email_taken")}
-            )
-        changes["email"] = [user.email, email]
-        summary.append(f"Email: {user.email} → {email}")
-    if role != membership.role:
-        changes["role"] = [membership.role, role]
+    if edit.name != user.name and membership.identity_editable_by_team():
+        changes["name"] = [user.name, edit.name]
+        summary.append(f"Name: {user.name or '—'} → {edit.name or '—'}")
+    if edit.email != user.email:
+        _check_email_change(membership=membership, email=edit.email)
+        changes["email"] = [user.email, edit.email]
+        summary.append(f"Email: {user.email} → {edit.email}")
+    if edit.role != membership.role:
+        changes["role"] = [membership.role, edit.role]
         summary.append(
-            f"Role: {membership.get_role_display()} → {Role(role).label}"
+            f"Role: {membership.get_role_display()} → {Role(edit.role).label}"
             if membership.is_active
-            else f"Role: {Role(role).label}"
+            else f"Role: {Role(edit.role).label}"
         )
     old_facilities = list(membership.facilities.all())
-    if all_facilities != membership.all_facilities or {f.pk for f in old_facilities} != {
-        f.pk for f in facilities
+    if edit.all_facilities != membership.all_facilities or {f.pk for f in old_facilities} != {
+        f.pk for f in edit.facilities
     }:
         changes["facilities"] = [
             _access_summary(membership.all_facilities, old_facilities),
-            _access_summary(all_facilities, facilities),
+            _access_summary(edit.all_facilities, edit.facilities),
         ]
         summary.append("Facilities: {} → {}".format(*changes["facilities"]))
-    if is_active != membership.is_active:
-        changes["is_active"] = [membership.is_active, is_active]
-        summary.append("Active" if is_active else "Inactive")
-    if not changes:
-        return False
+    if edit.is_active != membership.is_active:
+        changes["is_active"] = [membership.is_active, edit.is_active]
+        summary.append("Active" if edit.is_active else "Inactive")
+    return changes, summary
 
+
+def _email_taken() -> ValidationError:
+    return ValidationError(
+        {"email": ValidationError("This email is already in use.", code="email_taken")}
+    )
+
+
+def _check_email_change(*, membership: Membership, email: str) -> None:
+    """Team changes an email only while the invitation is pending, to an unused address."""
+    if not membership.email_editable_by_team():
+        raise ValidationError(
+            {
+                "email": ValidationError(
+                    "Only the user can change their email (under Your account) once they "
+                    "have set a password.",
+                    code="email_locked",
+                )
+            }
+        )
+    if User.objects.filter(email__iexact=email).exclude(pk=membership.user_id).exists():
+        raise _email_taken()
+
+
+def _edit_save(*, membership: Membership, edit: _Edit, changes: dict[str, list[Any]]) -> None:
+    user = membership.user
     if "name" in changes or "email" in changes:
-        user.name = name if "name" in changes else user.name
-        user.email = email
+        user.name = edit.name if "name" in changes else user.name
+        user.email = edit.email
         try:
             with transaction.atomic():
                 user.save(update_fields=["name", "email"])
-        except IntegrityError:
-            raise ValidationError(
-                {"email": ValidationError("This email is already in use.", code="email_taken")}
-            ) from None
-    membership.role = role
-    membership.all_facilities = all_facilities
-    membership.is_active = is_active
+        except IntegrityError:  # the same address taken at once
+            raise _email_taken() from None
+    membership.role = edit.role
+    membership.all_facilities = edit.all_facilities
+    membership.is_active = edit.is_active
     if "email" in changes and membership.is_invited:
-        membership.invited_email = email
+        membership.invited_email = edit.email
     membership.save(update_fields=["role", "all_facilities", "is_active", "invited_email"])
-    membership.facilities.set([] if all_facilities else facilities)
-    if "is_active" in changes:
-        action = (
-            AuditEvent.Action.MEMBER_REACTIVATED
-            if is_active
-            else AuditEvent.Action.MEMBER_DEACTIVATED
-        )
-    else:
-        action = AuditEvent.Action.MEMBER_EDITED
-    audit_event_record(
-        account=membership.account,
-        action=action,
-        actor=editor.user,
-        ip=ip,
-        target=user,
-        details={"summary": "; ".join(summary), "changes": changes},
-    )
-    if "role" in changes:
-        notices.notify_owners(membership=membership, actor=editor.user, ip=ip, what="role changed")
-    if "email" in changes:
-        notices.send_invitation(membership=membership, invited_by=editor.user, site_url=site_url)
-    return True
+    membership.facilities.set([] if edit.all_facilities else edit.facilities)
+
+
+def _edit_action(changes: dict[str, list[Any]], *, is_active: bool) -> AuditEvent.Action:
+    if "is_active" not in changes:
+        return AuditEvent.Action.MEMBER_EDITED
+    if is_active:
+        return AuditEvent.Action.MEMBER_REACTIVATED
+    return AuditEvent.Action.MEMBER_DEACTIVATED
 
 
 @transaction.atomic

@@ -9,8 +9,9 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
-        from davinci.accounts import password_reset  # noqa: F401  (an outbox sender)
-        from davinci.accounts.two_factor import notices  # noqa: F401  (an outbox sender)
+        # The outbox's senders of this app register on import (davinci.outbox).
+        from davinci.accounts import notices, password_reset  # noqa: F401
+        from davinci.accounts.two_factor import notices as two_factor_notices  # noqa: F401
         from davinci.converters import DatabaseIdConverter
 
         # Before any URL module is imported: they use `<id:pk>`.

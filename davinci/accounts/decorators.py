@@ -137,13 +137,17 @@ def recently_confirmed(
     return decorator if view is None else decorator(view)
 
 
-def confirm_page(request: HttpRequest, form: ConfirmItsYouForm) -> HttpResponse:
+def confirm_page(request: HttpRequest, form: ConfirmItsYouForm, *, why: str = "") -> HttpResponse:
     """The confirmation on a page of its own, carrying what was posted. A prompt that must
-    first 404 on another account's object fetches it, then returns this."""
+    first 404 on another account's object fetches it, then returns this. `why` is the
+    sentence that says why it asks, for a view that changes nothing (a reveal); by default
+    the page or the change "matters"."""
+    then_get = request.method != "POST"
     context = {
         "confirm_form": form,
         "carried": list(_carried(request.POST).lists()) if request.method == "POST" else [],
-        "then_get": request.method != "POST",
+        "then_get": then_get,
+        "why": why or f"This {'page' if then_get else 'change'} matters",
     }
     return render(request, "accounts/confirm.html", context)
 

@@ -12,13 +12,12 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMessage
-from django.template.loader import render_to_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from davinci import counters
 from davinci.accounts.models import User
+from davinci.outbox import emails
 from davinci.outbox.tasks import notice
 
 WINDOW = 60 * 60
@@ -54,6 +53,4 @@ def password_reset_send(*, user_id: int, domain: str, use_https: bool) -> None:
         "token": default_token_generator.make_token(user),
         "protocol": "https" if use_https else "http",
     }
-    subject = "".join(render_to_string("accounts/password_reset_subject.txt", context).splitlines())
-    body = render_to_string("accounts/password_reset_email.txt", context)
-    EmailMessage(subject=subject, body=body, to=[user.email]).send()
+    emails.password_reset(to=user.email, context=context)

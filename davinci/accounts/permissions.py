@@ -60,7 +60,7 @@ WITHHELD_STATUSES = frozenset({ASSIGNED_AUCTION})
 
 # Statuses whose code a role never sees. Changing a lock in such a status would show the
 # code to the user afterwards, so a role also cannot change locks in them (for Restricted,
-# DaVinci's "no changes to Tenant Using Lock locks").
+# DaVinci's "no changes to Tenant Using Lock locks", docs/team.md).
 CODE_WITHHELD = {
     Role.OWNER: frozenset(),
     Role.CLIENT_ADMIN: frozenset(),

@@ -184,9 +184,7 @@ def email_change(request: HttpRequest) -> HttpResponse:
     services.email_change_request(
         user=request.user,
         new_email=email,
-        confirm_url=lambda token: request.build_absolute_uri(
-            reverse("accounts:email_confirm", args=[token])
-        ),
+        site_url=request.build_absolute_uri("/"),
     )
     messages.success(
         request,

@@ -15,4 +15,7 @@ runs it at once in-process when no broker is configured). The task claims the ro
 sends, so a notice is sent at most once however often it is dispatched; a failed send is
 retried with backoff and its error kept on the row. The beat sweep re-dispatches notices
 that never reached a worker (the broker was down), so none is lost.
+
+The sender sends through `davinci.outbox.emails`, one function per email and text message
+(their words in templates/emails/ and templates/sms/), which refuses to run outside a sender.
 """

@@ -4,8 +4,10 @@ never what it says."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,6 +28,23 @@ SWEEP_GRACE = timedelta(seconds=30)
 
 Status = Notice.Status
 
+# The kind of the notice whose sender is running: davinci.outbox.emails sends only then.
+_running: ContextVar[str | None] = ContextVar("outbox_running", default=None)
+
+
+def sending() -> str | None:
+    """The kind of notice being sent in this thread, or None outside every sender."""
+    return _running.get()
+
+
+@contextlib.contextmanager
+def _sending(kind: str) -> Iterator[None]:
+    token = _running.set(kind)
+    try:
+        yield
+    finally:
+        _running.reset(token)
+
 
 @dataclass
 class Sender:
@@ -34,7 +53,8 @@ class Sender:
     failed: Callable[..., None] | None = None
 
     def __call__(self, **ids: int) -> None:
-        self.send(**ids)
+        with _sending(self.kind):
+            self.send(**ids)
 
     def queue(self, *, dispatch: bool = True, **ids: int | str | bool) -> Notice:
         """Write the notice in the current transaction; unless `dispatch` is False (the
@@ -96,7 +116,7 @@ def notice_send(notice_id: int) -> int | None:
     notice = Notice.objects.get(pk=notice_id)
     sender = _senders[notice.kind]
     try:
-        sender.send(**notice.arguments)
+        sender(**notice.arguments)
     except Exception as exc:
         # Only the type: a provider's message could echo the body, code included.
         error = type(exc).__name__

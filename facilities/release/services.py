@@ -16,14 +16,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.template.loader import render_to_string
 
 from davinci import counters, sms
 from davinci.accounts.models import Account
+from davinci.outbox import emails
 from davinci.outbox.tasks import notice
 from davinci.phones import normalize_phone
 from facilities.history import lock_event_record
@@ -246,14 +245,9 @@ def _send(*, attempt: ReleaseAttempt, lock: Lock) -> None:
         "unlock_code": lock.unlock_code,
     }
     if attempt.channel == Channel.EMAIL:
-        # One line whatever a name holds: a newline would be refused as a header.
-        subject = " ".join(render_to_string("release/code_email_subject.txt", context).split())
-        body = render_to_string("release/code_email.txt", context)
-        EmailMessage(subject=subject, body=body, to=[unit.tenant_email]).send()
+        emails.release_code(to=unit.tenant_email, context=context)
     else:
-        sms.send_sms(
-            to=unit.tenant_phone, body=render_to_string("release/code_sms.txt", context).strip()
-        )
+        emails.release_code_text(to=unit.tenant_phone, context=context)
 
 
 @notice("release_code")

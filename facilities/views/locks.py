@@ -130,7 +130,8 @@ def _reveal_prompt(request: HttpRequest, confirm_form, pk: int) -> HttpResponse:
         raise PermissionDenied(
             services.lock_code_withheld(lock=lock, membership=request.membership)
         )
-    return confirm_page(request, confirm_form)
+    why = "The code of a lock is shown only to someone who confirmed it is them lately"
+    return confirm_page(request, confirm_form, why=why)
 
 
 def _list_in_place(request: HttpRequest, lock: Lock) -> tuple | None:

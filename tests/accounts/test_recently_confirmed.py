@@ -124,3 +124,13 @@ def test_team_save_changes_asks_first_but_the_page_shows(owner, manager):
     assert "Confirm it is you" in response.content.decode()
     manager.refresh_from_db()
     assert manager.name != "Renamed"
+
+
+def test_the_question_says_what_it_is_for_a_reveal_or_a_change(owner, lock):
+    """A reveal changes nothing: its confirmation does not call it a change."""
+    client = signed_in(owner)
+    reveal = client.post(reverse("facilities:lock_reveal", args=[lock.pk])).content.decode()
+    assert "Confirm it is you" in reveal and "This change matters" not in reveal
+    assert "The code of a lock is shown only to someone who confirmed it is them" in reveal
+    change = client.post(reverse("accounts:two_factor_disable")).content.decode()
+    assert "This change matters, so we ask again" in change

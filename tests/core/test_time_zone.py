@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from davinci import when
 from davinci.accounts.models import AuditEvent
-from integrations.notices import compose
+from davinci.outbox.emails import email_render
+from integrations.notices import key_event_context
 from integrations.services import audit_event_record
 from tests.factories import ApiKeyFactory
 
@@ -90,5 +91,8 @@ def test_the_key_notice_email_is_in_the_accounts_zone(account, owner):
     account.time_zone = "Europe/Paris"
     account.save()
     key = ApiKeyFactory(account=account)
-    _, body = compose(action="key_revealed", api_key=key, actor=owner, ip=None, when=NOON_UTC)
+    context = key_event_context(
+        action="key_revealed", api_key=key, actor=owner, ip=None, when=NOON_UTC
+    )
+    _, body = email_render("api_key_event", context)
     assert "When:     Jan 15, 2026 18:05 CET" in body

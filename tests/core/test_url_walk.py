@@ -27,6 +27,7 @@ PUBLIC_NAMESPACES |= {"otp_webauthn"}
 PUBLIC_NAMES = {
     "healthz",
     "readyz",
+    "favicon",  # the site's icon (tests/core/test_favicon.py)
     "accounts:login",
     "accounts:password_reset",
     "accounts:password_reset_done",

@@ -1,4 +1,4 @@
-"""Lock statuses as DaVinci Lock defines them (DESIGN.md, "Lock statuses"): which keep their
+"""Lock statuses as DaVinci Lock defines them (docs/lock-statuses.md): which keep their
 unit, which count towards the lock limit (and so keep their code), Release overlock and the
 notices that send a tenant their code."""
 
@@ -26,7 +26,7 @@ def lock_in_status(facility, status: str, *, serial: str = "ST000001", code: str
 
 
 def test_the_table_of_statuses():
-    """DESIGN.md's table: on a unit, and counting towards the limit."""
+    """docs/lock-statuses.md's table: on a unit, and counting towards the limit."""
     assert set(UNIT_STATUSES) == {
         "assigned_vacant",
         "assigned_overlock",
@@ -284,7 +284,7 @@ def test_only_an_assigned_overlock_lock_can_be_released(owner_client, facility, 
 
 
 def test_call_center_users_release_an_overlock(call_center_client, overlocked):
-    """DESIGN's call center sets Returned to Dropbox: the tenant paid on the phone."""
+    """DaVinci's call center sets Returned to Dropbox: the tenant paid on the phone."""
     page = call_center_client.get(reverse("facilities:unit_detail", args=[overlocked.unit_id]))
     assert "Release overlock" in page.content.decode()
     assert _release(call_center_client, overlocked).status_code == 302

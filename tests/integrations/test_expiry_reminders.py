@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import ExpiryReminder
-from integrations.reminders import send_key_expiry_reminders
+from integrations.reminders import expiry_reminder_send, send_key_expiry_reminders
 from tests.factories import ApiKeyFactory, MembershipFactory, UserFactory
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -111,7 +111,7 @@ def test_keys_that_never_expire_or_expired_long_ago_get_nothing(clock, account, 
 
 def test_a_failed_send_is_retried_by_the_next_run(clock, key):
     clock.advance(days=6)
-    with mock.patch("integrations.reminders.EmailMessage.send", side_effect=OSError("SMTP down")):
+    with mock.patch("davinci.outbox.emails.EmailMessage.send", side_effect=OSError("SMTP down")):
         send_key_expiry_reminders()
     assert not ExpiryReminder.objects.exists()
     send_key_expiry_reminders()
@@ -183,3 +183,15 @@ def test_the_email_says_the_expiry_in_the_accounts_time_zone(clock, key, account
     # START + 20 days is Mar 21, 2026 09:00 UTC: 05:00 in New York (EDT since Mar 8).
     assert "Mar 21, 2026 05:00 EDT" in mail.outbox[0].body
     assert timezone.get_current_timezone_name() == "UTC"
+
+
+def test_a_reminder_sent_late_is_dropped_for_a_key_disabled_meanwhile(clock, key, owner):
+    """The outbox may send a reminder minutes after its claim (a retry): by then the key may
+    be disabled, and the email would be wrong."""
+    clock.advance(days=6)
+    send_key_expiry_reminders()
+    mail.outbox.clear()
+    key.disable(by=owner)
+    key.save()
+    expiry_reminder_send(reminder_id=ExpiryReminder.objects.get(days_before=14).pk)
+    assert mail.outbox == []

@@ -319,10 +319,10 @@ def test_no_secret_in_logs(account, owner, caplog, django_capture_on_commit_call
 def test_a_mail_server_failure_does_not_undo_the_action(
     account, owner, monkeypatch, caplog, django_capture_on_commit_callbacks
 ):
-    def broken_send_mail(*args, **kwargs):
+    def broken_send(*args, **kwargs):
         raise ConnectionRefusedError("smtp is down")
 
-    monkeypatch.setattr("integrations.notices.send_mail", broken_send_mail)
+    monkeypatch.setattr("davinci.outbox.emails.EmailMessage.send", broken_send)
     with django_capture_on_commit_callbacks(execute=True):
         created = _create(account, owner)
     assert ApiKey.objects.filter(pk=created.api_key.pk).exists()
