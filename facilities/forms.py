@@ -90,6 +90,12 @@ def parse_facility_ids(text: str) -> list[str]:
     return list(dict.fromkeys(token.lower() for token in _SEPARATORS.split(text or "") if token))
 
 
+def wellformed(ids: list[str]) -> list[str]:
+    """The IDs that can be a Facility ID: only these are looked up (anything else, a NUL
+    byte that PostgreSQL refuses included, is simply not a facility)."""
+    return [facility_id for facility_id in ids if _FACILITY_ID.match(facility_id)]
+
+
 @dataclass
 class PickerState:
     """What one drawing of the picker shows beyond the chosen IDs: the search and its
@@ -140,7 +146,7 @@ class FacilityPicker(forms.Widget):
         pages = max(1, -(-len(ids) // PICKER_CHOSEN_PER_PAGE))
         page = min(max(state.page, 1), pages)
         shown = ids[(page - 1) * PICKER_CHOSEN_PER_PAGE : page * PICKER_CHOSEN_PER_PAGE]
-        known = {f.facility_id: f for f in self.queryset.filter(facility_id__in=shown)}
+        known = {f.facility_id: f for f in self.queryset.filter(facility_id__in=wellformed(shown))}
         chosen_ids = set(ids)
         context["widget"].update(
             value="\n".join(ids),
@@ -203,11 +209,11 @@ class FacilityChoiceField(forms.Field):
         """One query whatever the number of IDs."""
         if not ids:
             return []
-        wellformed = [facility_id for facility_id in ids if _FACILITY_ID.match(facility_id)]
-        if len(wellformed) <= _IN_LIST_MAX:
-            rows = self.queryset.filter(facility_id__in=wellformed)
+        asked = wellformed(ids)
+        if len(asked) <= _IN_LIST_MAX:
+            rows = self.queryset.filter(facility_id__in=asked)
         else:
-            wanted = set(wellformed)
+            wanted = set(asked)
             rows = (f for f in self.queryset if f.facility_id in wanted)
         found = {facility.facility_id: facility for facility in rows}
         unknown = [facility_id for facility_id in ids if facility_id not in found]

@@ -189,7 +189,7 @@ def test_the_picker_works_without_javascript(
     expect(page.get_by_role("status")).to_contain_text(f"Added {name}")
     expect(page.locator(".picker-chip")).to_contain_text(name)
     page.get_by_label("Find a facility").fill("Harbor")
-    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_role("button", name="Search facilities", exact=True).click()
     page.get_by_role("button", name="Add Harbor Lakeside").click()
     expect(page.locator(".picker-chip")).to_have_count(2)
     screenshot("01-no-js-two-chosen")
