@@ -20,6 +20,7 @@ from rest_framework_api_key.permissions import BaseHasAPIKey
 
 from davinci.accounts import permissions
 from facilities.models import LockEvent, Unit
+from integrations.api import serializers
 
 
 class HasAPIKey(BaseHasAPIKey):
@@ -67,9 +68,7 @@ def unit_lookup(request, facility_id: str, unit_number: str) -> Response:
         if unit is None:
             return Response({"error": {"code": "not_found"}}, status=404)
         lock = getattr(unit, "lock", None)
-        data = lock.to_api_dict() if lock else None
         if lock and permissions.key_can_view_code(lock.status):
-            data["unlock_code"] = lock.unlock_code
             LockEvent.objects.create(
                 lock=lock,
                 kind=LockEvent.Kind.CODE_LOOKED_UP,
@@ -79,12 +78,4 @@ def unit_lookup(request, facility_id: str, unit_number: str) -> Response:
                 ip=request.META.get("REMOTE_ADDR"),
                 details={"lookup": "unit", "facility_id": unit.facility.facility_id},
             )
-    return Response(
-        {
-            "data": {
-                "unit_number": unit.unit_number,
-                "facility_id": unit.facility.facility_id,
-                "lock": data,
-            }
-        }
-    )
+    return Response({"data": serializers.unit_data(unit)})

@@ -82,10 +82,6 @@ class Facility(models.Model):
     def audit_target(self) -> tuple[str, str, str]:
         return "facility", self.facility_id, f"{self.name} ({self.facility_id})"
 
-    def to_api_dict(self) -> dict:
-        """The facility as the lookup API shows it."""
-        return {"facility_id": self.facility_id, "name": self.name, "address": self.address}
-
 
 unit_number_validator = RegexValidator(
     r"^[^\s/?#]+(?: [^\s/?#]+)*$",
@@ -129,16 +125,6 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return f"Unit {self.unit_number}"
-
-    def to_api_dict(self) -> dict:
-        """The unit as the lookup API shows it, with its lock (to_api_dict: no code; the
-        lookups add the code and record it)."""
-        lock = getattr(self, "lock", None)  # select_related, or set by the caller
-        return {
-            "unit_number": self.unit_number,
-            "facility_id": self.facility.facility_id,
-            "lock": lock.to_api_dict() if lock is not None else None,
-        }
 
 
 serial_validator = RegexValidator(
@@ -268,18 +254,6 @@ class Lock(models.Model):
             )
         if errors:
             raise ValidationError(errors)
-
-    def to_api_dict(self) -> dict:
-        """The lock as the lookup API shows it, without its code: in unit lists as it is, and
-        in the lookups with `unlock_code` added (and recorded)."""
-        return {
-            "serial": self.serial,
-            "status": self.status,
-            "status_label": self.get_status_display(),
-            "unit_number": self.unit.unit_number if self.unit_id else None,
-            "facility_id": self.facility.facility_id,
-            "updated_at": self.updated_at.isoformat(),
-        }
 
 
 class LockEvent(models.Model):

@@ -117,15 +117,6 @@ def unit_page(
     return UnitPage(units=rows, next_after=rows[-1].unit_number if has_more else None)
 
 
-def _with_code(lock: Lock) -> dict[str, Any]:
-    """The lock as the API shows it, with its code or the reason it is withheld."""
-    data = lock.to_api_dict()
-    readable = permissions.key_can_view_code(lock.status)
-    data["unlock_code"] = lock.unlock_code if readable else None
-    data["unlock_code_withheld"] = None if readable else lock.status
-    return data
-
-
 def _record(lock: Lock, *, api_key: ApiKey, ip: str | None, lookup: str) -> None:
     """The LockEvent of a code given out; a withheld code is not recorded."""
     if permissions.key_can_view_code(lock.status):
@@ -138,27 +129,6 @@ def _record(lock: Lock, *, api_key: ApiKey, ip: str | None, lookup: str) -> None
             ip=ip,
             details={"lookup": lookup, "facility_id": lock.facility.facility_id},
         )
-
-
-def _instances(hit: statements.Hit) -> tuple[Unit | None, Lock | None]:
-    """The statement's row as (unsaved) model instances, for their to_api_dict()."""
-    facility = Facility(facility_id=hit.facility_id)
-    unit = lock = None
-    if hit.unit_id is not None:
-        unit = Unit(id=hit.unit_id, unit_number=hit.unit_number, facility=facility)
-    if hit.lock_id is not None:
-        lock = Lock(
-            id=hit.lock_id,
-            serial=hit.serial,
-            status=hit.status,
-            unlock_code_encrypted=hit.unlock_code_encrypted,
-            updated_at=hit.updated_at,
-            facility=facility,
-            unit=unit,
-        )
-    if unit is not None:
-        unit.lock = lock  # the reverse side, as select_related would have cached it
-    return unit, lock
 
 
 def _read_and_record(
@@ -180,10 +150,10 @@ def _read_and_record(
         )
         if hit is None:
             return None, None
-        unit, lock = _instances(hit)
+        lock = hit.lock
         if lock is not None and permissions.key_can_view_code(lock.status) and not hit.recorded:
             raise RuntimeError("the lookup's LockEvent was not written")  # never the code
-        return unit, lock
+        return hit.unit, lock
     scope = _scope_of(api_key, facility_id)
     # savepoint=False: inside an enclosing transaction a failure rolls the whole thing back
     # anyway, and no SAVEPOINT keeps the lookup's queries to the read and the insert.
@@ -209,29 +179,22 @@ def _read_and_record(
 
 def unit_look_up(
     *, api_key: ApiKey, facility_id: str, unit_number: str, ip: str | None
-) -> dict[str, Any] | None:
-    """The unit and its lock with the unlock code (recorded), or None if the key cannot
-    see such a unit."""
-    unit, lock = _read_and_record(
+) -> Unit | None:
+    """The unit with its lock (`unit.lock`), its code's read recorded, or None if the key
+    cannot see such a unit. The answer is `serializers.unit_data(unit)`."""
+    unit, _ = _read_and_record(
         lookup="unit", match=unit_number, api_key=api_key, facility_id=facility_id, ip=ip
     )
-    if unit is None:
-        return None
-    data = unit.to_api_dict()
-    if lock is not None:
-        data["lock"] = _with_code(lock)
-    return data
+    return unit
 
 
-def lock_look_up(
-    *, api_key: ApiKey, facility_id: str, serial: str, ip: str | None
-) -> dict[str, Any] | None:
-    """The lock (with its unit number) and the unlock code (recorded), or None if the key
-    cannot see such a lock."""
+def lock_look_up(*, api_key: ApiKey, facility_id: str, serial: str, ip: str | None) -> Lock | None:
+    """The lock with its unit (`lock.unit`), its code's read recorded, or None if the key
+    cannot see such a lock. The answer is `serializers.lock_data(lock)`."""
     _, lock = _read_and_record(
         lookup="lock", match=serial, api_key=api_key, facility_id=facility_id, ip=ip
     )
-    return _with_code(lock) if lock else None
+    return lock
 
 
 def recent_lookups(*, api_key: ApiKey, limit: int = 20) -> list[LockEvent]:

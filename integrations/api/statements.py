@@ -27,7 +27,7 @@ from django.db import connection
 from django.utils import timezone
 
 from davinci.accounts import permissions
-from facilities.models import LockEvent
+from facilities.models import Facility, Lock, LockEvent, Unit
 
 # {match} is one of MATCHES: the unit by its number, or the lock by its serial.
 _STATEMENT = """
@@ -56,7 +56,9 @@ WITH hit AS (
     WHERE lock_id IS NOT NULL AND status <> ALL(%(withheld)s)
     RETURNING id
 )
-SELECT hit.*, (SELECT count(*) FROM recorded) AS recorded FROM hit
+SELECT unit_number, facility_id, serial, status, unlock_code_encrypted, updated_at,
+       (SELECT count(*) FROM recorded) AS recorded
+FROM hit
 """
 STATEMENTS = {
     "unit": _STATEMENT.format(
@@ -74,17 +76,40 @@ STATEMENTS = {
 
 @dataclass(frozen=True)
 class Hit:
-    """The row the statement found, and whether it recorded a LockEvent."""
+    """What the statement found, as the answer's builders (integrations/api/serializers.py)
+    take it: the unit with its lock, the lock with its unit (unsaved instances holding the
+    columns the answer shows), and whether it recorded a LockEvent."""
 
-    unit_id: int | None
-    unit_number: str | None
-    facility_id: str
-    lock_id: int | None
-    serial: str | None
-    status: str | None
-    unlock_code_encrypted: str | None
-    updated_at: datetime | None
+    unit: Unit | None
+    lock: Lock | None
     recorded: bool
+
+
+def _hit(
+    unit_number: str | None,
+    facility_id: str,
+    serial: str | None,
+    status: str | None,
+    unlock_code_encrypted: str | None,
+    updated_at: datetime | None,
+    recorded: int,
+) -> Hit:
+    facility = Facility(facility_id=facility_id)
+    unit = lock = None
+    if unit_number is not None:  # a unit's number is never null: NULL means no unit
+        unit = Unit(unit_number=unit_number, facility=facility)
+    if serial is not None:
+        lock = Lock(
+            serial=serial,
+            status=status,
+            unlock_code_encrypted=unlock_code_encrypted,
+            updated_at=updated_at,
+            facility=facility,
+            unit=unit,
+        )
+    if unit is not None:
+        unit.lock = lock  # the reverse side, as select_related fills it on the ORM path
+    return Hit(unit=unit, lock=lock, recorded=recorded == 1)
 
 
 def read_and_record(
@@ -119,7 +144,4 @@ def read_and_record(
             },
         )
         row = cursor.fetchone()
-    if row is None:
-        return None
-    *fields, recorded = row
-    return Hit(*fields, recorded=recorded == 1)
+    return _hit(*row) if row is not None else None

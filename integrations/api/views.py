@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from davinci.compression import uncompressed
 from facilities.models import UNIT_STATUSES, Facility
-from integrations.api import openapi, services
+from integrations.api import openapi, serializers, services
 from integrations.api.auth import api_key_required
 from integrations.api.errors import api_error, api_response
 
@@ -181,12 +181,8 @@ def facility_list(request: HttpRequest) -> HttpResponse:
     page = services.facility_page(
         api_key=request.api_key, after=tuple(after) if after else None, limit=limit
     )
-    return api_response(
-        {
-            "data": [facility.to_api_dict() for facility in page.facilities],
-            "next": _next_link(request, list(page.next_after) if page.next_after else None),
-        }
-    )
+    next_url = _next_link(request, list(page.next_after) if page.next_after else None)
+    return api_response(serializers.facility_page_data(page.facilities, next_url))
 
 
 @api_endpoint
@@ -197,7 +193,7 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
     )
     if not facility:
         return _not_found(FACILITY_NOT_FOUND)
-    return api_response({"data": facility.to_api_dict()})
+    return api_response({"data": serializers.facility_data(facility)})
 
 
 @api_endpoint
@@ -217,12 +213,8 @@ def unit_list(request: HttpRequest, facility_id: str) -> HttpResponse:
     page = services.unit_page(
         api_key=request.api_key, facility=facility, status=status, q=q, after=after, limit=limit
     )
-    return api_response(
-        {
-            "data": [unit.to_api_dict() for unit in page.units],
-            "next": _next_link(request, page.next_after),
-        }
-    )
+    next_url = _next_link(request, page.next_after)
+    return api_response(serializers.unit_page_data(page.units, next_url))
 
 
 def _next_link(request: HttpRequest, after: str | list[str] | None) -> str | None:
@@ -237,7 +229,7 @@ def _next_link(request: HttpRequest, after: str | list[str] | None) -> str | Non
 @uncompressed  # carries the unlock code (BREACH)
 def unit_detail(request: HttpRequest, facility_id: str, unit_number: str) -> HttpResponse:
     facility_id, unit_number = _facility_id(facility_id), _unit_number(unit_number)
-    data = (
+    unit = (
         facility_id
         and unit_number
         and services.unit_look_up(
@@ -247,25 +239,25 @@ def unit_detail(request: HttpRequest, facility_id: str, unit_number: str) -> Htt
             ip=request.client_ip,
         )
     )
-    if not data:
+    if not unit:
         return _not_found("No unit with this number in a facility available to this API key.")
-    return api_response({"data": data})
+    return api_response({"data": serializers.unit_data(unit)})
 
 
 @api_endpoint
 @uncompressed  # carries the unlock code (BREACH)
 def lock_detail(request: HttpRequest, facility_id: str, serial: str) -> HttpResponse:
     facility_id, serial = _facility_id(facility_id), _serial(serial)
-    data = (
+    lock = (
         facility_id
         and serial
         and services.lock_look_up(
             api_key=request.api_key, facility_id=facility_id, serial=serial, ip=request.client_ip
         )
     )
-    if not data:
+    if not lock:
         return _not_found("No lock with this serial in a facility available to this API key.")
-    return api_response({"data": data})
+    return api_response({"data": serializers.lock_data(lock)})
 
 
 # --- Documentation and the rest of /api/ --------------------------------------------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+import types
+import typing
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,10 @@ from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from davinci.accounts.permissions import WITHHELD_STATUSES
 from facilities.models import UNIT_STATUSES, LockStatus, serial_validator
-from integrations.api import openapi
+from integrations.api import openapi, serializers
 from integrations.api import services as api_services
 from integrations.api import views as api_module
+from integrations.api.auth import URL_CREDENTIALS
 from integrations.api.errors import FALLBACK_ERRORS, UNLISTED_ERROR
 from tests.api.conftest import lock_in
 from tests.factories import UnitFactory
@@ -185,8 +188,9 @@ def _schema(document: dict, name: str) -> dict:
 def test_the_documents_statuses_are_the_models(document):
     assert _schema(document, "LockStatus")["enum"] == [status.value for status in LockStatus]
     assert _parameter(document, "status")["enum"] == sorted(UNIT_STATUSES)
-    withheld = _schema(document, "Lock")["properties"]["unlock_code_withheld"]["enum"]
-    assert withheld == [*sorted(WITHHELD_STATUSES), None]
+    # One enum of the withheld statuses, or null: the form client generators make one enum of.
+    withheld = _schema(document, "Lock")["properties"]["unlock_code_withheld"]["oneOf"]
+    assert withheld == [{"type": "string", "enum": sorted(WITHHELD_STATUSES)}, {"type": "null"}]
     for status in LockStatus:
         assert f"`{status.value}`: {status.label}" in _schema(document, "LockStatus")["description"]
 
@@ -254,3 +258,96 @@ def test_the_cursor_is_described_as_opaque(document):
     assert _parameter(document, "cursor") == {"type": "string"}
     (cursor,) = [p for p in document["components"]["parameters"].values() if p["name"] == "cursor"]
     assert "opaque" in cursor["description"] and "`next`" in cursor["description"]
+
+
+def test_every_operation_with_a_key_lists_400_and_refuses_credentials_in_the_url(
+    world, api, document
+):
+    """Credentials in the query string are refused by every key-authenticated operation
+    (integrations/api/auth.py), before anything else: each one lists that 400."""
+    fid = world.facility.facility_id
+    urls = {
+        "listFacilities": "/api/v1/facilities/",
+        "getFacility": f"/api/v1/facilities/{fid}/",
+        "listUnits": f"/api/v1/facilities/{fid}/units/",
+        "getUnit": f"/api/v1/facilities/{fid}/units/A101/",
+        "getLock": f"/api/v1/facilities/{fid}/locks/HD000001/",
+    }
+    secured = {
+        item["get"]["operationId"]
+        for item in document["paths"].values()
+        if item["get"].get("security", document["security"]) != []
+    }
+    assert secured == set(urls)
+    for operation_id, url in urls.items():
+        for name in sorted(URL_CREDENTIALS):
+            response = api.call(f"{url}?{name}=x", world.key)
+            assert response.status_code == 400, (url, name)
+            assert response.data["error"]["code"] == "invalid_parameter"
+            _validator(document, operation_id, "400").validate(response.data)
+
+
+# --- The document's objects against integrations/api/serializers.py -----------------------
+
+# Each object schema of the document, and the TypedDict its answers are built as.
+BUILT_AS = {
+    "Facility": serializers.FacilityData,
+    "FacilityPage": serializers.FacilityPageData,
+    "LockSummary": serializers.LockSummaryData,
+    "Lock": serializers.LockData,
+    "UnitListItem": serializers.UnitListItemData,
+    "Unit": serializers.UnitData,
+    "UnitPage": serializers.UnitPageData,
+}
+BUILT_ELSEWHERE = {"Error": "integrations/api/errors.py's api_error", "LockStatus": "an enum"}
+
+
+def _typed_dicts_in(annotation) -> set[str]:
+    """The TypedDicts an annotation names (through `| None` and `list[...]`)."""
+    if typing.is_typeddict(annotation):
+        return {annotation.__name__}
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is list:
+        return set().union(*(_typed_dicts_in(arg) for arg in typing.get_args(annotation)))
+    return set()
+
+
+def _schema_refs(schema: dict) -> set[str]:
+    """The object schemas a property refers to (through `oneOf` and `items`)."""
+    if "$ref" in schema:
+        return {schema["$ref"].split("/")[-1]}
+    nested = [*schema.get("oneOf", []), *([schema["items"]] if "items" in schema else [])]
+    return set().union(set(), *(_schema_refs(sub) for sub in nested))
+
+
+def test_every_object_schema_is_built_by_one_typed_dict(document):
+    assert set(document["components"]["schemas"]) == set(BUILT_AS) | set(BUILT_ELSEWHERE)
+
+
+@pytest.mark.parametrize("name", BUILT_AS)
+def test_the_documents_object_has_the_fields_of_its_typed_dict(document, name):
+    """Same field names, all required, and a nested object where the TypedDict nests one."""
+    schema, built_as = _schema(document, name), BUILT_AS[name]
+    hints = typing.get_type_hints(built_as)
+    assert set(schema["properties"]) == set(hints)
+    assert set(schema["required"]) == set(hints) == built_as.__required_keys__
+    assert schema["additionalProperties"] is False
+    names = {typed.__name__: schema_name for schema_name, typed in BUILT_AS.items()}
+    for field, annotation in hints.items():
+        nested = {names[typed] for typed in _typed_dicts_in(annotation)}
+        assert nested == _schema_refs(schema["properties"][field]) & set(BUILT_AS), field
+        nullable = type(None) in typing.get_args(annotation)
+        prop = schema["properties"][field]
+        kinds = prop.get("type", [])
+        allows_null = "null" in kinds or {"type": "null"} in prop.get("oneOf", [])
+        assert allows_null == nullable, field
+
+
+def test_a_lookup_answers_what_serializers_builds_from_the_saved_models(world, api):
+    """On PostgreSQL the statement builds the instances (statements.py), elsewhere the ORM
+    loads them: either way the answer is the one built from the saved unit, field for field
+    and in the TypedDicts' order."""
+    unit = api.call(f"/api/v1/facilities/{world.facility.facility_id}/units/A101/", world.key)
+    assert list(unit.data["data"]) == list(typing.get_type_hints(serializers.UnitData))
+    assert list(unit.data["data"]["lock"]) == list(typing.get_type_hints(serializers.LockData))
+    world.unit.refresh_from_db()
+    assert unit.data["data"] == serializers.unit_data(world.unit)

@@ -87,7 +87,7 @@ def test_the_statement_records_exactly_the_codes_it_does_not_withhold(world, sta
     else:
         lock = LockFactory(facility=world.facility, status=status, serial="HS000001")
     hit = _run(world.key, world.facility, lookup="lock", match=lock.serial)
-    assert hit.status == status
+    assert hit.lock.status == status
     assert hit.recorded == permissions.key_can_view_code(status)
     assert LockEvent.objects.filter(lock=lock).count() == (
         1 if permissions.key_can_view_code(status) else 0
@@ -109,13 +109,13 @@ def test_the_statements_lock_event_is_the_one_lock_event_record_writes(world):
     fields = [f.name for f in LockEvent._meta.concrete_fields if f.name not in {"id", "created_at"}]
     assert {f: getattr(written, f) for f in fields} == {f: getattr(expected, f) for f in fields}
     assert abs(written.created_at - expected.created_at) < timedelta(seconds=5)
-    assert hit.recorded and hit.unit_number == "A101" and hit.serial == world.lock.serial
+    assert hit.recorded and hit.unit.unit_number == "A101" and hit.lock.serial == world.lock.serial
 
 
 def test_a_unit_without_a_lock_is_found_and_records_nothing(world):
     UnitFactory(facility=world.facility, unit_number="EMPTY")
     hit = _run(world.key, world.facility, match="EMPTY")
-    assert hit.unit_number == "EMPTY" and hit.lock_id is None and not hit.recorded
+    assert hit.unit.unit_number == "EMPTY" and hit.lock is None and not hit.recorded
     assert not LockEvent.objects.exists()
 
 
@@ -124,4 +124,4 @@ def test_a_lock_on_no_unit_is_found_by_serial(world):
     lock.unit, lock.status = None, LockStatus.AVAILABLE
     lock.save()
     hit = _run(world.key, world.facility, lookup="lock", match=lock.serial)
-    assert hit.unit_id is None and hit.unit_number is None and hit.recorded
+    assert hit.unit is None and hit.lock.unit is None and hit.recorded

@@ -1,0 +1,124 @@
+"""Every object the lookup API answers, built from model instances: the one place that knows
+what a facility, a unit or a lock looks like in JSON.
+
+Each TypedDict is a schema of integrations/api/openapi.json with the same name less `Data`
+(tests/api/test_openapi.py holds their fields against the document's). The views and the
+lookups' services hand model instances here, whether the ORM loaded them or the PostgreSQL
+statement built them (integrations/api/statements.py); nothing else writes these dicts.
+
+Only `lock_data` (a lookup's answer) carries a code, and it decrypts it: its caller has
+recorded the read (integrations/api/services.py). Whether a key may see the code is
+`permissions.key_can_view_code`; when it may not, the lock's status is the reason given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypedDict
+
+from davinci.accounts import permissions
+from facilities.models import Facility, Lock, Unit
+
+
+class FacilityData(TypedDict):
+    facility_id: str
+    name: str
+    address: str
+
+
+class LockSummaryData(TypedDict):
+    """A lock in a list of units: never its code."""
+
+    serial: str
+    status: str
+    status_label: str
+    unit_number: str | None
+    facility_id: str
+    updated_at: str
+
+
+class LockData(LockSummaryData):
+    """A looked-up lock: its code, or why it is withheld (exactly one of the two is null)."""
+
+    unlock_code: str | None
+    unlock_code_withheld: str | None
+
+
+class UnitListItemData(TypedDict):
+    unit_number: str
+    facility_id: str
+    lock: LockSummaryData | None
+
+
+class UnitData(TypedDict):
+    unit_number: str
+    facility_id: str
+    lock: LockData | None
+
+
+class FacilityPageData(TypedDict):
+    data: list[FacilityData]
+    next: str | None
+
+
+class UnitPageData(TypedDict):
+    data: list[UnitListItemData]
+    next: str | None
+
+
+def facility_data(facility: Facility) -> FacilityData:
+    return {"facility_id": facility.facility_id, "name": facility.name, "address": facility.address}
+
+
+def lock_summary_data(lock: Lock) -> LockSummaryData:
+    """The lock with its unit's number (`lock.unit`, loaded with it) and no code."""
+    unit = lock.unit
+    return {
+        "serial": lock.serial,
+        "status": lock.status,
+        "status_label": lock.get_status_display(),
+        "unit_number": unit.unit_number if unit is not None else None,
+        "facility_id": lock.facility.facility_id,
+        "updated_at": lock.updated_at.isoformat(),
+    }
+
+
+def lock_data(lock: Lock) -> LockData:
+    """The lock with its code, or the reason the code is withheld from API keys."""
+    readable = permissions.key_can_view_code(lock.status)
+    return {
+        **lock_summary_data(lock),
+        "unlock_code": lock.unlock_code if readable else None,
+        "unlock_code_withheld": None if readable else lock.status,
+    }
+
+
+def _lock_of(unit: Unit) -> Lock | None:
+    return getattr(unit, "lock", None)  # loaded with the unit (select_related, or the statement)
+
+
+def unit_list_item_data(unit: Unit) -> UnitListItemData:
+    lock = _lock_of(unit)
+    return {
+        "unit_number": unit.unit_number,
+        "facility_id": unit.facility.facility_id,
+        "lock": lock_summary_data(lock) if lock is not None else None,
+    }
+
+
+def unit_data(unit: Unit) -> UnitData:
+    """A looked-up unit with its lock's code (or the reason it is withheld)."""
+    lock = _lock_of(unit)
+    return {
+        "unit_number": unit.unit_number,
+        "facility_id": unit.facility.facility_id,
+        "lock": lock_data(lock) if lock is not None else None,
+    }
+
+
+def facility_page_data(facilities: Iterable[Facility], next_url: str | None) -> FacilityPageData:
+    return {"data": [facility_data(facility) for facility in facilities], "next": next_url}
+
+
+def unit_page_data(units: Iterable[Unit], next_url: str | None) -> UnitPageData:
+    return {"data": [unit_list_item_data(unit) for unit in units], "next": next_url}
