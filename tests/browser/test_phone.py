@@ -11,11 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from davinci.accounts.models import AuditEvent
+from davinci.accounts.models import AuditEvent, Role
 from facilities.models import LockEvent, LockStatus, ReleaseAttempt
+from facilities.retention import history_archive_account
 from facilities.services import lock_event_record
 from integrations import usage
 from integrations.services import audit_event_record
+from team.services import member_add
 from tests.browser.conftest import sign_in
 from tests.factories import (
     ApiKeyFactory,
@@ -52,10 +54,12 @@ def _usage(key, lock, monkeypatch) -> None:
 
 
 @pytest.fixture
-def portfolio(account, facility, owner, manager, monkeypatch):
+def portfolio(
+    account, facility, owner, manager, monkeypatch, settings, tmp_path, other_account_owner
+):
     """A facility with long names and every kind of row: units with and without locks, an
     inventory lock, a second facility excluded from the API, a key, activity, release
-    attempts."""
+    attempts, a history archive, an invitation to the owner from another account."""
     facility.name = "Harbor Downtown Self Storage & Wine Cellars"
     facility.address = "1200 Harborview Boulevard, Building C, Portsmouth, NH 03801"
     facility.save()
@@ -91,7 +95,34 @@ def portfolio(account, facility, owner, manager, monkeypatch):
         outcome=ReleaseAttempt.Outcome.CONTACT_MISMATCH,
     )
     _usage(key, facility.locks.filter(unit__isnull=False).first(), monkeypatch)
+    _archive(account, facility, settings, tmp_path, monkeypatch)
+    other = other_account_owner.memberships.get()
+    member_add(
+        account=other.account,
+        editor=other,
+        name="",
+        email=owner.email,
+        role=Role.CLIENT_CALL_CENTER,
+        all_facilities=True,
+        facilities=[],
+        ip=None,
+        site_url="http://testserver/",
+    )
     return facility, key
+
+
+def _archive(account, facility, settings, tmp_path, monkeypatch) -> None:
+    """Three-year-old history, archived by the retention task: one row on the archives page."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    now = timezone.now()
+    with monkeypatch.context() as patch:
+        patch.setattr(timezone, "now", lambda: now - timedelta(days=3 * 365))
+        lock_event_record(
+            lock=facility.locks.filter(unit__isnull=False).first(),
+            kind=LockEvent.Kind.STATUS_CHANGED,
+            actor_type=LockEvent.Actor.SYSTEM,
+        )
+    history_archive_account(account=account, now=timezone.now())
 
 
 def _list_pages(facility, key) -> list[tuple[str, str]]:
@@ -107,6 +138,8 @@ def _list_pages(facility, key) -> list[tuple[str, str]]:
         ("release-activity", reverse("facilities:release_activity")),
         ("lock", reverse("facilities:lock_detail", args=[facility.locks.first().pk])),
         ("search", reverse("facilities:search") + "?q=A10"),
+        ("history-archives", reverse("facilities:history_archive_list")),
+        ("invitations", reverse("accounts:invitations")),
     ]
 
 
