@@ -1,6 +1,7 @@
-"""Dependencies point one way: davinci <- facilities <- integrations (and team beside it).
-Nothing in davinci/ imports facilities, integrations or team, nothing in facilities/ imports
-integrations or team — not at the top, not inside a function, not for typing. (A string
+"""Dependencies point one way: davinci <- facilities <- webhooks <- automations <- integrations
+(and team and reports beside it). Nothing in davinci/ imports the apps, nothing in facilities/
+imports the apps above it, and so on — not at the top, not inside a function, not for typing.
+A lower layer hears of a change above it through a signal it defines (facilities.signals). (A string
 reference such as the FK "integrations.ApiKey" or an INSTALLED_APPS entry is not an import.)
 And no function-local import of the project's own modules dodges a cycle: the one place for
 them is an AppConfig.ready(), which runs once every app is loaded."""
@@ -15,10 +16,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # package: the packages of the project it must not import
 LOWER_LAYERS = {
-    "davinci": ("facilities", "integrations", "team"),
-    "facilities": ("integrations", "team"),
+    "davinci": ("facilities", "webhooks", "automations", "integrations", "team", "reports"),
+    "facilities": ("webhooks", "automations", "integrations", "team", "reports"),
+    "webhooks": ("automations", "integrations", "team", "reports"),
+    "automations": ("integrations", "team", "reports"),
 }
-PROJECT = ("davinci", "facilities", "integrations", "team")
+PROJECT = ("davinci", "facilities", "webhooks", "automations", "integrations", "team", "reports")
 
 
 def _imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
