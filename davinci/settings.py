@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "davinci.accounts",
     "davinci.outbox",
     "facilities",
+    "automations",
     "integrations",
     "team",
 ]

@@ -466,6 +466,13 @@ class AuditEvent(models.Model):
         HISTORY_RETENTION_CHANGED = "history_retention_changed", "History retention changed"
         HISTORY_ARCHIVED = "history_archived", "Old history archived and removed"
         HISTORY_ARCHIVE_DOWNLOADED = "history_archive_downloaded", "History archive downloaded"
+        RULE_CREATED = "rule_created", "Automation rule added"
+        RULE_EDITED = "rule_edited", "Automation rule edited"
+        RULE_ENABLED = "rule_enabled", "Automation rule turned on"
+        RULE_DISABLED = "rule_disabled", "Automation rule turned off"
+        RULE_MOVED = "rule_moved", "Automation rule moved"
+        RULE_DELETED = "rule_deleted", "Automation rule deleted"
+        PAYMENTS_UPLOADED = "payments_uploaded", "Payments uploaded for automations"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
     actor = models.ForeignKey(
