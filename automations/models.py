@@ -46,7 +46,7 @@ class Rule(models.Model):
     )
     notice = models.CharField("Send", max_length=32, choices=Notice.choices, blank=True)
     all_facilities = models.BooleanField("All Facilities", default=True)
-    facilities = models.ManyToManyField(Facility, blank=True, related_name="+")
+    facilities = models.ManyToManyField(Facility, blank=True, related_name="automation_rules")
     enabled = models.BooleanField("Enabled", default=True)
     default = models.CharField(max_length=20, choices=Default.choices, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -79,7 +79,8 @@ class Rule(models.Model):
             parts.append(f"set {self.get_set_status_display()}")
         if self.notice:
             parts.append(f"send “{self.get_notice_display()}”")
-        return " and ".join(parts).capitalize()
+        text = " and ".join(parts)
+        return text[:1].upper() + text[1:]
 
     def audit_target(self) -> tuple[str, str, str]:
         return "automation_rule", str(self.pk), f"{self.get_trigger_display()} rule #{self.pk}"

@@ -1,29 +1,23 @@
 """Automations services: the account's rules (created, edited, turned on and off, moved,
-deleted, each audited) and the engine that runs them on an event from the facility-management
-software (FMS), through the API or a CSV upload of payments.
-
-The engine acts only through the portal's own services (facilities.services for a status,
-facilities.notices for a notice), so a rule obeys the same transitions and the same "never
-for Assigned Auction" as a person, and each change leaves its LockEvent on the lock's history.
-"""
+deleted, each audited) and the CSV upload of payments, which feeds the engine
+(automations/engine.py) as the API does."""
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
-from automations.models import AutomationRun, EventType, FmsEvent, Rule
+from automations.engine import fms_event_receive
+from automations.models import EventType, FmsEvent, Rule
+from automations.payments import PaymentPlan, plan_payments
 from davinci.accounts import permissions
 from davinci.accounts.models import Account, AuditEvent, Membership
 from davinci.accounts.services import audit_event_record
 from facilities import notices
-from facilities import services as facility_services
-from facilities.models import Facility, Lock, LockStatus, Unit
+from facilities.models import Facility, LockStatus
 
 if TYPE_CHECKING:
     from davinci.accounts.models import User
@@ -44,9 +38,6 @@ DEFAULT_RULES = {
         "notice": notices.Notice.NEW_RENTAL.value,
     },
 }
-
-Result = AutomationRun.Result
-
 
 # --- Rules ------------------------------------------------------------------------------------
 
@@ -247,165 +238,39 @@ def rule_delete(*, rule: Rule, actor: User, ip: str | None) -> None:
     rule.delete()
 
 
-# --- The engine -------------------------------------------------------------------------------
+# --- Payments by CSV --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Contact:
-    """A new tenant's contact, validated as the unit form validates it."""
-
-    tenant_name: str
-    tenant_email: str
-    tenant_phone: str
-
-
-@dataclass
-class _Outcome:
-    result: str
-    reason: str = ""
-    to_status: str = ""
-    notice_sent: bool = False
-
-
-def _statuses_in_words(statuses: list[str]) -> str:
-    labels = [LockStatus(status).label for status in statuses if status in LockStatus]
-    return " or ".join(labels) or "no status"
-
-
-def _set_status(*, lock: Lock, status: str, user: User, ip: str | None) -> Lock:
-    """The portal's own change: Release overlock for Assigned Overlock → Returned to Dropbox,
-    Change status otherwise (which refuses what it refuses a person)."""
-    if lock.status == LockStatus.ASSIGNED_OVERLOCK and status == LockStatus.RETURNED_TO_DROPBOX:
-        return facility_services.lock_release(lock=lock, user=user, ip=ip)
-    return facility_services.lock_status_change(lock=lock, status=status, user=user, ip=ip)
-
-
-def _message(exc: ValidationError) -> str:
-    return " ".join(exc.messages)[:250]
-
-
-def _run_rule(*, rule: Rule, lock: Lock, user: User, ip: str | None) -> tuple[_Outcome, Lock]:
-    """One rule on the (row-locked) lock: skipped and why, or acted, or failed and why."""
-    if not rule.enabled:
-        return _Outcome(Result.SKIPPED, "The rule is turned off."), lock
-    if not permissions.automation_can_act(lock.status):
-        return _Outcome(
-            Result.SKIPPED, f"A rule never acts on a lock in {lock.get_status_display()}."
-        ), lock
-    if lock.status not in rule.statuses:
-        return _Outcome(
-            Result.SKIPPED,
-            f"The lock is {lock.get_status_display()}; the rule is for "
-            f"{_statuses_in_words(rule.statuses)}.",
-        ), lock
-    outcome = _Outcome(Result.ACTED)
-    if rule.set_status and rule.set_status != lock.status:
-        try:
-            lock = _set_status(lock=lock, status=rule.set_status, user=user, ip=ip)
-        except ValidationError as exc:
-            return _Outcome(Result.FAILED, _message(exc)), lock
-        outcome.to_status = lock.status
-    if rule.notice:
-        try:
-            notices.tenant_notice_send(
-                lock=lock, notice=notices.Notice(rule.notice), user=user, ip=ip
-            )
-        except ValidationError as exc:
-            if not outcome.to_status:
-                return _Outcome(Result.FAILED, f"No notice sent: {_message(exc)}"), lock
-            outcome.reason = f"The status was set, but no notice was sent: {_message(exc)}"
-        else:
-            outcome.notice_sent = True
-    return outcome, lock
+def payments_preview(*, membership: Membership, text: str, filename: str) -> PaymentPlan:
+    """What the file's payments are and what the rules would do now; writes nothing."""
+    return plan_payments(membership=membership, text=text, filename=filename)
 
 
 @transaction.atomic
-def fms_event_receive(
-    *,
-    unit: Unit,
-    type: str,
-    occurred_at: dt.datetime,
-    reference: str = "",
-    contact: Contact | None = None,
-    api_key: Any = None,  # an integrations.ApiKey
-    user: User,
-    ip: str | None = None,
-) -> FmsEvent:
-    """Record one event of the unit and run the account's rules on it, in order.
-
-    The unit's row is locked first, so the events of one unit run one after the other: of 50
-    payments at once, the first releases the overlock and sends the notice, and the others
-    find the lock Returned to Dropbox and are skipped. Each rule that applies at the unit's
-    facility and listens for the event leaves one AutomationRun; a unit without a lock, or
-    no rule for the event, leaves one run saying there was nothing to do. A move-in that
-    carries the new tenant's contact updates the unit first, so the notice goes to them.
-    """
-    unit = Unit.objects.select_for_update().select_related("facility").get(pk=unit.pk)
-    facility = unit.facility
-    event = FmsEvent.objects.create(
-        account_id=facility.account_id,
-        facility=facility,
-        unit=unit,
-        type=type,
-        occurred_at=occurred_at,
-        reference=reference,
-        source=FmsEvent.Source.API if api_key is not None else FmsEvent.Source.CSV,
-        api_key=api_key,
-        uploaded_by=None if api_key is not None else user,
-        contact_updated=contact is not None,
-    )
-    if contact is not None:
-        facility_services.unit_update(
-            unit=unit,
-            unit_number=unit.unit_number,
-            tenant_name=contact.tenant_name,
-            tenant_email=contact.tenant_email,
-            tenant_phone=contact.tenant_phone,
+def payments_apply(
+    *, membership: Membership, text: str, filename: str, user: User, ip: str | None
+) -> tuple[PaymentPlan, list[FmsEvent]]:
+    """Check the file again and, when every row is valid, receive each payment as an event
+    from the API would be (all or nothing), audited once for the file."""
+    plan = plan_payments(membership=membership, text=text, filename=filename)
+    if not plan.is_valid:
+        return plan, []
+    events = [
+        fms_event_receive(
+            unit=row.unit,
+            type=EventType.PAYMENT_RECEIVED,
+            occurred_at=row.paid_at,
+            reference=row.reference,
+            user=user,
+            ip=ip,
         )
-    lock = (
-        Lock.objects.select_for_update(of=("self",))
-        .select_related("unit", "facility")
-        .filter(unit=unit)
-        .first()
+        for row in plan.rows
+    ]
+    audit_event_record(
+        account=membership.account,
+        action=AuditEvent.Action.PAYMENTS_UPLOADED,
+        actor=user,
+        ip=ip,
+        details={"filename": filename, "payments": len(events)},
     )
-    rules = list(
-        Rule.objects.for_account(event.account).for_facility(facility.pk).filter(trigger=type)
-    )
-    runs = []
-    if lock is None:
-        runs.append(
-            (None, None, "", _Outcome(Result.NOTHING, f"Unit {unit.unit_number} has no lock."))
-        )
-    elif not rules:
-        words = EventType(type).label.lower()
-        runs.append(
-            (
-                None,
-                lock,
-                lock.status,
-                _Outcome(Result.NOTHING, f"No rule for {words} at {facility}."),
-            )
-        )
-    for rule in rules if lock is not None else []:
-        from_status = lock.status
-        outcome, lock = _run_rule(rule=rule, lock=lock, user=user, ip=ip)
-        runs.append((rule, lock, from_status, outcome))
-    AutomationRun.objects.bulk_create(
-        AutomationRun(
-            account_id=facility.account_id,
-            event=event,
-            rule=rule,
-            facility=facility,
-            unit=unit,
-            unit_number=unit.unit_number,
-            result=outcome.result,
-            reason=outcome.reason,
-            lock=run_lock,
-            from_status=from_status,
-            to_status=outcome.to_status,
-            notice=rule.notice if rule is not None and outcome.result == Result.ACTED else "",
-            notice_sent=outcome.notice_sent,
-        )
-        for rule, run_lock, from_status, outcome in runs
-    )
-    return event
+    return plan, events

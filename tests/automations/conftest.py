@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from automations import services
+from automations import engine
 from facilities.models import LockStatus
 from tests.factories import UnitFactory, assigned_lock
 
@@ -34,6 +34,6 @@ def receive(owner):
     def receive(unit, type="payment_received", **kwargs):
         kwargs.setdefault("occurred_at", PAID_AT)
         kwargs.setdefault("reference", "R-1")
-        return services.fms_event_receive(unit=unit, type=type, user=owner, **kwargs)
+        return engine.fms_event_receive(unit=unit, type=type, user=owner, **kwargs)
 
     return receive

@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from automations import services
+from automations import engine, services
 from automations.models import AutomationRun, FmsEvent, Rule
 from facilities.models import Lock, LockEvent, LockStatus
 from tests.factories import AccountFactory, FacilityFactory, UnitFactory, assigned_lock
@@ -149,7 +149,7 @@ def test_a_move_in_with_a_contact_updates_the_unit_and_sends_the_new_rental_noti
 ):
     unit = UnitFactory(facility=facility, tenant_email="old@example.com")
     lock = assigned_lock(unit, LockStatus.ASSIGNED_VACANT, code="1357")
-    contact = services.Contact(
+    contact = engine.Contact(
         tenant_name="Nina New", tenant_email="nina@example.com", tenant_phone="+16035550100"
     )
     with sent():
