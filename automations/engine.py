@@ -110,15 +110,23 @@ def fms_event_receive(
 ) -> FmsEvent:
     """Record one event of the unit and run the account's rules on it, in order.
 
-    The unit's row is locked first, so the events of one unit run one after the other: of 50
-    payments at once, the first releases the overlock and sends the notice, and the others
-    find the lock Returned to Dropbox and are skipped. Each rule that applies at the unit's
-    facility and listens for the event leaves one AutomationRun; a unit without a lock, or
-    no rule for the event, leaves one run saying there was nothing to do. A move-in that
+    The row of the unit's lock is locked first, so the events of one lock run one after the
+    other: of 50 payments at once, the first releases the overlock and sends the notice, and
+    the others find the lock Returned to Dropbox and are skipped. Each rule that applies at
+    the unit's facility and listens for the event leaves one AutomationRun; a unit without a
+    lock, or no rule for the event, leaves one run saying there was nothing to do. A move-in that
     carries the new tenant's contact updates the unit first, so the notice goes to them.
     """
-    unit = Unit.objects.select_for_update().select_related("facility").get(pk=unit.pk)
+    unit = Unit.objects.select_related("facility").get(pk=unit.pk)
     facility = unit.facility
+    # The lock's row, as every service that changes a lock takes it (and before the unit's,
+    # which a notice's delivery takes after the lock's: the other order deadlocks).
+    lock = (
+        Lock.objects.select_for_update(of=("self",))
+        .select_related("unit", "facility")
+        .filter(unit=unit)
+        .first()
+    )
     event = FmsEvent.objects.create(
         account_id=facility.account_id,
         facility=facility,
@@ -132,19 +140,15 @@ def fms_event_receive(
         contact_updated=contact is not None,
     )
     if contact is not None:
-        facility_services.unit_update(
+        unit = facility_services.unit_update(
             unit=unit,
             unit_number=unit.unit_number,
             tenant_name=contact.tenant_name,
             tenant_email=contact.tenant_email,
             tenant_phone=contact.tenant_phone,
         )
-    lock = (
-        Lock.objects.select_for_update(of=("self",))
-        .select_related("unit", "facility")
-        .filter(unit=unit)
-        .first()
-    )
+        if lock is not None:
+            lock.unit = unit
     rules = list(
         Rule.objects.for_account(event.account).for_facility(facility.pk).filter(trigger=type)
     )
