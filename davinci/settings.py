@@ -313,6 +313,8 @@ RELEASE_RATE_LIMIT_PER_IP = env.int("RELEASE_RATE_LIMIT_PER_IP", default=10)
 RELEASE_RATE_LIMIT_PER_UNIT = env.int("RELEASE_RATE_LIMIT_PER_UNIT", default=5)
 RELEASE_SENDS_PER_UNIT = env.int("RELEASE_SENDS_PER_UNIT", default=3)
 RELEASE_RATE_LIMIT_WINDOW = env.int("RELEASE_RATE_LIMIT_WINDOW", default=60 * 60)
+# Facility searches (as the tenant types, or Find) per client IP in the same window.
+RELEASE_SEARCHES_PER_IP = env.int("RELEASE_SEARCHES_PER_IP", default=300)
 
 # --- Security ----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
