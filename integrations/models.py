@@ -3,15 +3,36 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from davinci import crypto
+from davinci.accounts import permissions as rules
 from davinci.accounts.models import Account, User
 from facilities.models import Facility
 from integrations.querysets import ApiKeyQuerySet
 from integrations.secrets import API_SECRET_PREFIX, secret_digest
+
+
+def default_permissions() -> list[str]:
+    """A new key's permissions: Read lock information only."""
+    return list(rules.DEFAULT_KEY_PERMISSIONS)
+
+
+def validate_permissions(value: object) -> None:
+    """A list of KeyPermission values, each once, in their order (as the forms save them)."""
+    try:
+        valid = isinstance(value, list) and rules.key_permissions_clean(value) == value
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise ValidationError(
+            "Choose permissions from: " + ", ".join(rules.KeyPermission.values) + ".",
+            code="invalid_permissions",
+        )
+
 
 # "Roll secret" may keep the previous secret working for at most this long.
 MAX_ROLL_GRACE = timedelta(hours=24)
@@ -45,6 +66,12 @@ class ApiKey(models.Model):
         default=list,
         blank=True,
         help_text="CIDR ranges; empty allows any address.",
+    )
+    # KeyPermission values (davinci/accounts/permissions.py), in their order. A list in JSON
+    # rather than a table: read with the key in the one authentication query, on every
+    # database.
+    permissions = models.JSONField(
+        default=default_permissions, blank=True, validators=[validate_permissions]
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -121,6 +148,14 @@ class ApiKey(models.Model):
             self.previous_secret_expires_at is not None
             and self.previous_secret_expires_at > timezone.now()
         )
+
+    def has_permission(self, permission: str) -> bool:
+        return rules.key_has_permission(self.permissions, permission)
+
+    @property
+    def permission_labels(self) -> list[str]:
+        """The key's permissions as the pages and emails name them."""
+        return [rules.KeyPermission(value).label for value in self.permissions]
 
     def audit_target(self) -> tuple[str, str, str]:
         return "api_key", self.api_key, f"{self.name} ({self.api_key})"
