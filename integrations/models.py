@@ -253,3 +253,34 @@ class ApiKeyUsageDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key}: {self.day:%Y-%m-%d}"
+
+
+class IdempotencyKey(models.Model):
+    """One write of the API under its Idempotency-Key (integrations/api/idempotency.py): the
+    claim, made by inserting this row (unique per API key and Idempotency-Key), and then the
+    answer, kept until `expires_at` to be replayed byte for byte. An answer may carry an
+    unlock code, so it is stored encrypted, as the codes are."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, the path and the JSON body: the same key for another request
+    # is refused (422 idempotency_key_reused).
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)  # what the beat task sweeps
+    # Null while the request that claimed the key is still acting.
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    response_encrypted = models.TextField(blank=True)
+    # The lock whose code the answer gives out: each replay is recorded as a read of it.
+    disclosed_lock = models.ForeignKey(
+        "facilities.Lock", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_once_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id}: {self.key}"

@@ -28,6 +28,7 @@ from facilities.models import UNIT_STATUSES, Facility
 from integrations.api import openapi, serializers, services
 from integrations.api.auth import api_key_required
 from integrations.api.errors import api_error, api_response
+from integrations.api.idempotency import idempotent
 
 FACILITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{1,32}\Z")
 SERIAL_PATTERN = re.compile(r"^[A-Z0-9]{8}\Z")
@@ -45,27 +46,33 @@ class InvalidParameter(Exception):
 
 
 def api_endpoint(
-    *, permission: KeyPermission
+    *, permission: KeyPermission, method: str = "GET"
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Make a view an endpoint of the API that keys holding `permission` may call:
 
         @api_endpoint(permission=KeyPermission.READ)
         def unit_detail(request, facility_id, unit_number): ...
 
-    GET only (405 otherwise), key-authenticated (integrations/api/auth.py: 401, 403
-    ip_not_allowed, 429), then `403 insufficient_permission` for a key without
-    `permission`. Public to the session machinery: no login redirect, no CSRF check (the
-    key, not a cookie, authenticates). An `InvalidParameter` raised by the view is
-    `400 invalid_parameter`.
+        @api_endpoint(permission=KeyPermission.RELEASE, method="POST")
+        def unit_release(request, facility_id, unit_number): ...  # request.json: the body
+
+    `method` only (405 otherwise), key-authenticated (integrations/api/auth.py: 401, 403
+    ip_not_allowed, 429; every request counts against the key's limit), then
+    `403 insufficient_permission` for a key without `permission`. A POST is a write: its
+    JSON body and Idempotency-Key are handled by `idempotency.idempotent` (415, 413,
+    400 invalid_body, replays, 409/422). Public to the session machinery: no login
+    redirect, no CSRF check (the key, not a cookie, authenticates). An `InvalidParameter`
+    raised by the view is `400 invalid_parameter`; an `InvalidBody`, `400 invalid_body`.
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        authenticated = api_key_required(view, permission=permission)
+        acting = idempotent(view) if method == "POST" else view
+        authenticated = api_key_required(acting, permission=permission)
 
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method != "GET":
-                return _method_not_allowed(request, "GET")
+            if request.method != method:
+                return _method_not_allowed(request, method)
             try:
                 return authenticated(request, *args, **kwargs)
             except InvalidParameter as exc:
