@@ -280,6 +280,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
     # API keys' refused requests: from the cache counters into the database (integrations/usage.py).
     "api-usage-fold": {"task": "integrations.usage_fold", "schedule": 300.0},
+    # The API's write answers past their 24 hours (integrations/api/idempotency.py).
+    "api-idempotency-keys-expire": {
+        "task": "integrations.idempotency_keys_expire",
+        "schedule": 3600.0,
+    },
     # History past each account's retention: archived, then removed (facilities/retention.py).
     "history-archive": {
         "task": "facilities.history_archive",
