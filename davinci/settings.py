@@ -281,6 +281,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
     # API keys' refused requests: from the cache counters into the database (integrations/usage.py).
     "api-usage-fold": {"task": "integrations.usage_fold", "schedule": 300.0},
+    # The API's write answers past their 24 hours (integrations/api/idempotency.py).
+    "api-idempotency-keys-expire": {
+        "task": "integrations.idempotency_keys_expire",
+        "schedule": 3600.0,
+    },
     # History past each account's retention: archived, then removed (facilities/retention.py).
     "history-archive": {
         "task": "facilities.history_archive",
@@ -314,6 +319,8 @@ RELEASE_RATE_LIMIT_PER_IP = env.int("RELEASE_RATE_LIMIT_PER_IP", default=10)
 RELEASE_RATE_LIMIT_PER_UNIT = env.int("RELEASE_RATE_LIMIT_PER_UNIT", default=5)
 RELEASE_SENDS_PER_UNIT = env.int("RELEASE_SENDS_PER_UNIT", default=3)
 RELEASE_RATE_LIMIT_WINDOW = env.int("RELEASE_RATE_LIMIT_WINDOW", default=60 * 60)
+# Facility searches (as the tenant types, or Find) per client IP in the same window.
+RELEASE_SEARCHES_PER_IP = env.int("RELEASE_SEARCHES_PER_IP", default=300)
 
 # --- Security ----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
