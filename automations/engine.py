@@ -19,6 +19,7 @@ from automations.models import AutomationRun, EventType, FmsEvent, Rule
 from davinci.accounts import permissions
 from facilities import notices
 from facilities import services as facility_services
+from facilities.history import Actor
 from facilities.models import Lock, LockStatus, Unit
 
 if TYPE_CHECKING:
@@ -49,20 +50,22 @@ def _statuses_in_words(statuses: list[str]) -> str:
     return " or ".join(labels) or "no status"
 
 
-def _set_status(*, lock: Lock, status: str, user: User, ip: str | None) -> Lock:
+def _set_status(*, lock: Lock, status: str, actor: Actor) -> Lock:
     """The portal's own change: Release overlock for Assigned Overlock → Returned to Dropbox,
     Change status otherwise (which refuses what it refuses a person)."""
     if lock.status == LockStatus.ASSIGNED_OVERLOCK and status == LockStatus.RETURNED_TO_DROPBOX:
-        return facility_services.lock_release(lock=lock, user=user, ip=ip)
-    return facility_services.lock_status_change(lock=lock, status=status, user=user, ip=ip)
+        return facility_services.lock_release(lock=lock, actor=actor)
+    return facility_services.lock_status_change(lock=lock, status=status, actor=actor)
 
 
 def _message(exc: ValidationError) -> str:
     return " ".join(exc.messages)[:250]
 
 
-def _run_rule(*, rule: Rule, lock: Lock, user: User, ip: str | None) -> tuple[_Outcome, Lock]:
-    """One rule on the (row-locked) lock: skipped and why, or acted, or failed and why."""
+def _run_rule(*, rule: Rule, lock: Lock) -> tuple[_Outcome, Lock]:
+    """One rule on the (row-locked) lock: skipped and why, or acted, or failed and why. What
+    it does is recorded on the lock's history as done by "Automation" and the rule."""
+    actor = Actor.for_automation(automation_id=rule.pk, name=str(rule))
     if not rule.enabled:
         return _Outcome(Result.SKIPPED, "The rule is turned off."), lock
     if not permissions.automation_can_act(lock.status):
@@ -78,15 +81,13 @@ def _run_rule(*, rule: Rule, lock: Lock, user: User, ip: str | None) -> tuple[_O
     outcome = _Outcome(Result.ACTED)
     if rule.set_status and rule.set_status != lock.status:
         try:
-            lock = _set_status(lock=lock, status=rule.set_status, user=user, ip=ip)
+            lock = _set_status(lock=lock, status=rule.set_status, actor=actor)
         except ValidationError as exc:
             return _Outcome(Result.FAILED, _message(exc)), lock
         outcome.to_status = lock.status
     if rule.notice:
         try:
-            notices.tenant_notice_send(
-                lock=lock, notice=notices.Notice(rule.notice), user=user, ip=ip
-            )
+            notices.tenant_notice_send(lock=lock, notice=notices.Notice(rule.notice), actor=actor)
         except ValidationError as exc:
             if not outcome.to_status:
                 return _Outcome(Result.FAILED, f"No notice sent: {_message(exc)}"), lock
@@ -104,9 +105,8 @@ def fms_event_receive(
     occurred_at: dt.datetime,
     reference: str = "",
     contact: Contact | None = None,
-    api_key: Any = None,  # an integrations.ApiKey
-    user: User,
-    ip: str | None = None,
+    api_key: Any = None,  # an integrations.ApiKey: the event came through the API
+    user: User | None = None,  # else it came from this user's CSV upload
 ) -> FmsEvent:
     """Record one event of the unit and run the account's rules on it, in order.
 
@@ -169,7 +169,7 @@ def fms_event_receive(
         )
     for rule in rules if lock is not None else []:
         from_status = lock.status
-        outcome, lock = _run_rule(rule=rule, lock=lock, user=user, ip=ip)
+        outcome, lock = _run_rule(rule=rule, lock=lock)
         runs.append((rule, lock, from_status, outcome))
     AutomationRun.objects.bulk_create(
         AutomationRun(

@@ -262,7 +262,6 @@ def payments_apply(
             occurred_at=row.paid_at,
             reference=row.reference,
             user=user,
-            ip=ip,
         )
         for row in plan.rows
     ]

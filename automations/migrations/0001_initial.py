@@ -184,7 +184,9 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "facilities",
-                    models.ManyToManyField(blank=True, related_name="+", to="facilities.facility"),
+                    models.ManyToManyField(
+                        blank=True, related_name="automation_rules", to="facilities.facility"
+                    ),
                 ),
             ],
             options={

@@ -49,8 +49,11 @@ def test_a_payment_releases_the_overlock_and_sends_the_notice_once(
         "delinquency_paid",
         True,
     )
-    kinds = list(LockEvent.objects.filter(lock=overlocked).values_list("kind", flat=True))
-    assert sorted(kinds) == ["code_sent", "released"]
+    history = LockEvent.objects.filter(lock=overlocked).order_by("id")
+    assert [(e.kind, e.actor_type, e.actor_user, e.details.get("automation")) for e in history] == [
+        ("released", "automation", None, str(payment_rule)),
+        ("code_sent", "automation", None, str(payment_rule)),
+    ]
 
 
 def test_a_second_payment_is_recorded_and_skipped(overlocked, receive, sent):
