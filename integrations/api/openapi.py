@@ -64,17 +64,27 @@ def _schema_summary(schema: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _curl(base_url: str, path: str, parameters: list[dict[str, Any]], secured: bool) -> str:
+def _curl(
+    base_url: str, path: str, parameters: list[dict[str, Any]], secured: bool, body: Any = None
+) -> str:
     url = base_url + path
     for parameter in parameters:
         if parameter["in"] == "path":
             url = url.replace("{" + parameter["name"] + "}", str(parameter.get("example", "")))
     if not secured:
         return f"curl -s '{url}'"
+    write = ""
+    if body is not None:  # a POST: its JSON body and an Idempotency-Key of the caller's
+        write = (
+            '  -H "Content-Type: application/json" \\\n'
+            '  -H "Idempotency-Key: $(uuidgen)" \\\n'
+            f"  -d '{json.dumps(body)}' \\\n"
+        )
     return (
         "curl -s \\\n"
         '  -H "X-API-Key: $DAVINCI_API_KEY" \\\n'
         '  -H "X-API-Secret: $DAVINCI_API_SECRET" \\\n'
+        f"{write}"
         f"  '{url}'"
     )
 
@@ -107,42 +117,49 @@ def _segments(text: str) -> list[dict[str, Any]]:
     ]
 
 
+def _operation_context(
+    doc: dict[str, Any], base_url: str, path: str, method: str, operation: dict[str, Any]
+) -> dict[str, Any]:
+    parameters = [_resolve(p, "parameters") for p in operation.get("parameters", [])]
+    secured = operation.get("security", doc["security"]) != []
+    responses = []
+    for status, response in operation["responses"].items():
+        response = _resolve(response, "responses")
+        responses.append({"status": status, "description": _segments(response["description"])})
+    ok_status = next(status for status in operation["responses"] if status.startswith("2"))
+    ok_schema = operation["responses"][ok_status]["content"]["application/json"]["schema"]
+    example = None if path == "/openapi.json" else _example(ok_schema)
+    body = operation.get("requestBody")
+    body_example = _example(body["content"]["application/json"]["schema"]) if body else None
+    return {
+        "id": operation["operationId"],
+        "method": method.upper(),
+        "path": SERVER_URL + path,
+        "summary": operation["summary"],
+        "description": _segments(operation["description"]),
+        "parameters": [
+            {
+                "name": p["name"],
+                "in": p["in"],
+                "required": p.get("required", False),
+                "description": _segments(p.get("description", "")),
+                "schema": _schema_summary(p["schema"]),
+            }
+            for p in parameters
+        ],
+        "responses": responses,
+        "curl": _curl(base_url, path, parameters, secured, body=body_example),
+        "example": json.dumps(example, indent=2) if example is not None else "",
+    }
+
+
 def docs_context(*, base_url: str) -> dict[str, Any]:
     """Everything /api/docs/ shows, read from the document (base_url: where /api/v1 is)."""
     doc = _document()
     operations = []
     for path, item in doc["paths"].items():
-        operation = item["get"]
-        parameters = [_resolve(p, "parameters") for p in operation.get("parameters", [])]
-        secured = operation.get("security", doc["security"]) != []
-        responses = []
-        for status, response in operation["responses"].items():
-            response = _resolve(response, "responses")
-            responses.append({"status": status, "description": _segments(response["description"])})
-        ok_schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
-        example = None if path == "/openapi.json" else _example(ok_schema)
-        operations.append(
-            {
-                "id": operation["operationId"],
-                "method": "GET",
-                "path": SERVER_URL + path,
-                "summary": operation["summary"],
-                "description": _segments(operation["description"]),
-                "parameters": [
-                    {
-                        "name": p["name"],
-                        "in": p["in"],
-                        "required": p.get("required", False),
-                        "description": _segments(p["description"]),
-                        "schema": _schema_summary(p["schema"]),
-                    }
-                    for p in parameters
-                ],
-                "responses": responses,
-                "curl": _curl(base_url, path, parameters, secured),
-                "example": json.dumps(example, indent=2) if example is not None else "",
-            }
-        )
+        for method, operation in item.items():
+            operations.append(_operation_context(doc, base_url, path, method, operation))
     return {
         "info": doc["info"],
         "description": _segments(doc["info"]["description"]),
