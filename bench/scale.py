@@ -489,6 +489,7 @@ NOT_MEASURED: dict[str, str] = {
             "automations:rule_enable",
             "automations:rule_move",
             "automations:payments_apply",
+            "api:unit_event_create",
             "team:member_invite_again",
             "team:ownership_transfer",
             "team:member_two_factor_reset",
