@@ -75,15 +75,15 @@ def checked_addresses(host: str, port: int) -> list[Address]:
             raise RefusedAddress(f"{host} is this server itself.") from None
         addresses = _resolve(host, port)
     refused = [address for address in addresses if not address_allowed(address)]
-    if refused or not addresses:
-        shown = refused[0] if refused else host
+    if refused:
+        literal = str(refused[0]) == host.strip("[]")
+        named = f"{host} is" if literal else f"{host} resolves to {refused[0]},"
         raise RefusedAddress(
-            f"{host} is {shown}, a private, loopback, link-local or reserved address: "
-            "webhooks are sent to public addresses only."
-            if str(shown) != host
-            else f"{host} is a private, loopback, link-local or reserved address: webhooks "
-            "are sent to public addresses only."
+            f"{named} a private, loopback, link-local or reserved address: webhooks are sent "
+            "to public addresses only."
         )
+    if not addresses:
+        raise RefusedAddress(f"The name {host} could not be resolved.")
     return addresses
 
 
