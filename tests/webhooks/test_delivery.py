@@ -13,6 +13,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from facilities import services as facility_services
+from facilities.history import Actor
 from facilities.models import LockStatus
 from tests.factories import FacilityFactory, UnitFactory, WebhookEndpointFactory, assigned_lock
 from webhooks import delivery, events, services, tasks
@@ -51,7 +52,7 @@ def test_release_overlock_in_the_portal_delivers_one_signed_request(
 def test_a_release_is_also_a_status_change(endpoint, receiver, unit, owner):
     lock = assigned_lock(unit)
     with transaction.atomic():
-        facility_services.lock_release(lock=lock, user=owner, ip=None)
+        facility_services.lock_release(lock=lock, actor=Actor.for_user(owner, ip=None))
     assert sorted(Event.objects.values_list("type", flat=True)) == [
         "lock.status_changed",
         "overlock.released",
@@ -175,7 +176,7 @@ def test_with_the_broker_down_the_event_waits_and_the_sweep_delivers_it(
     monkeypatch.setattr(tasks.deliver, "apply_async", broker_down)
     lock = assigned_lock(unit)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        facility_services.lock_release(lock=lock, user=owner, ip=None)
+        facility_services.lock_release(lock=lock, actor=Actor.for_user(owner, ip=None))
     assert receiver.requests == []
     assert Delivery.objects.filter(status=Delivery.Status.PENDING).count() == 2
 
@@ -204,7 +205,7 @@ def test_a_rolled_back_change_writes_and_sends_nothing(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        facility_services.lock_release(lock=lock, user=owner, ip=None)
+        facility_services.lock_release(lock=lock, actor=Actor.for_user(owner, ip=None))
         assert Event.objects.count() == 2  # written in the change's transaction
         raise RuntimeError("the request failed after the change")
     assert Event.objects.count() == 0
@@ -218,30 +219,34 @@ def test_events_of_facilities_outside_the_scope_are_not_written(
     chosen = WebhookEndpointFactory(account=account, url=receiver.url, all_facilities=False)
     chosen.facilities.set([second_facility])
     everywhere = WebhookEndpointFactory(account=account, url=receiver.url)
-    facility_services.lock_release(lock=assigned_lock(unit), user=owner, ip=None)
+    facility_services.lock_release(lock=assigned_lock(unit), actor=Actor.for_user(owner, ip=None))
     assert set(Delivery.objects.values_list("endpoint_id", flat=True)) == {everywhere.pk}
     other_unit = UnitFactory(facility=second_facility)
-    facility_services.lock_release(lock=assigned_lock(other_unit), user=owner, ip=None)
+    facility_services.lock_release(
+        lock=assigned_lock(other_unit), actor=Actor.for_user(owner, ip=None)
+    )
     assert Delivery.objects.filter(endpoint=chosen).count() == 2
 
 
 def test_a_facility_out_of_the_api_sends_nothing(endpoint, unit, owner):
     unit.facility.include_in_api = False
     unit.facility.save()
-    facility_services.lock_release(lock=assigned_lock(unit), user=owner, ip=None)
+    facility_services.lock_release(lock=assigned_lock(unit), actor=Actor.for_user(owner, ip=None))
     assert Event.objects.count() == 0
 
 
 def test_another_accounts_change_reaches_none_of_this_accounts_endpoints(endpoint, owner):
     rival_unit = UnitFactory(facility=FacilityFactory())
-    facility_services.lock_release(lock=assigned_lock(rival_unit), user=owner, ip=None)
+    facility_services.lock_release(
+        lock=assigned_lock(rival_unit), actor=Actor.for_user(owner, ip=None)
+    )
     assert Event.objects.count() == 0
 
 
 def test_only_the_subscribed_events_are_written(endpoint, unit, owner):
     endpoint.event_types = ["overlock.released"]
     endpoint.save()
-    facility_services.lock_release(lock=assigned_lock(unit), user=owner, ip=None)
+    facility_services.lock_release(lock=assigned_lock(unit), actor=Actor.for_user(owner, ip=None))
     assert list(Event.objects.values_list("type", flat=True)) == ["overlock.released"]
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from facilities import services as facility_services
-from facilities.history import lock_event_record
+from facilities.history import Actor, lock_event_record
 from facilities.models import LockEvent, LockStatus
 from integrations.api.openapi import document_json
 from tests.factories import UnitFactory, assigned_lock
@@ -32,7 +32,7 @@ def every_event(account, facility, owner):
         tenant_phone="+16035550199",
     )
     lock = assigned_lock(unit, code="7391")
-    facility_services.lock_release(lock=lock, user=owner, ip="203.0.113.9")
+    facility_services.lock_release(lock=lock, actor=Actor.for_user(owner, ip="203.0.113.9"))
     lock_event_record(
         lock=lock,
         kind=LockEvent.Kind.CODE_SENT,
