@@ -120,12 +120,14 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to a checked address, verifying the certificate for the URL's name."""
 
     def __init__(self, address: str, port: int, *, server_name: str, timeout: float) -> None:
-        super().__init__(address, port, timeout=timeout, context=ssl.create_default_context())
+        # Our own context (http.client keeps its own in a private attribute).
+        self.tls = ssl.create_default_context()
+        super().__init__(address, port, timeout=timeout, context=self.tls)
         self.server_name = server_name
 
     def connect(self) -> None:
         sock = socket.create_connection((self.host, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.server_name)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.server_name)
 
 
 def post(url: str, *, body: bytes, headers: dict[str, str], keep: int) -> Response:
