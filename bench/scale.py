@@ -490,6 +490,11 @@ NOT_MEASURED: dict[str, str] = {
             "team:two_factor_policy",
         ]
     },
+    # The API's writes: one unit or lock, found by its unique number or serial through the
+    # key's scope (the lookups' own indexed reads, measured above), then the portal's
+    # row-locked change: nothing in them grows with the account.
+    "api:unit_release": "a write (POST, Idempotency-Key): one unit's lock, as the lookup reads it",
+    "api:lock_status": "a write (POST, Idempotency-Key): one lock, as the lookup reads it",
 }
 NOT_MEASURED_NAMESPACES = {
     "admin": "the Django admin: platform staff, not an account's member",
