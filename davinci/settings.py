@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "davinci.accounts",
     "davinci.outbox",
     "facilities",
+    "webhooks",
     "automations",
     "integrations",
     "team",
@@ -279,6 +280,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
+    # Webhook deliveries that never reached a worker (webhooks/tasks.py).
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 60.0},
     # API keys' refused requests: from the cache counters into the database (integrations/usage.py).
     "api-usage-fold": {"task": "integrations.usage_fold", "schedule": 300.0},
     # The API's write answers past their 24 hours (integrations/api/idempotency.py).
@@ -294,6 +297,12 @@ CELERY_BEAT_SCHEDULE = {
     # Invitations not accepted within 14 days: deleted (they already grant nothing).
     "team-invitations-expire": {"task": "team.invitations_expire", "schedule": 3600.0},
 }
+
+# --- Webhooks (docs/webhooks.md) ------------------------------------------------------------
+# Allow endpoints on http:// and on private, loopback and link-local addresses (e.g.
+# http://127.0.0.1:8000/), to try a receiver on one's own machine. Off in production: only
+# https:// to public addresses, checked on save and again before each request.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
 
 # --- Text messages and the overlock-release page -----------------------------------------
 # Dotted path of the SMS backend (davinci/sms.py). With DEBUG on, messages go to the log;

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Model
 
 from facilities.models import Lock, LockEvent, Unit
+from facilities.signals import lock_events_recorded
 
 if TYPE_CHECKING:
     from davinci.accounts.models import User
@@ -107,8 +108,9 @@ def lock_event_record(
 
     Every disclosure of an unlock code (portal reveal, API lookup, tenant-page send) calls
     this inside the same transaction as the read, so no code leaves without its record.
+    Receivers of `facilities.signals.lock_events_recorded` hear of it in that transaction.
     """
-    return LockEvent.objects.create(
+    event = LockEvent.objects.create(
         lock=lock,
         kind=kind,
         actor_type=actor_type,
@@ -120,6 +122,8 @@ def lock_event_record(
         ip=ip,
         details=details or {},
     )
+    lock_events_recorded.send(sender=LockEvent, events=[event])
+    return event
 
 
 def lock_event_by(
@@ -149,4 +153,6 @@ def lock_events_record_many(*, events: list[LockEvent]) -> list[LockEvent]:
     for event in events:
         if event.pk is not None:
             raise TypeError("Lock events are append-only.")
-    return LockEvent.objects.bulk_create(events, batch_size=500)
+    created = LockEvent.objects.bulk_create(events, batch_size=500)
+    lock_events_recorded.send(sender=LockEvent, events=created)
+    return created

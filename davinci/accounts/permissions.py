@@ -44,6 +44,8 @@ RANK = {role: len(ROLE_ORDER) - index for index, role in enumerate(ROLE_ORDER)}
 # on the 403 page.)
 MANAGES_USERS = (Role.OWNER, Role.CLIENT_ADMIN)
 MANAGES_INTEGRATIONS = (Role.OWNER, Role.CLIENT_ADMIN)
+# Webhook endpoints (Integrations → Webhooks), each member within their facilities.
+MANAGES_WEBHOOKS = (Role.OWNER, Role.CLIENT_ADMIN)
 MANAGES_AUTOMATIONS = (Role.OWNER, Role.CLIENT_ADMIN)  # Integrations → Automations
 EDITS_FACILITIES = (Role.OWNER, Role.CLIENT_ADMIN)
 SEES_LOCK_LIMIT = (Role.OWNER, Role.CLIENT_ADMIN)  # the account's total towards the lock limit
@@ -151,6 +153,11 @@ def can_manage_users(role: str) -> bool:
 def can_manage_integrations(role: str) -> bool:
     """API keys, the Include-in-API toggles, Activity, the account's time zone."""
     return role in MANAGES_INTEGRATIONS
+
+
+def can_manage_webhooks(role: str) -> bool:
+    """Webhook endpoints: add, edit, show and roll the secret, disable, delete, test."""
+    return role in MANAGES_WEBHOOKS
 
 
 def can_manage_automations(role: str) -> bool:

@@ -65,7 +65,11 @@ def _schema_summary(schema: dict[str, Any]) -> str:
 
 
 def _curl(
-    base_url: str, path: str, parameters: list[dict[str, Any]], secured: bool, body: Any = None
+    base_url: str,
+    path: str,
+    parameters: list[dict[str, Any]],
+    secured: bool,
+    body: dict[str, Any] | None = None,
 ) -> str:
     url = base_url + path
     for parameter in parameters:
@@ -74,8 +78,9 @@ def _curl(
     if not secured:
         return f"curl -s '{url}'"
     write = ""
-    if body is not None:  # a POST: its JSON body and an Idempotency-Key of the caller's
+    if body is not None:  # a POST: its JSON body and a new Idempotency-Key
         write = (
+            "  -X POST \\\n"
             '  -H "Content-Type: application/json" \\\n'
             '  -H "Idempotency-Key: $(uuidgen)" \\\n'
             f"  -d '{json.dumps(body)}' \\\n"
@@ -94,8 +99,8 @@ def _example(schema: dict[str, Any]) -> Any:
     schema = _resolve(schema, "schemas")
     if "example" in schema:
         return copy.deepcopy(schema["example"])
-    if "oneOf" in schema:
-        return _example(schema["oneOf"][0])
+    if "oneOf" in schema or "anyOf" in schema:
+        return _example(schema.get("oneOf", schema.get("anyOf"))[0])
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next(k for k in kind if k != "null")
@@ -117,49 +122,45 @@ def _segments(text: str) -> list[dict[str, Any]]:
     ]
 
 
-def _operation_context(
-    doc: dict[str, Any], base_url: str, path: str, method: str, operation: dict[str, Any]
-) -> dict[str, Any]:
-    parameters = [_resolve(p, "parameters") for p in operation.get("parameters", [])]
-    secured = operation.get("security", doc["security"]) != []
-    responses = []
-    for status, response in operation["responses"].items():
-        response = _resolve(response, "responses")
-        responses.append({"status": status, "description": _segments(response["description"])})
-    ok_status = next(status for status in operation["responses"] if status.startswith("2"))
-    ok_schema = operation["responses"][ok_status]["content"]["application/json"]["schema"]
-    example = None if path == "/openapi.json" else _example(ok_schema)
-    body = operation.get("requestBody")
-    body_example = _example(body["content"]["application/json"]["schema"]) if body else None
-    return {
-        "id": operation["operationId"],
-        "method": method.upper(),
-        "path": SERVER_URL + path,
-        "summary": operation["summary"],
-        "description": _segments(operation["description"]),
-        "parameters": [
-            {
-                "name": p["name"],
-                "in": p["in"],
-                "required": p.get("required", False),
-                "description": _segments(p.get("description", "")),
-                "schema": _schema_summary(p["schema"]),
-            }
-            for p in parameters
-        ],
-        "responses": responses,
-        "curl": _curl(base_url, path, parameters, secured, body=body_example),
-        "example": json.dumps(example, indent=2) if example is not None else "",
-    }
-
-
 def docs_context(*, base_url: str) -> dict[str, Any]:
     """Everything /api/docs/ shows, read from the document (base_url: where /api/v1 is)."""
     doc = _document()
     operations = []
     for path, item in doc["paths"].items():
-        for method, operation in item.items():
-            operations.append(_operation_context(doc, base_url, path, method, operation))
+        ((method, operation),) = item.items()
+        request = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        body = _example(request["schema"]) if request else None
+        parameters = [_resolve(p, "parameters") for p in operation.get("parameters", [])]
+        secured = operation.get("security", doc["security"]) != []
+        responses = []
+        for status, response in operation["responses"].items():
+            response = _resolve(response, "responses")
+            responses.append({"status": status, "description": _segments(response["description"])})
+        ok = next(status for status in operation["responses"] if status.startswith("2"))
+        ok_schema = operation["responses"][ok]["content"]["application/json"]["schema"]
+        example = None if path == "/openapi.json" else _example(ok_schema)
+        operations.append(
+            {
+                "id": operation["operationId"],
+                "method": method.upper(),
+                "path": SERVER_URL + path,
+                "summary": operation["summary"],
+                "description": _segments(operation["description"]),
+                "parameters": [
+                    {
+                        "name": p["name"],
+                        "in": p["in"],
+                        "required": p.get("required", False),
+                        "description": _segments(p["description"]),
+                        "schema": _schema_summary(p["schema"]),
+                    }
+                    for p in parameters
+                ],
+                "responses": responses,
+                "curl": _curl(base_url, path, parameters, secured, body),
+                "example": json.dumps(example, indent=2) if example is not None else "",
+            }
+        )
     return {
         "info": doc["info"],
         "description": _segments(doc["info"]["description"]),

@@ -57,6 +57,27 @@ class UnitData(TypedDict):
     lock: LockData | None
 
 
+class TenantNoticeData(TypedDict):
+    """What became of the "Unlock and Delinquency Paid" notice a release asked for."""
+
+    requested: bool
+    channels: list[str]  # where it is on its way: email, sms; empty when not sent
+    not_sent_reason: str | None
+
+
+class ReleaseData(TypedDict):
+    """A release's answer: the unit with its lock (its code only for a key with `read`)."""
+
+    data: UnitData | UnitListItemData
+    tenant_notice: TenantNoticeData
+
+
+class LockStatusChangeData(TypedDict):
+    """A status change's answer: the lock (its code only for a key with `read`)."""
+
+    data: LockData | LockSummaryData
+
+
 class FacilityPageData(TypedDict):
     data: list[FacilityData]
     next: str | None
@@ -178,3 +199,20 @@ def facility_page_data(facilities: Iterable[Facility], next_url: str | None) -> 
 
 def unit_page_data(units: Iterable[Unit], next_url: str | None) -> UnitPageData:
     return {"data": [unit_list_item_data(unit) for unit in units], "next": next_url}
+
+
+def release_data(
+    unit: Unit, *, with_code: bool, requested: bool, channels: list[str], not_sent: str | None
+) -> ReleaseData:
+    return {
+        "data": unit_data(unit) if with_code else unit_list_item_data(unit),
+        "tenant_notice": {
+            "requested": requested,
+            "channels": channels,
+            "not_sent_reason": not_sent,
+        },
+    }
+
+
+def lock_status_data(lock: Lock, *, with_code: bool) -> LockStatusChangeData:
+    return {"data": lock_data(lock) if with_code else lock_summary_data(lock)}

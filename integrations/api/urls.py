@@ -25,6 +25,16 @@ urlpatterns = [
         views.lock_detail,
         name="lock_detail",
     ),
+    path(
+        "v1/facilities/<str:facility_id>/units/<str:unit_number>/release/",
+        views.unit_release,
+        name="unit_release",
+    ),
+    path(
+        "v1/facilities/<str:facility_id>/locks/<str:serial>/status/",
+        views.lock_status,
+        name="lock_status",
+    ),
     path("v1/openapi.json", views.openapi_json, name="openapi"),
     path("docs/", views.docs, name="docs"),
 ]

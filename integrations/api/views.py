@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from automations import engine
 from automations.forms import contact_form
 from automations.models import EventType, FmsEvent
+from davinci.accounts import permissions
 from davinci.accounts.permissions import KeyPermission
 from davinci.compression import uncompressed
 from facilities.models import UNIT_STATUSES, Facility
@@ -287,6 +288,90 @@ def lock_detail(request: HttpRequest, facility_id: str, serial: str) -> HttpResp
     if not lock:
         return _not_found("No lock with this serial in a facility available to this API key.")
     return api_response({"data": serializers.lock_data(lock)})
+
+
+# --- Writes (POST: JSON body and Idempotency-Key, integrations/api/idempotency.py) --------
+
+
+RELEASE_FIELDS = frozenset({"notify_tenant"})
+STATUS_FIELDS = frozenset({"status"})
+SETTABLE_STATUSES = sorted(permissions.CALL_CENTER_SETS)
+
+
+def _only_fields(body: dict[str, Any], fields: frozenset[str]) -> None:
+    for name in body:
+        if name not in fields:
+            expected = ", ".join(sorted(fields))
+            raise InvalidBody(name, f"{name} is not a field here; send {expected}.")
+
+
+def _invalid_transition(exc: services.InvalidTransition) -> JsonResponse:
+    return api_error(409, "invalid_transition", exc.message)
+
+
+@api_endpoint(permission=KeyPermission.RELEASE, method="POST")
+@uncompressed  # may carry the unlock code (BREACH)
+def unit_release(request: HttpRequest, facility_id: str, unit_number: str) -> HttpResponse:
+    _only_fields(request.json, RELEASE_FIELDS)
+    notify = request.json.get("notify_tenant", True)
+    if not isinstance(notify, bool):
+        raise InvalidBody("notify_tenant", "notify_tenant must be true or false.")
+    facility_id, unit_number = _facility_id(facility_id), _unit_number(unit_number)
+    unit = (
+        facility_id
+        and unit_number
+        and services.unit_with_lock(
+            api_key=request.api_key, facility_id=facility_id, unit_number=unit_number
+        )
+    )
+    if not unit:
+        return _not_found("No unit with this number in a facility available to this API key.")
+    try:
+        done = services.unit_release(
+            api_key=request.api_key, unit=unit, notify_tenant=notify, ip=request.client_ip
+        )
+    except services.InvalidTransition as exc:
+        return _invalid_transition(exc)
+    with_code = request.api_key.has_permission(KeyPermission.READ)
+    response = api_response(
+        serializers.release_data(
+            done.unit,
+            with_code=with_code,
+            requested=notify,
+            channels=done.notice_channels,
+            not_sent=done.notice_not_sent,
+        )
+    )
+    response.disclosed_lock = done.unit.lock if with_code else None
+    return response
+
+
+@api_endpoint(permission=KeyPermission.SET_STATUS, method="POST")
+@uncompressed  # may carry the unlock code (BREACH)
+def lock_status(request: HttpRequest, facility_id: str, serial: str) -> HttpResponse:
+    _only_fields(request.json, STATUS_FIELDS)
+    status = request.json.get("status")
+    if status not in permissions.CALL_CENTER_SETS:
+        raise InvalidBody("status", "status must be one of: " + ", ".join(SETTABLE_STATUSES) + ".")
+    facility_id, serial = _facility_id(facility_id), _serial(serial)
+    lock = (
+        facility_id
+        and serial
+        and services.lock_in_scope(api_key=request.api_key, facility_id=facility_id, serial=serial)
+    )
+    if not lock:
+        return _not_found("No lock with this serial in a facility available to this API key.")
+    try:
+        lock = services.lock_status_set(
+            api_key=request.api_key, lock=lock, status=status, ip=request.client_ip
+        )
+    except services.InvalidTransition as exc:
+        return _invalid_transition(exc)
+    with_code = request.api_key.has_permission(KeyPermission.READ)
+    response = api_response(serializers.lock_status_data(lock, with_code=with_code))
+    disclosed = with_code and permissions.key_can_view_code(lock.status)
+    response.disclosed_lock = lock if disclosed else None
+    return response
 
 
 # --- The FMS feed (Automations) ----------------------------------------------------------
