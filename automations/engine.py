@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from automations.models import AutomationRun, EventType, FmsEvent, Rule
 from davinci.accounts import permissions
@@ -21,6 +22,9 @@ from facilities import notices
 from facilities import services as facility_services
 from facilities.history import Actor
 from facilities.models import Lock, LockStatus, Unit
+from webhooks import events as webhook_events
+from webhooks import payloads
+from webhooks.models import EventType as WebhookEventType
 
 if TYPE_CHECKING:
     from davinci.accounts.models import User
@@ -97,6 +101,26 @@ def _run_rule(*, rule: Rule, lock: Lock) -> tuple[_Outcome, Lock]:
     return outcome, lock
 
 
+def _announce(*, event: FmsEvent, rule: Rule, result: str, lock: Lock) -> None:
+    """The `automation.ran` webhook of one rule's run, in the event's transaction: to the
+    account's endpoints that want it at this facility (nothing is written when none does)."""
+    webhook_events.publish(
+        account=event.account,
+        facility=event.facility,
+        type=WebhookEventType.AUTOMATION_RAN,
+        data=payloads.automation_ran_data(
+            rule_id=rule.pk,
+            trigger=event.type,
+            result=result,
+            lock=lock,
+            unit=event.unit,
+            facility=event.facility,
+            occurred_at=event.occurred_at,
+            ran_at=timezone.now(),
+        ),
+    )
+
+
 @transaction.atomic
 def fms_event_receive(
     *,
@@ -114,8 +138,9 @@ def fms_event_receive(
     other: of 50 payments at once, the first releases the overlock and sends the notice, and
     the others find the lock Returned to Dropbox and are skipped. Each rule that applies at
     the unit's facility and listens for the event leaves one AutomationRun; a unit without a
-    lock, or no rule for the event, leaves one run saying there was nothing to do. A move-in that
-    carries the new tenant's contact updates the unit first, so the notice goes to them.
+    lock, or no rule for the event, leaves one run saying there was nothing to do. Each
+    rule's run is announced by the `automation.ran` webhook, in this transaction. A move-in
+    that carries the new tenant's contact updates the unit first, so the notice goes to them.
     """
     unit = Unit.objects.select_related("facility").get(pk=unit.pk)
     facility = unit.facility
@@ -171,6 +196,7 @@ def fms_event_receive(
         from_status = lock.status
         outcome, lock = _run_rule(rule=rule, lock=lock)
         runs.append((rule, lock, from_status, outcome))
+        _announce(event=event, rule=rule, result=outcome.result, lock=lock)
     AutomationRun.objects.bulk_create(
         AutomationRun(
             account_id=facility.account_id,

@@ -8,7 +8,14 @@ from django.core.exceptions import ValidationError
 from automations import engine, services
 from automations.models import AutomationRun, FmsEvent, Rule
 from facilities.models import Lock, LockEvent, LockStatus
-from tests.factories import AccountFactory, FacilityFactory, UnitFactory, assigned_lock
+from tests.factories import (
+    AccountFactory,
+    FacilityFactory,
+    UnitFactory,
+    WebhookEndpointFactory,
+    assigned_lock,
+)
+from webhooks.models import Event as WebhookEvent
 
 Result = AutomationRun.Result
 
@@ -176,3 +183,34 @@ def test_a_default_rule_cannot_be_deleted(account, owner):
     rule = Rule.objects.get(account=account, default="payment")
     with pytest.raises(ValidationError):
         services.rule_delete(rule=rule, actor=owner, ip=None)
+
+
+def test_each_rule_run_is_announced_as_automation_ran(account, overlocked, receive):
+    """The automation.ran webhook: one per rule that ran (acted, skipped or failed), in the
+    event's transaction, with ids and statuses only (webhooks.payloads)."""
+    WebhookEndpointFactory(account=account)
+    Rule.objects.filter(default="move_in").update(trigger="payment_received")
+    event = receive(overlocked.unit)
+    published = WebhookEvent.objects.filter(type="automation.ran").order_by("id")
+    payment, move_in = (
+        Rule.objects.get(account=account, default=d) for d in ("payment", "move_in")
+    )
+    assert [(e.data["rule_id"], e.data["result"], e.data["status"]) for e in published] == [
+        (payment.pk, "acted", {"value": "returned_to_dropbox", "label": "Returned to Dropbox"}),
+        (move_in.pk, "skipped", {"value": "returned_to_dropbox", "label": "Returned to Dropbox"}),
+    ]
+    first = published[0]
+    assert (first.facility, first.data["unit_number"], first.data["trigger"]) == (
+        overlocked.facility,
+        "B12",
+        "payment_received",
+    )
+    assert first.data["occurred_at"].startswith("2026-03-02T09:30:00")
+    assert "2468" not in str(first.data) and "paid@example.com" not in str(first.data)
+    assert event.runs.count() == 2
+
+
+def test_nothing_to_do_is_not_announced(account, facility, receive):
+    WebhookEndpointFactory(account=account)
+    receive(UnitFactory(facility=facility))
+    assert not WebhookEvent.objects.filter(type="automation.ran").exists()
