@@ -39,7 +39,7 @@ def delivery_log_expire() -> int:
     deleted = 0
     while ids := list(finished.values_list("pk", flat=True)[:BATCH_SIZE]):
         with transaction.atomic():
-            # Their attempts go in the same statement's cascade (one DELETE … IN (ids)).
+            # Django deletes their attempts first: one DELETE … WHERE delivery_id IN (ids).
             finished.filter(pk__in=ids).delete()
         deleted += len(ids)
     unneeded = Event.objects.filter(created_at__lt=cutoff).exclude(

@@ -131,7 +131,11 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def connect(self) -> None:
         sock = socket.create_connection((self.host, self.port), self.timeout)
-        self.sock = self.tls.wrap_socket(sock, server_hostname=self.server_name)
+        self.sock = self.tls.wrap_socket(
+            sock, server_hostname=self.server_name, do_handshake_on_connect=False
+        )
+        # The handshake once `sock` is set, so that the request's deadline can cut it short.
+        self.sock.do_handshake()
 
 
 class _Deadline:
@@ -187,6 +191,9 @@ def post(url: str, *, body: bytes, headers: dict[str, str], keep: int) -> Respon
     deadline = _Deadline(connection, TIMEOUT_SECONDS)
     try:
         with deadline:
+            connection.connect()
+            if deadline.expired:  # it ran out while connecting, when there was nothing to cut
+                raise TimeoutError
             connection.request(
                 "POST",
                 path,
