@@ -10,7 +10,8 @@ What it does, on loopback only:
      (the database's comment says which), drops it and loads: the demo accounts
      (`seed_demo`) and the largest operator (bench/scale_data.py: 3,000 facilities, 300,000
      units, 330,000 locks, 60 members, 20 keys of 500-2,000 chosen facilities, --events
-     LockEvents over a year, 50,000 release attempts); prints the time the load took and the
+     LockEvents over a year, 50,000 release attempts, a webhook endpoint with 200,000
+     deliveries in its log; the demo's endpoint gets 60); prints the time the load took and the
      size of every big table per row;
   2. serves the portal with the production harness (harness/production.py: gunicorn, DEBUG
      off, the full middleware) under bench/scale_settings.py, which adds one bench-only
@@ -41,6 +42,7 @@ import gzip
 import hashlib
 import http.client
 import os
+import random
 import re
 import shutil
 import statistics
@@ -79,7 +81,12 @@ TABLES = [
     ("AuditEvent", "accounts_auditevent"),
     ("Facility", "facilities_facility"),
     ("ApiKey.facilities", "integrations_apikey_facilities"),
+    ("Webhook Event", "webhooks_event"),
+    ("Webhook Delivery", "webhooks_delivery"),
+    ("Webhook Attempt", "webhooks_attempt"),
 ]
+# The demo endpoint's delivery log: more than a page (50), as a used endpoint's.
+DEMO_WEBHOOK_DELIVERIES = 60
 
 
 def _bench_secret(label: str) -> str:
@@ -120,6 +127,8 @@ class Subject:
     chosen_email: str
     password: str = field(repr=False)
     unit_list_next: str = ""
+    # The delivery log's `?before=`: the middle of the endpoint's log.
+    log_before: int = 2**31
 
 
 @dataclass(frozen=True)
@@ -327,8 +336,8 @@ PAGES: list[Page] = [
     ),
     Page(
         "webhooks:endpoint_log",
-        "Webhook delivery log, an older page",
-        lambda s: _url("webhooks:endpoint_log", {"before": 2**31}, pk=s.endpoint_pk),
+        "Webhook delivery log, a page in the middle",
+        lambda s: _url("webhooks:endpoint_log", {"before": s.log_before}, pk=s.endpoint_pk),
     ),
     Page(
         "webhooks:endpoint_roll",
@@ -591,7 +600,9 @@ def add_demo_references() -> None:
     (Harbor Downtown and Eastside; the large account's keys all choose theirs), and a few
     release attempts and Activity lines (an empty list skips the query that reads a page,
     so a demo that was never used would run one query fewer than any used account)."""
-    from davinci.accounts.models import Account, AuditEvent
+    from django.utils import timezone
+
+    from davinci.accounts.models import Account, AuditEvent, Membership
     from facilities.models import Facility, ReleaseAttempt, Unit
     from integrations import secrets as api_secrets
     from integrations.models import ApiKey
@@ -630,6 +641,13 @@ def add_demo_references() -> None:
             target_repr=f"{key.name} ({key.api_key})",
             ip="192.0.2.1",
         )
+    chosen = Membership.objects.get(account=account, user__email=DEMO_CHOSEN_MEMBER)
+    scale_data.delivery_log_load(
+        facility=chosen.facilities.order_by("pk").first(),
+        count=DEMO_WEBHOOK_DELIVERIES,
+        rng=random.Random(21),
+        now=timezone.now(),
+    )
 
 
 def table_sizes() -> list[dict]:
@@ -701,12 +719,14 @@ def _mb(size: int) -> str:
 
 
 def subjects() -> tuple[Subject, Subject]:
+    from django.db.models import Max, Min
+
     from automations.models import Rule
     from davinci import crypto
     from davinci.accounts.models import Account, Membership, Role
     from facilities.models import Facility, Lock, LockStatus
     from integrations.models import ApiKey
-    from webhooks.models import Endpoint
+    from webhooks.models import Attempt, Endpoint
     from webhooks.secrets import generate_secret
 
     def webhook_endpoint(account: Account, facility: Facility) -> Endpoint:
@@ -724,6 +744,10 @@ def subjects() -> tuple[Subject, Subject]:
             endpoint.save()
             endpoint.facilities.set([facility])
         return endpoint
+
+    def log_middle(endpoint: Endpoint) -> int:
+        ids = Attempt.objects.filter(endpoint=endpoint).aggregate(low=Min("id"), high=Max("id"))
+        return (ids["low"] + ids["high"]) // 2 if ids["low"] is not None else 2**31
 
     def subject(slug: str, owner: str, chosen: str, password: str, key_filter: dict) -> Subject:
         account = Account.objects.get(slug=slug)
@@ -749,6 +773,7 @@ def subjects() -> tuple[Subject, Subject]:
             .first()
         )
         city = facility.address.split(",")[1].strip() if "," in facility.address else facility.name
+        endpoint = webhook_endpoint(account, facility)
         return Subject(
             account=account.name,
             slug=slug,
@@ -760,7 +785,7 @@ def subjects() -> tuple[Subject, Subject]:
             lock_pk=lock.pk,
             serial=lock.serial,
             key_pk=key.pk,
-            endpoint_pk=webhook_endpoint(account, facility).pk,
+            endpoint_pk=endpoint.pk,
             api_key=key.api_key,
             api_secret=crypto.decrypt(key.secret_encrypted),
             member_all_pk=member_all.pk,
@@ -769,6 +794,7 @@ def subjects() -> tuple[Subject, Subject]:
             owner_email=owner,
             chosen_email=chosen,
             password=password,
+            log_before=log_middle(endpoint),
         )
 
     # The large account's key with the most chosen facilities (2,000 at full size).

@@ -2,7 +2,8 @@
 
 `load(Size(...))` writes one account the size the portal is designed for (3,000 facilities,
 300,000 units, 330,000 locks, 60 members, 20 API keys of 500-2,000 chosen facilities, a year
-of LockEvents, 50,000 release attempts, AuditEvents), beside whatever the database already
+of LockEvents, 50,000 release attempts, AuditEvents, and a webhook endpoint whose delivery log
+holds 200,000 deliveries), beside whatever the database already
 holds (the demo accounts of `seed_demo`). The rows are the product's own: facilities get
 their Facility ID from `generate_facility_id`, every unlock code is encrypted with
 `davinci.crypto`, key secrets are digested and encrypted by `ApiKey.set_secret`, passwords
@@ -112,10 +113,17 @@ FIRST = ["Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper"
 LAST = ["Johnson", "Carter", "Morgan", "Price", "Brooks", "Hayes", "Sullivan", "Quinn", "Reyes"]
 TENANT_STATUSES = {"assigned_overlock", "tenant_using_lock", "returned_to_dropbox"}
 SERIAL_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-BULK_TABLES = ("facilities_unit", "facilities_lock", "facilities_lockevent")
+BULK_TABLES = (
+    "facilities_unit",
+    "facilities_lock",
+    "facilities_lockevent",
+    "webhooks_event",
+    "webhooks_delivery",
+    "webhooks_attempt",
+)
 # Part of the database's label: raise it when the loader writes something new (a kept
 # counter, a new table), so databases loaded by an older loader are loaded again.
-LOADER_VERSION = 1
+LOADER_VERSION = 2  # 2: the webhook delivery log
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,9 @@ class Size:
     keys: int = 20
     release_attempts: int = 50_000
     audit_events: int = 20_000
+    # One endpoint's delivery log over its retention period (WEBHOOKS_LOG_RETENTION_DAYS):
+    # a status-change subscription of the facility the chosen member works at.
+    webhook_deliveries: int = 200_000
     units_per_facility: int = 100
     locks_per_facility: int = 110
     days: int = 365
@@ -154,7 +165,13 @@ class Size:
         return [low + (high - low) * n // (self.keys - 1) for n in range(self.keys)][::-1]
 
 
-CI_SIZE = Size(facilities=300, events=200_000, release_attempts=5_000, audit_events=2_000)
+CI_SIZE = Size(
+    facilities=300,
+    events=200_000,
+    release_attempts=5_000,
+    audit_events=2_000,
+    webhook_deliveries=20_000,
+)
 
 
 def log(message: str) -> None:
@@ -184,6 +201,15 @@ def unit_numbers(facility_index: int, count: int) -> list[str]:
     if facility_index % 4 == 3:
         return [str(1001 + n) for n in range(count)]
     return [f"{'ABCDEFGH'[n // 100 % 8]}{100 + n % 100 + 100 * (n // 800)}" for n in range(count)]
+
+
+# How an endpoint's deliveries went, per 1,000: most at the first request, some after a
+# failed one or two (an error page, a timeout), a few given up after a day of retries.
+WEBHOOK_OUTCOMES = {"first": 900, "second": 70, "third": 25, "given_up": 5}
+WEBHOOK_RETRIES = [30, 120, 600, 1_800, 3_600, 7_200, 14_400, 21_600, 21_600]  # seconds
+WEBHOOK_LOG_DAYS = 30
+WEBHOOK_OK = '{"received": true}'
+WEBHOOK_ERROR_PAGE = "<html><head><title>502 Bad Gateway</title></head><body>" + "x" * 300
 
 
 # --- COPY ----------------------------------------------------------------------------------
@@ -327,6 +353,7 @@ def load(size: Size, *, seed: int = 21) -> Loaded:
             watch.step("lock events", loader.lock_events)
             watch.step("release attempts", loader.release_attempts)
             watch.step("audit events", loader.audit_events)
+            watch.step("webhook delivery log", loader.webhook_log)
             started = time.monotonic()
         watch.seconds["indexes and keys"] = time.monotonic() - started
         log(
@@ -594,6 +621,21 @@ class _Loader:
         chosen_member.facilities.set([Facility.objects.get(pk=pks[0])])
         return f"{len(keys)} keys, {chosen:,} chosen facilities; {len(member_rows):,} for members"
 
+    # --- webhooks ----------------------------------------------------------------------------
+
+    def webhook_log(self) -> str:
+        from facilities.models import Facility
+
+        facility = Facility.objects.get(pk=self.facility_rows[0][0])  # the chosen member's
+        deliveries, attempts = delivery_log_load(
+            facility=facility,
+            count=self.size.webhook_deliveries,
+            rng=self.rng,
+            now=self.now,
+            created_by_id=self.users[0],
+        )
+        return f"1 endpoint: {deliveries:,} deliveries, {attempts:,} attempts"
+
     # --- history -----------------------------------------------------------------------------
 
     def lock_events(self) -> str:
@@ -838,3 +880,138 @@ class _Loader:
             rows(),
         )
         return f"{written:,}"
+
+
+def delivery_log_load(
+    *, facility, count: int, rng: random.Random, now: datetime, created_by_id: int | None = None
+) -> tuple[int, int]:
+    """An endpoint of `facility`'s account on that facility, with a delivery log of `count`
+    events over the last WEBHOOK_LOG_DAYS (COPY): each delivered or given up, its attempts
+    numbered from 1. Nothing waits, so nothing is ever sent to it. Returns (deliveries,
+    attempts) written."""
+
+    from webhooks.models import Attempt, Delivery, Endpoint, Event, EventType
+    from webhooks.secrets import generate_secret
+
+    endpoint = Endpoint(
+        account_id=facility.account_id,
+        url="https://hooks.example.com/davinci-lock/bench",
+        description="Bench: status changes and releases",
+        event_types=[EventType.LOCK_STATUS_CHANGED, EventType.OVERLOCK_RELEASED],
+        all_facilities=False,
+        created_by_id=created_by_id,
+    )
+    endpoint.set_secret(generate_secret())
+    endpoint.save()
+    endpoint.facilities.set([facility])
+    start = now - timedelta(days=WEBHOOK_LOG_DAYS)
+    step = WEBHOOK_LOG_DAYS * 86_400 / max(count, 1)
+    moments = [start + timedelta(seconds=(n + rng.random()) * step) for n in range(count)]
+    outcomes = weighted(rng, WEBHOOK_OUTCOMES, count)
+    statuses = list(STATUS_SHARES)
+
+    def events() -> Iterator[tuple]:
+        for n, when in enumerate(moments):
+            released = n % 4 == 0
+            before, after = (
+                ("assigned_overlock", "returned_to_dropbox")
+                if released
+                else (
+                    rng.choice(statuses),
+                    rng.choice(statuses),
+                )
+            )
+            data = {
+                "lock_event_id": n + 1,
+                "serial": serial_for(n + 1),
+                "facility_id": facility.facility_id,
+                "unit_number": f"{'ABCDEFGH'[n % 8]}{100 + n % 100}",
+                "actor": "tenant_page" if released else "user",
+                "occurred_at": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "from_status": {"value": before, "label": before},
+                "to_status": {"value": after, "label": after},
+            }
+            kind = EventType.OVERLOCK_RELEASED if released else EventType.LOCK_STATUS_CHANGED
+            message_id = f"msg_{rng.getrandbits(96):024x}"
+            yield (facility.account_id, facility.pk, kind, message_id, json.dumps(data), when)
+
+    first_event = _next_id(Event)
+    copy_rows(
+        Event, ["account_id", "facility_id", "type", "message_id", "data", "created_at"], events()
+    )
+    event_ids = _ids_since(Event, first_event)
+    tries = {"first": 1, "second": 2, "third": 3, "given_up": len(WEBHOOK_RETRIES) + 1}
+
+    def deliveries() -> Iterator[tuple]:
+        for event_id, when, outcome in zip(event_ids, moments, outcomes, strict=True):
+            given_up = outcome == "given_up"
+            last = when + timedelta(seconds=sum(WEBHOOK_RETRIES[: tries[outcome] - 1]))
+            yield (
+                endpoint.pk,
+                event_id,
+                "failed" if given_up else "delivered",
+                tries[outcome],
+                when,
+                when + timedelta(days=1),
+                None if given_up else last,
+            )
+
+    first_delivery = _next_id(Delivery)
+    written = copy_rows(
+        Delivery,
+        [
+            "endpoint_id",
+            "event_id",
+            "status",
+            "attempts",
+            "created_at",
+            "give_up_at",
+            "delivered_at",
+        ],
+        deliveries(),
+    )
+    delivery_ids = _ids_since(Delivery, first_delivery)
+
+    def attempts() -> Iterator[tuple]:
+        for delivery_id, when, outcome in zip(delivery_ids, moments, outcomes, strict=True):
+            for number in range(1, tries[outcome] + 1):
+                started = when + timedelta(seconds=sum(WEBHOOK_RETRIES[: number - 1]))
+                succeeded = number == tries[outcome] and outcome != "given_up"
+                if succeeded:
+                    answer = (200, "", WEBHOOK_OK, 40 + int(rng.random() * 400))
+                elif number % 2:
+                    answer = (502, "", WEBHOOK_ERROR_PAGE, 30 + int(rng.random() * 200))
+                else:
+                    answer = (None, "TimeoutError: timed out", "", 10_000)
+                status, error, body, duration = answer
+                yield (endpoint.pk, delivery_id, number, started, duration, status, error, body)
+
+    tried = copy_rows(
+        Attempt,
+        [
+            "endpoint_id",
+            "delivery_id",
+            "number",
+            "started_at",
+            "duration_ms",
+            "status_code",
+            "error",
+            "response_body",
+        ],
+        attempts(),
+    )
+    return written, tried
+
+
+def _next_id(model) -> int:
+    """The first id the rows COPY writes next will get (nothing else writes meanwhile)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{model._meta.db_table}"')  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def _ids_since(model, first: int) -> list[int]:
+    """The ids of the rows just written, in the order COPY wrote them."""
+    return list(model.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True))

@@ -11,6 +11,7 @@ import re
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Max
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -33,6 +34,7 @@ from tests.factories import (
     WebhookEndpointFactory,
     assigned_lock,
 )
+from webhooks.models import Attempt, Delivery, Endpoint, Event
 
 
 def _url_names(patterns=None, namespace: str = ""):
@@ -178,6 +180,7 @@ TINY = scale_data.Size(
     audit_events=30,
     units_per_facility=12,
     locks_per_facility=14,
+    webhook_deliveries=150,
 )
 
 
@@ -238,6 +241,21 @@ def test_the_loader_writes_a_consistent_operator_on_postgresql():
     chosen = members.get(user__email=scale_data.LARGE_CHOSEN_MEMBER)
     assert (chosen.role, chosen.facilities.count()) == (Role.CLIENT_CALL_CENTER, 1)
     assert AuditEvent.objects.filter(account_id=loaded.account_id).count() == TINY.audit_events
+    # The delivery log of one endpoint, on the chosen member's facility: finished deliveries
+    # (nothing waits to be sent), each with its attempts numbered from 1, newest last.
+    endpoint = Endpoint.objects.get(account_id=loaded.account_id)
+    assert list(endpoint.facilities.all()) == list(chosen.facilities.all())
+    deliveries = Delivery.objects.filter(endpoint=endpoint)
+    assert deliveries.count() == TINY.webhook_deliveries
+    assert not deliveries.filter(status=Delivery.Status.PENDING).exists()
+    assert Event.objects.filter(account_id=loaded.account_id).count() == TINY.webhook_deliveries
+    attempts = Attempt.objects.filter(endpoint=endpoint)
+    assert attempts.count() > TINY.webhook_deliveries
+    for delivery in deliveries.annotate(n=Count("attempt_set"), last=Max("attempt_set__number")):
+        assert delivery.n == delivery.last == delivery.attempts
+    assert sorted(deliveries.values_list("created_at", flat=True)) == list(
+        deliveries.order_by("id").values_list("created_at", flat=True)
+    )
 
     with pytest.raises(RuntimeError, match="already loaded"):
         scale_data.load(TINY)
