@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from davinci import crypto
 from davinci.accounts.models import Account, Membership, Role, User
+from davinci.accounts.permissions import KeyPermission, key_permissions_clean
 from facilities.models import UNIT_STATUSES, Facility, Lock, LockEvent, LockStatus, Unit
 from integrations import secrets as api_secrets
 from integrations.models import ApiKey
@@ -235,11 +236,18 @@ class Command(BaseCommand):
 # --- Demo API key (lookup API) -----------------------------------------------------------
 # The README's curl examples read DAVINCI_API_KEY / DAVINCI_API_SECRET from what this prints.
 DEMO_API_KEY_NAME = "Demo Call Center"
+# What docs/api.md's walk-through does with it: look up, release an overlock, set a status.
+DEMO_API_KEY_PERMISSIONS = (
+    KeyPermission.READ.value,
+    KeyPermission.RELEASE.value,
+    KeyPermission.SET_STATUS.value,
+)
 
 
 def seed_demo_api_key(stdout, *, base_url: str = DEMO_BASE_URL) -> None:
-    """Give Harbor Self Storage an All Facilities key named "Demo Call Center" (once) and
-    print its API Key and API Secret as shell exports, on every run."""
+    """Give Harbor Self Storage an All Facilities key named "Demo Call Center" (once) that
+    may read, release and set statuses (added on every run, also to a key seeded before
+    permissions existed), and print its API Key and API Secret as shell exports."""
     account = Account.objects.get(slug="harbor-self-storage")
     key = ApiKey.objects.filter(account=account, name=DEMO_API_KEY_NAME, deleted_at=None).first()
     secret = None
@@ -252,10 +260,15 @@ def seed_demo_api_key(stdout, *, base_url: str = DEMO_BASE_URL) -> None:
         key = ApiKey(
             account=account, name=DEMO_API_KEY_NAME, api_key=api_secrets.generate_api_key()
         )
+    permissions = key_permissions_clean([*key.permissions, *DEMO_API_KEY_PERMISSIONS])
     if secret is None:
         secret = api_secrets.generate_api_secret()
         key.set_secret(secret)
+        key.permissions = permissions
         key.save()
+    elif permissions != key.permissions:
+        key.permissions = permissions
+        key.save(update_fields=["permissions"])
     state = "" if key.is_active else "  (disabled in the portal: enable it to use it)"
     stdout.write(
         f'\nDemo API key "{DEMO_API_KEY_NAME}" of {account.name}{state}. For the lookup '
