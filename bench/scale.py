@@ -115,6 +115,7 @@ class Subject:
     api_secret: str = field(repr=False)
     member_all_pk: int
     member_chosen_pk: int
+    rule_pk: int
     owner_email: str
     chosen_email: str
     password: str = field(repr=False)
@@ -339,6 +340,44 @@ PAGES: list[Page] = [
         "Webhook endpoint: delete (confirm)",
         lambda s: _url("webhooks:endpoint_delete", pk=s.endpoint_pk),
     ),
+    # Integrations → Automations
+    Page("automations:rule_list", "Automations: rules", lambda s: _url("automations:rule_list")),
+    Page(
+        "automations:rule_create",
+        "Automations: add rule",
+        lambda s: _url("automations:rule_create"),
+    ),
+    Page(
+        "automations:rule_edit",
+        "Automations: edit rule",
+        lambda s: _url("automations:rule_edit", pk=s.rule_pk),
+    ),
+    Page(
+        "automations:rule_delete",
+        "Automations: delete rule (a default: refused, said why)",
+        lambda s: _url("automations:rule_delete", pk=s.rule_pk),
+    ),
+    Page("automations:activity", "Automations: activity", lambda s: _url("automations:activity")),
+    Page(
+        "automations:activity",
+        "Automations: activity, older page",
+        lambda s: _url("automations:activity", {"before": 2**62}),
+    ),
+    Page(
+        "automations:activity",
+        "Automations: activity by unit and result",
+        lambda s: _url("automations:activity", {"unit": s.unit_number, "result": "skipped"}),
+    ),
+    Page(
+        "automations:activity",
+        "Automations: activity of one facility",
+        lambda s: _url("automations:activity", {"facility": s.facility_id}),
+    ),
+    Page(
+        "automations:payments_upload",
+        "Automations: upload payments",
+        lambda s: _url("automations:payments_upload"),
+    ),
     # Team
     Page("team:member_list", "Team", lambda s: _url("team:member_list")),
     Page("team:member_add", "Add User", lambda s: _url("team:member_add")),
@@ -484,6 +523,10 @@ NOT_MEASURED: dict[str, str] = {
             "webhooks:endpoint_enable",
             "webhooks:endpoint_test",
             "webhooks:endpoint_resend",
+            "automations:rule_enable",
+            "automations:rule_move",
+            "automations:payments_apply",
+            "api:unit_event_create",
             "team:member_invite_again",
             "team:ownership_transfer",
             "team:member_two_factor_reset",
@@ -658,6 +701,7 @@ def _mb(size: int) -> str:
 
 
 def subjects() -> tuple[Subject, Subject]:
+    from automations.models import Rule
     from davinci import crypto
     from davinci.accounts.models import Account, Membership, Role
     from facilities.models import Facility, Lock, LockStatus
@@ -721,6 +765,7 @@ def subjects() -> tuple[Subject, Subject]:
             api_secret=crypto.decrypt(key.secret_encrypted),
             member_all_pk=member_all.pk,
             member_chosen_pk=chosen_member.pk,
+            rule_pk=Rule.objects.get(account=account, default=Rule.Default.PAYMENT).pk,
             owner_email=owner,
             chosen_email=chosen,
             password=password,

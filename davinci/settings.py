@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "davinci.outbox",
     "facilities",
     "webhooks",
+    "automations",
     "integrations",
     "team",
 ]

@@ -678,23 +678,26 @@ def _post_limit() -> float:
     return float("inf") if limit is None else limit * 0.9
 
 
-class ImportConfirmForm(forms.Form):
-    """Carries the previewed file to the commit, sealed so what is imported is what was seen.
+class SealedFileForm(forms.Form):
+    """Carries a previewed file to its commit, sealed so what is written is what was seen.
 
-    The file holds unlock codes, so the hidden field is encrypted (Fernet: authenticated, so
-    tampering is refused too), never merely signed: the page's HTML reveals nothing.
+    A file may hold unlock codes, so the hidden field is encrypted (Fernet: authenticated, so
+    tampering is refused too), never merely signed: the page's HTML reveals nothing. `scope`
+    names what the preview was for (a facility's import, an account's payments): a preview
+    carried to another is refused with `wrong_scope_message`.
     """
 
     payload = forms.CharField(widget=forms.HiddenInput)
+    wrong_scope_message = "This preview is for something else. Upload the file again."
 
-    def __init__(self, *args, facility: Facility, **kwargs) -> None:
+    def __init__(self, *args, scope: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.facility = facility
+        self.scope = scope
 
     @staticmethod
-    def seal(*, facility: Facility, filename: str, text: str, fingerprint: str) -> str:
+    def seal_for(*, scope: str, filename: str, text: str, fingerprint: str) -> str:
         data = {
-            "facility": facility.pk,
+            "scope": scope,
             "filename": filename,
             "text": text,
             "fingerprint": fingerprint,
@@ -713,9 +716,29 @@ class ImportConfirmForm(forms.Form):
             raise ValidationError(
                 "This preview is more than an hour old. Upload the file again.", code="expired"
             )
-        if data.get("facility") != self.facility.pk:
-            raise ValidationError(
-                "This preview is for another facility. Upload the file again.",
-                code="wrong_facility",
-            )
+        if data.get("scope") != self.scope:
+            raise ValidationError(self.wrong_scope_message, code="wrong_scope")
         return data
+
+
+class ImportConfirmForm(SealedFileForm):
+    """The facility's CSV import of units and locks, from its preview to "Import"."""
+
+    wrong_scope_message = "This preview is for another facility. Upload the file again."
+
+    def __init__(self, *args, facility: Facility, **kwargs) -> None:
+        super().__init__(*args, scope=self.scope_of(facility), **kwargs)
+        self.facility = facility
+
+    @staticmethod
+    def scope_of(facility: Facility) -> str:
+        return f"facility-import:{facility.pk}"
+
+    @staticmethod
+    def seal(*, facility: Facility, filename: str, text: str, fingerprint: str) -> str:
+        return SealedFileForm.seal_for(
+            scope=ImportConfirmForm.scope_of(facility),
+            filename=filename,
+            text=text,
+            fingerprint=fingerprint,
+        )

@@ -136,7 +136,8 @@ def docs_context(*, base_url: str) -> dict[str, Any]:
         for status, response in operation["responses"].items():
             response = _resolve(response, "responses")
             responses.append({"status": status, "description": _segments(response["description"])})
-        ok_schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        ok = next(status for status in operation["responses"] if status.startswith("2"))
+        ok_schema = operation["responses"][ok]["content"]["application/json"]["schema"]
         example = None if path == "/openapi.json" else _example(ok_schema)
         operations.append(
             {

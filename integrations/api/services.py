@@ -78,6 +78,12 @@ def _units_of(api_key: ApiKey, facility_id: str) -> QuerySet[Unit]:
     return Unit.objects.filter(facility__in=_scope_of(api_key, facility_id))
 
 
+def unit_in_scope(*, api_key: ApiKey, facility_id: str, unit_number: str) -> Unit | None:
+    """The unit, with its facility, if the key may see it (no code is read)."""
+    units = _units_of(api_key, facility_id).filter(unit_number=unit_number)
+    return _one(units.select_related("facility"))
+
+
 @dataclass(frozen=True)
 class UnitPage:
     units: list[Unit]

@@ -16,6 +16,11 @@ urlpatterns = [
         name="unit_detail",
     ),
     path(
+        "v1/facilities/<str:facility_id>/units/<str:unit_number>/events/",
+        views.unit_event_create,
+        name="unit_event_create",
+    ),
+    path(
         "v1/facilities/<str:facility_id>/locks/<str:serial>/",
         views.lock_detail,
         name="lock_detail",

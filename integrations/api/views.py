@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -20,8 +21,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from automations import engine
+from automations.forms import contact_form
+from automations.models import EventType, FmsEvent
 from davinci.accounts import permissions
 from davinci.accounts.permissions import KeyPermission
 from davinci.compression import uncompressed
@@ -367,6 +372,86 @@ def lock_status(request: HttpRequest, facility_id: str, serial: str) -> HttpResp
     disclosed = with_code and permissions.key_can_view_code(lock.status)
     response.disclosed_lock = lock if disclosed else None
     return response
+
+
+# --- The FMS feed (Automations) ----------------------------------------------------------
+
+EVENT_BODY_FIELDS = {"type", "occurred_at", "reference", "contact"}
+CONTACT_FIELDS = ("tenant_name", "tenant_email", "tenant_phone")
+REFERENCE_MAX_LENGTH = FmsEvent._meta.get_field("reference").max_length
+
+
+def _occurred_at(value: Any) -> dt.datetime:
+    moment = None
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+    if moment is None or timezone.is_naive(moment):
+        raise InvalidBody(
+            "occurred_at",
+            "occurred_at must be a date and time with its offset, such as 2026-03-02T09:30:00Z.",
+        )
+    if moment > timezone.now() + dt.timedelta(days=1):
+        raise InvalidBody("occurred_at", "occurred_at must not be in the future.")
+    return moment
+
+
+def _contact(value: Any, event_type: str, unit) -> engine.Contact | None:
+    """A move-in's new tenant, checked as the portal's unit form checks a person's edit."""
+    if value is None:
+        return None
+    if event_type != EventType.MOVE_IN:
+        raise InvalidBody("contact", "contact is only accepted with a move_in.")
+    if not isinstance(value, dict) or set(value) - set(CONTACT_FIELDS):
+        raise InvalidBody("contact", "contact must be an object of " + ", ".join(CONTACT_FIELDS))
+    if not all(isinstance(value.get(name, ""), str) for name in CONTACT_FIELDS):
+        raise InvalidBody("contact", "contact: each of its fields must be a string.")
+    form = contact_form(unit, value)
+    if not form.is_valid():
+        name, errors = next(iter(form.errors.items()))
+        raise InvalidBody(f"contact.{name}", f"contact.{name}: {' '.join(errors)}")
+    return engine.Contact(**{name: form.cleaned_data[name] for name in CONTACT_FIELDS})
+
+
+def _event_fields(body: dict, unit) -> dict[str, Any]:
+    unknown = sorted(set(body) - EVENT_BODY_FIELDS)
+    if unknown:
+        raise InvalidBody(unknown[0], f"{unknown[0]} is not a field of an event.")
+    event_type = body.get("type")
+    if event_type not in EventType.values:
+        raise InvalidBody("type", "type must be one of: " + ", ".join(EventType.values) + ".")
+    reference = body.get("reference", "")
+    if not isinstance(reference, str) or len(reference) > REFERENCE_MAX_LENGTH:
+        raise InvalidBody(
+            "reference", f"reference must be text of at most {REFERENCE_MAX_LENGTH} characters."
+        )
+    return {
+        "type": event_type,
+        "occurred_at": _occurred_at(body.get("occurred_at")),
+        "reference": reference,
+        "contact": _contact(body.get("contact"), event_type, unit),
+    }
+
+
+@api_endpoint(permission=KeyPermission.FMS_EVENTS, method="POST")
+def unit_event_create(request: HttpRequest, facility_id: str, unit_number: str) -> HttpResponse:
+    """An event of the facility software for a unit: recorded, and the account's automation
+    rules run on it (automations/engine.py). 202 whatever the rules did (`runs` says)."""
+    facility_id, unit_number = _facility_id(facility_id), _unit_number(unit_number)
+    unit = (
+        facility_id
+        and unit_number
+        and services.unit_in_scope(
+            api_key=request.api_key, facility_id=facility_id, unit_number=unit_number
+        )
+    )
+    if not unit:
+        return _not_found("No unit with this number in a facility available to this API key.")
+    fields = _event_fields(request.json, unit)
+    event = engine.fms_event_receive(unit=unit, api_key=request.api_key, **fields)
+    return api_response({"data": serializers.fms_event_data(event)}, status=202)
 
 
 # --- Documentation and the rest of /api/ --------------------------------------------------

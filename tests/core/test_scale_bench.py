@@ -14,6 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from automations.models import Rule
 from bench import scale, scale_data, scale_saves
 from davinci import crypto
 from davinci.accounts.models import AuditEvent, Membership, Role
@@ -141,6 +142,7 @@ def subject(account, facility, owner):
         api_secret=key.plain_secret,
         member_all_pk=member_all.pk,
         member_chosen_pk=chosen.pk,
+        rule_pk=Rule.objects.get(account=account, default=Rule.Default.PAYMENT).pk,
         owner_email=owner.email,
         chosen_email=chosen.user.email,
         password="",

@@ -41,3 +41,29 @@ def can_manage_integrations(membership) -> bool:
 @register.filter
 def can_manage_users(membership) -> bool:
     return membership is not None and permissions.can_manage_users(membership.role)
+
+
+@register.filter
+def can_manage_automations(membership) -> bool:
+    return membership is not None and permissions.can_manage_automations(membership.role)
+
+
+@register.filter
+def can_edit_rule(membership, rule) -> bool:
+    return (
+        membership is not None
+        and permissions.can_manage_automations(membership.role)
+        and permissions.can_edit_rule(
+            member_all_facilities=membership.all_facilities,
+            rule_all_facilities=rule.all_facilities,
+        )
+    )
+
+
+@register.filter
+def can_reorder_rules(membership) -> bool:
+    return (
+        membership is not None
+        and permissions.can_manage_automations(membership.role)
+        and permissions.can_reorder_rules(member_all_facilities=membership.all_facilities)
+    )
