@@ -1,6 +1,7 @@
 """`{% api_key_usage_chart key as chart %}`: the key's last 30 days (integrations/usage.py)
-drawn on the server as an SVG bar chart: per day a lookups bar and a refused-requests bar, on
-one scale, with the numbers also in a table. Two queries and one cache round trip."""
+drawn on the server as an SVG bar chart: per day a bar of lookups with the writes stacked on
+it, and a refused-requests bar, on one scale, with the numbers also in a table. Three queries
+and one cache round trip."""
 
 from __future__ import annotations
 
@@ -23,11 +24,13 @@ PLOT_WIDTH, PLOT_HEIGHT = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 @dataclass(frozen=True)
 class Bar:
     day: usage.Day
-    x: float  # the lookups bar; the refused bar is beside it
+    x: float  # the lookups bar, the writes on top of it; the refused bar is beside it
     refused_x: float
     width: float
     lookups_y: float
     lookups_height: float
+    writes_y: float
+    writes_height: float
     refused_y: float
     refused_height: float
 
@@ -50,7 +53,7 @@ def _height(value: int, top: int) -> float:
 @register.simple_tag
 def api_key_usage_chart(api_key: ApiKey) -> dict[str, Any]:
     days = usage.usage_days(api_key=api_key)
-    top = _scale_top(max([1] + [max(day.lookups, day.refused_total) for day in days]))
+    top = _scale_top(max([1] + [max(day.lookups + day.writes, day.refused_total) for day in days]))
     slot = PLOT_WIDTH / len(days)
     width = round(slot * 0.4, 2)
     bottom = TOP + PLOT_HEIGHT
@@ -58,6 +61,7 @@ def api_key_usage_chart(api_key: ApiKey) -> dict[str, Any]:
     for index, day in enumerate(days):
         x = round(LEFT + index * slot + slot * 0.1, 2)
         lookups, refused = _height(day.lookups, top), _height(day.refused_total, top)
+        writes = round(_height(day.lookups + day.writes, top) - lookups, 2)
         bars.append(
             Bar(
                 day=day,
@@ -66,6 +70,8 @@ def api_key_usage_chart(api_key: ApiKey) -> dict[str, Any]:
                 width=width,
                 lookups_y=round(bottom - lookups, 2),
                 lookups_height=lookups,
+                writes_y=round(bottom - lookups - writes, 2),
+                writes_height=writes,
                 refused_y=round(bottom - refused, 2),
                 refused_height=refused,
             )
@@ -86,6 +92,7 @@ def api_key_usage_chart(api_key: ApiKey) -> dict[str, Any]:
         "labels": labels,
         "grid": grid,
         "lookups": sum(day.lookups for day in days),
+        "writes": sum(day.writes for day in days),
         "refused": sum(day.refused_total for day in days),
         "statuses": usage.REFUSED_STATUSES,
         "width": WIDTH,

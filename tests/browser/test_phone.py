@@ -82,7 +82,11 @@ def portfolio(
     UnitFactory(facility=facility, unit_number="B200")
     LockFactory(facility=facility, serial="HD000900")
     FacilityFactory(account=account, name="Harbor Airport Long-Term", include_in_api=False)
-    key = ApiKeyFactory(account=account, name="Night Call Center (Answering Service Inc.)")
+    key = ApiKeyFactory(
+        account=account,
+        name="Night Call Center (Answering Service Inc.)",
+        permissions=["read", "release", "set_status", "fms_events", "events"],
+    )
     audit_event_record(
         account=account,
         action=AuditEvent.Action.KEY_CREATED,

@@ -67,7 +67,7 @@ def test_a_restricted_admin_makes_keys_for_their_facilities_only(
     assert response.status_code == 200 and "facilities" in response.context["form"].errors
     assert not ApiKey.objects.exists()
     response = facility_restricted_client.post(
-        url, {"name": "CC", "facilities": second_facility.facility_id}
+        url, {"name": "CC", "permissions": "read", "facilities": second_facility.facility_id}
     )
     assert response.status_code == 302
     assert list(ApiKey.objects.get().facilities.all()) == [second_facility]

@@ -249,12 +249,20 @@ class Command(BaseCommand):
 # --- Demo API key (lookup API) -----------------------------------------------------------
 # The README's curl examples read DAVINCI_API_KEY / DAVINCI_API_SECRET from what this prints.
 DEMO_API_KEY_NAME = "Demo Call Center"
+# What docs/api.md's walk-through does with it: look up, release an overlock, set a status.
+DEMO_API_KEY_PERMISSIONS = (
+    KeyPermission.READ.value,
+    KeyPermission.RELEASE.value,
+    KeyPermission.SET_STATUS.value,
+)
 
 
 def seed_demo_api_key(stdout, *, base_url: str = DEMO_BASE_URL, fms_events: bool = False) -> None:
-    """Give Harbor Self Storage an All Facilities key named "Demo Call Center" (once) and
-    print its API Key and API Secret as shell exports, on every run. With `fms_events`, the
-    key may also send FMS events (the Automations walk-through); its other permissions stay."""
+    """Give Harbor Self Storage an All Facilities key named "Demo Call Center" (once) that
+    may read, release and set statuses (added on every run, also to a key seeded before
+    permissions existed), and print its API Key and API Secret as shell exports. With
+    `fms_events`, the key may also send FMS events (the Automations walk-through). Nothing
+    given in the portal since is taken away."""
     account = Account.objects.get(slug="harbor-self-storage")
     key = ApiKey.objects.filter(account=account, name=DEMO_API_KEY_NAME, deleted_at=None).first()
     secret = None
@@ -267,12 +275,15 @@ def seed_demo_api_key(stdout, *, base_url: str = DEMO_BASE_URL, fms_events: bool
         key = ApiKey(
             account=account, name=DEMO_API_KEY_NAME, api_key=api_secrets.generate_api_key()
         )
+    wanted = [*DEMO_API_KEY_PERMISSIONS, *([KeyPermission.FMS_EVENTS] if fms_events else [])]
+    permissions = key_permissions_clean([*key.permissions, *wanted])
     if secret is None:
         secret = api_secrets.generate_api_secret()
         key.set_secret(secret)
+        key.permissions = permissions
         key.save()
-    if fms_events and KeyPermission.FMS_EVENTS not in key.permissions:
-        key.permissions = key_permissions_clean([*key.permissions, KeyPermission.FMS_EVENTS])
+    elif permissions != key.permissions:
+        key.permissions = permissions
         key.save(update_fields=["permissions"])
     state = "" if key.is_active else "  (disabled in the portal: enable it to use it)"
     stdout.write(
