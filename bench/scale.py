@@ -11,8 +11,9 @@ What it does, on loopback only:
      (`seed_demo`) and the largest operator (bench/scale_data.py: 3,000 facilities, 300,000
      units, 330,000 locks, 60 members, 20 keys of 500-2,000 chosen facilities, --events
      LockEvents over a year, 50,000 release attempts, a webhook endpoint with 200,000
-     deliveries in its log; the demo's endpoint gets 60); prints the time the load took and the
-     size of every big table per row;
+     deliveries in its log, 300,000 FMS events with their automation runs; the demo's endpoint
+     gets 60 deliveries, its feed 180 events); prints the time the load took and the size of
+     every big table per row;
   2. serves the portal with the production harness (harness/production.py: gunicorn, DEBUG
      off, the full middleware) under bench/scale_settings.py, which adds one bench-only
      middleware reporting each response's server time and SQL statements in headers;
@@ -89,8 +90,11 @@ TABLES = [
 ]
 # The demo endpoint's delivery log: more than a page (50), as a used endpoint's.
 DEMO_WEBHOOK_DELIVERIES = 60
-# The demo's FMS events: more runs than two pages of the activity list (50 a page).
+# The demo's FMS events: more runs than two pages of the activity list (50 a page), and
+# payments for the unit the pages are measured on, so that its filtered list fills a page
+# (as the large account's does: a page of 5 rows against one of 50 measures rows, not scale).
 DEMO_FMS_EVENTS = 120
+DEMO_UNIT_PAYMENTS = 60
 
 
 def _bench_secret(label: str) -> str:
@@ -392,8 +396,8 @@ PAGES: list[Page] = [
     ),
     Page(
         "automations:activity",
-        "Automations: activity, failed, a page in the middle",
-        lambda s: _url("automations:activity", {"result": "failed", "before": s.runs_before}),
+        "Automations: activity, skipped, a page in the middle",
+        lambda s: _url("automations:activity", {"result": "skipped", "before": s.runs_before}),
     ),
     Page(
         "automations:activity",
@@ -686,6 +690,7 @@ def add_demo_automations() -> None:
     from django.utils import timezone
 
     from davinci.accounts.models import Account, Membership
+    from facilities.models import Lock, LockStatus
 
     account = Account.objects.get(slug=DEMO_SLUG)
     chosen = Membership.objects.get(account=account, user__email=DEMO_CHOSEN_MEMBER)
@@ -694,14 +699,29 @@ def add_demo_automations() -> None:
         account=account, chosen=[list(chosen.facilities.values_list("pk", flat=True))]
     )
     key = account.api_keys.order_by("pk").first()
+    feed = {
+        "account": account,
+        "rng": random.Random(25),
+        "now": timezone.now(),
+        "days": 30,
+        "api_key_id": key.pk if key else None,
+        "uploaded_by_id": owner.user_id,
+    }
+    scale_data.automation_log_load(count=DEMO_FMS_EVENTS, **feed)
+    # The unit subjects() measures: the first Assigned Overlock lock's, at the member's facility.
+    lock = (
+        Lock.objects.filter(
+            facility=chosen.facilities.order_by("pk").first(),
+            status=LockStatus.ASSIGNED_OVERLOCK,
+        )
+        .order_by("pk")
+        .first()
+    )
     scale_data.automation_log_load(
-        account=account,
-        count=DEMO_FMS_EVENTS,
-        rng=random.Random(25),
-        now=timezone.now(),
-        days=30,
-        api_key_id=key.pk if key else None,
-        uploaded_by_id=owner.user_id,
+        count=DEMO_UNIT_PAYMENTS,
+        shares={"payment_received": 1},
+        unit_pks={lock.unit_id},
+        **feed,
     )
 
 

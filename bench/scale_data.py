@@ -1136,16 +1136,25 @@ def automation_log_load(
     days: int,
     api_key_id: int | None,
     uploaded_by_id: int,
+    shares: dict[str, int] = FMS_EVENT_SHARES,
+    unit_pks: set[int] | None = None,
 ) -> tuple[int, int]:
     """`count` FMS events of the account over the last `days` (COPY), in time order, and
     the runs each left under the account's rules, decided as the engine would from the
     lock's status: acted, skipped and why, failed, or nothing to do (no lock, no rule).
     Some facilities get many more events than others (a few big ones, a long tail), so a
     filter by facility finds a busy one. Events come through the key `api_key_id`, or as
-    CSV uploads by `uploaded_by_id` (all of them without a key). Returns (events, runs)."""
+    CSV uploads by `uploaded_by_id` (all of them without a key). `shares` and `unit_pks`
+    narrow them to some event types and units. Returns (events, runs)."""
     from automations.models import AutomationRun, FmsEvent, Rule
 
     facilities = _automation_targets(account.pk)
+    if unit_pks is not None:
+        facilities = [
+            (pk, name, [unit for unit in units if unit[0] in unit_pks])
+            for pk, name, units in facilities
+        ]
+        facilities = [facility for facility in facilities if facility[2]]
     rules = list(Rule.objects.filter(account=account).prefetch_related("facilities"))
     everywhere = [rule for rule in rules if rule.all_facilities]
     at = {}
@@ -1166,7 +1175,7 @@ def automation_log_load(
         }
         for _, _, units in facilities
     ]
-    kinds = weighted(rng, FMS_EVENT_SHARES, count)
+    kinds = weighted(rng, shares, count)
     start = now - timedelta(days=days)
     step = days * 86_400 / max(count, 1)
     plan = []  # per event: (facility index, unit, kind, when, source)
