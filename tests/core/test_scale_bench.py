@@ -6,6 +6,7 @@ PostgreSQL. Its saves (bench/scale_saves.py) post what the forms' pages have and
 they post, carried through the confirm page too; the budget refuses a 400 and a query count
 that grows with the facilities."""
 
+import random
 import re
 
 import pytest
@@ -14,6 +15,7 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from automations.models import AutomationRun, FmsEvent, Rule
 from bench import scale, scale_data, scale_saves
@@ -275,6 +277,21 @@ def test_the_loader_writes_a_consistent_operator_on_postgresql():
         assert (run.rule_id is None) == (run.result == "nothing")
         assert run.result == "acted" or run.reason
     assert Rule.objects.filter(account_id=loaded.account_id).count() == 5
+    # Narrowed, as the demo's measured unit gets its payments: that unit, that type only.
+    unit = Unit.objects.filter(facility__in=facilities, lock__isnull=False).first()
+    scale_data.automation_log_load(
+        account=unit.facility.account,
+        count=12,
+        rng=random.Random(1),
+        now=timezone.now(),
+        days=30,
+        api_key_id=None,
+        uploaded_by_id=members.get(role=Role.OWNER).user_id,
+        shares={"payment_received": 1},
+        unit_pks={unit.pk},
+    )
+    added = events.order_by("-id")[:12]
+    assert {(e.unit_id, e.type, e.source) for e in added} == {(unit.pk, "payment_received", "csv")}
 
     with pytest.raises(RuntimeError, match="already loaded"):
         scale_data.load(TINY)
