@@ -11,8 +11,9 @@ What it does, on loopback only:
      (`seed_demo`) and the largest operator (bench/scale_data.py: 3,000 facilities, 300,000
      units, 330,000 locks, 60 members, 20 keys of 500-2,000 chosen facilities, --events
      LockEvents over a year, 50,000 release attempts, a webhook endpoint with 200,000
-     deliveries in its log; the demo's endpoint gets 60); prints the time the load took and the
-     size of every big table per row;
+     deliveries in its log, 300,000 FMS events with their automation runs; the demo's endpoint
+     gets 60 deliveries, its feed 180 events); prints the time the load took and the size of
+     every big table per row;
   2. serves the portal with the production harness (harness/production.py: gunicorn, DEBUG
      off, the full middleware) under bench/scale_settings.py, which adds one bench-only
      middleware reporting each response's server time and SQL statements in headers;
@@ -84,9 +85,16 @@ TABLES = [
     ("Webhook Event", "webhooks_event"),
     ("Webhook Delivery", "webhooks_delivery"),
     ("Webhook Attempt", "webhooks_attempt"),
+    ("FmsEvent", "automations_fmsevent"),
+    ("AutomationRun", "automations_automationrun"),
 ]
 # The demo endpoint's delivery log: more than a page (50), as a used endpoint's.
 DEMO_WEBHOOK_DELIVERIES = 60
+# The demo's FMS events: more runs than two pages of the activity list (50 a page), and
+# payments for the unit the pages are measured on, so that its filtered list fills a page
+# (as the large account's does: a page of 5 rows against one of 50 measures rows, not scale).
+DEMO_FMS_EVENTS = 120
+DEMO_UNIT_PAYMENTS = 60
 
 
 def _bench_secret(label: str) -> str:
@@ -129,6 +137,10 @@ class Subject:
     unit_list_next: str = ""
     # The delivery log's `?before=`: the middle of the endpoint's log.
     log_before: int = 2**31
+    # A rule with chosen facilities (1,000 at full size), and the automation activity's
+    # `?before=`: the middle of the account's runs.
+    rule_chosen_pk: int = 0
+    runs_before: int = 2**62
 
 
 @dataclass(frozen=True)
@@ -362,6 +374,11 @@ PAGES: list[Page] = [
         lambda s: _url("automations:rule_edit", pk=s.rule_pk),
     ),
     Page(
+        "automations:rule_edit",
+        "Automations: edit rule (chosen facilities)",
+        lambda s: _url("automations:rule_edit", pk=s.rule_chosen_pk),
+    ),
+    Page(
         "automations:rule_delete",
         "Automations: delete rule (a default: refused, said why)",
         lambda s: _url("automations:rule_delete", pk=s.rule_pk),
@@ -369,8 +386,18 @@ PAGES: list[Page] = [
     Page("automations:activity", "Automations: activity", lambda s: _url("automations:activity")),
     Page(
         "automations:activity",
-        "Automations: activity, older page",
-        lambda s: _url("automations:activity", {"before": 2**62}),
+        "Automations: activity, a page in the middle",
+        lambda s: _url("automations:activity", {"before": s.runs_before}),
+    ),
+    Page(
+        "automations:activity",
+        "Automations: activity, skipped",
+        lambda s: _url("automations:activity", {"result": "skipped"}),
+    ),
+    Page(
+        "automations:activity",
+        "Automations: activity, skipped, a page in the middle",
+        lambda s: _url("automations:activity", {"result": "skipped", "before": s.runs_before}),
     ),
     Page(
         "automations:activity",
@@ -379,8 +406,15 @@ PAGES: list[Page] = [
     ),
     Page(
         "automations:activity",
-        "Automations: activity of one facility",
+        "Automations: activity of one facility (the busiest)",
         lambda s: _url("automations:activity", {"facility": s.facility_id}),
+    ),
+    Page(
+        "automations:activity",
+        "Automations: activity of one facility, a page in the middle",
+        lambda s: _url(
+            "automations:activity", {"facility": s.facility_id, "before": s.runs_before}
+        ),
     ),
     Page(
         "automations:payments_upload",
@@ -650,6 +684,47 @@ def add_demo_references() -> None:
     )
 
 
+def add_demo_automations() -> None:
+    """The demo's automations, as a used account's: a rule at Harbor Downtown beside the two
+    defaults, and DEMO_FMS_EVENTS events with their runs (the large account's generator)."""
+    from django.utils import timezone
+
+    from davinci.accounts.models import Account, Membership
+    from facilities.models import Lock, LockStatus
+
+    account = Account.objects.get(slug=DEMO_SLUG)
+    chosen = Membership.objects.get(account=account, user__email=DEMO_CHOSEN_MEMBER)
+    owner = Membership.objects.get(account=account, user__email=DEMO_OWNER)
+    scale_data.automation_rules_load(
+        account=account, chosen=[list(chosen.facilities.values_list("pk", flat=True))]
+    )
+    key = account.api_keys.order_by("pk").first()
+    feed = {
+        "account": account,
+        "rng": random.Random(25),
+        "now": timezone.now(),
+        "days": 30,
+        "api_key_id": key.pk if key else None,
+        "uploaded_by_id": owner.user_id,
+    }
+    scale_data.automation_log_load(count=DEMO_FMS_EVENTS, **feed)
+    # The unit subjects() measures: the first Assigned Overlock lock's, at the member's facility.
+    lock = (
+        Lock.objects.filter(
+            facility=chosen.facilities.order_by("pk").first(),
+            status=LockStatus.ASSIGNED_OVERLOCK,
+        )
+        .order_by("pk")
+        .first()
+    )
+    scale_data.automation_log_load(
+        count=DEMO_UNIT_PAYMENTS,
+        shares={"payment_received": 1},
+        unit_pks={lock.unit_id},
+        **feed,
+    )
+
+
 def table_sizes() -> list[dict]:
     """Rows, heap bytes, index bytes and total bytes (TOAST included) of the big tables."""
     from django.db import connection
@@ -721,7 +796,7 @@ def _mb(size: int) -> str:
 def subjects() -> tuple[Subject, Subject]:
     from django.db.models import Max, Min
 
-    from automations.models import Rule
+    from automations.models import AutomationRun, Rule
     from davinci import crypto
     from davinci.accounts.models import Account, Membership, Role
     from facilities.models import Facility, Lock, LockStatus
@@ -744,6 +819,10 @@ def subjects() -> tuple[Subject, Subject]:
             endpoint.save()
             endpoint.facilities.set([facility])
         return endpoint
+
+    def runs_middle(account: Account) -> int:
+        ids = AutomationRun.objects.filter(account=account).aggregate(low=Min("id"), high=Max("id"))
+        return (ids["low"] + ids["high"]) // 2 if ids["low"] is not None else 2**62
 
     def log_middle(endpoint: Endpoint) -> int:
         ids = Attempt.objects.filter(endpoint=endpoint).aggregate(low=Min("id"), high=Max("id"))
@@ -795,6 +874,11 @@ def subjects() -> tuple[Subject, Subject]:
             chosen_email=chosen,
             password=password,
             log_before=log_middle(endpoint),
+            rule_chosen_pk=Rule.objects.filter(account=account, all_facilities=False)
+            .order_by("pk")
+            .first()
+            .pk,
+            runs_before=runs_middle(account),
         )
 
     # The large account's key with the most chosen facilities (2,000 at full size).
@@ -997,6 +1081,7 @@ def prepare(args: argparse.Namespace, size: Size, env: dict[str, str]) -> None:
     production.manage(env, "collectstatic", "--no-input", timeout=600)
     _django_setup(env)
     add_demo_references()
+    add_demo_automations()
     scale_data.load(size)
     vacuum = scale_data.vacuum_analyze()
     log(f"   {'VACUUM ANALYZE':<22} {'':<52} {vacuum:7.1f} s")

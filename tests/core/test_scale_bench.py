@@ -6,6 +6,7 @@ PostgreSQL. Its saves (bench/scale_saves.py) post what the forms' pages have and
 they post, carried through the confirm page too; the budget refuses a 400 and a query count
 that grows with the facilities."""
 
+import random
 import re
 
 import pytest
@@ -14,8 +15,9 @@ from django.db import connection
 from django.db.models import Count, Max
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from automations.models import Rule
+from automations.models import AutomationRun, FmsEvent, Rule
 from bench import scale, scale_data, scale_saves
 from davinci import crypto
 from davinci.accounts.models import AuditEvent, Membership, Role
@@ -128,6 +130,7 @@ def subject(account, facility, owner):
     chosen.facilities.set([facility])
     facility.address = "100 Harbor Way, Portsmouth, NH 03801"
     facility.save()
+    (rule_chosen,) = scale_data.automation_rules_load(account=account, chosen=[[facility.pk]])[2:]
     return scale.Subject(
         account=account.name,
         slug=account.slug,
@@ -149,6 +152,7 @@ def subject(account, facility, owner):
         chosen_email=chosen.user.email,
         password="",
         unit_list_next=reverse("api:unit_list", args=[facility.facility_id]) + "?limit=1",
+        rule_chosen_pk=rule_chosen.pk,
     )
 
 
@@ -181,6 +185,7 @@ TINY = scale_data.Size(
     units_per_facility=12,
     locks_per_facility=14,
     webhook_deliveries=150,
+    fms_events=200,
 )
 
 
@@ -256,6 +261,37 @@ def test_the_loader_writes_a_consistent_operator_on_postgresql():
     assert sorted(deliveries.values_list("created_at", flat=True)) == list(
         deliveries.order_by("id").values_list("created_at", flat=True)
     )
+
+    # The FMS feed: every event with its runs (one per rule it met, or one with nothing to
+    # do), each run on its event's facility and unit, results of every kind.
+    events = FmsEvent.objects.filter(account_id=loaded.account_id)
+    assert events.count() == TINY.fms_events
+    assert set(events.values_list("source", flat=True)) == {"api", "csv"}
+    runs = AutomationRun.objects.filter(account_id=loaded.account_id).select_related("event")
+    assert runs.count() >= TINY.fms_events
+    assert not events.exclude(runs__isnull=False).exists()
+    assert {run.result for run in runs} >= {"acted", "skipped", "nothing"}
+    for run in runs:
+        assert (run.facility_id, run.unit_id) == (run.event.facility_id, run.event.unit_id)
+        assert run.unit_number == run.unit.unit_number
+        assert (run.rule_id is None) == (run.result == "nothing")
+        assert run.result == "acted" or run.reason
+    assert Rule.objects.filter(account_id=loaded.account_id).count() == 5
+    # Narrowed, as the demo's measured unit gets its payments: that unit, that type only.
+    unit = Unit.objects.filter(facility__in=facilities, lock__isnull=False).first()
+    scale_data.automation_log_load(
+        account=unit.facility.account,
+        count=12,
+        rng=random.Random(1),
+        now=timezone.now(),
+        days=30,
+        api_key_id=None,
+        uploaded_by_id=members.get(role=Role.OWNER).user_id,
+        shares={"payment_received": 1},
+        unit_pks={unit.pk},
+    )
+    added = events.order_by("-id")[:12]
+    assert {(e.unit_id, e.type, e.source) for e in added} == {(unit.pk, "payment_received", "csv")}
 
     with pytest.raises(RuntimeError, match="already loaded"):
         scale_data.load(TINY)
