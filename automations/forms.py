@@ -23,6 +23,7 @@ from facilities.forms import (
     ImportUploadForm,
     SealedFileForm,
     UnitForm,
+    facility_scope_clean,
 )
 from facilities.models import UNIT_STATUSES, Facility, LockStatus, Unit
 from facilities.notices import NOTICE_STATUS, Notice
@@ -150,26 +151,12 @@ class RuleForm(FacilityPickerMixin, forms.Form):
                         code="notice_wrong_status",
                     ),
                 )
-        if cleaned.get("all_facilities") and not self.membership.all_facilities:
-            self.add_error(
-                "all_facilities",
-                ValidationError(
-                    "Only a user with All Facilities can make a rule for All Facilities. "
-                    "Turn it off and select your facilities.",
-                    code="all_facilities_not_allowed",
-                ),
-            )
-        if cleaned.get("all_facilities"):
-            self.errors.pop("facilities", None)
-            cleaned["facilities"] = []
-        elif "facilities" in cleaned and not cleaned["facilities"]:
-            self.add_error(
-                "facilities",
-                ValidationError(
-                    "Select at least one facility, or turn on All Facilities.",
-                    code="no_facilities",
-                ),
-            )
+        facility_scope_clean(
+            self,
+            cleaned,
+            membership=self.membership,
+            refusal="Only a user with All Facilities can make a rule for All Facilities.",
+        )
         return cleaned
 
     def service_kwargs(self) -> dict[str, Any]:

@@ -230,6 +230,36 @@ class FacilityChoiceField(forms.Field):
         return set(self.to_python(initial)) != set(self.to_python(data))
 
 
+def facility_scope_clean(
+    form: forms.Form, cleaned: dict[str, Any], *, membership: Membership | None, refusal: str
+) -> None:
+    """The "All Facilities" switch and the chosen facilities of an API key, a webhook
+    endpoint or an automation rule, as their forms' `clean()` checks them: only a member with
+    All Facilities may switch it on (`refusal` says so for this thing, e.g. "Only a user with
+    All Facilities can create an All Facilities key."); with it on, the chosen list and its
+    errors do not count; with it off, at least one facility. `membership` None: platform
+    staff or a command, who may choose either."""
+    if cleaned.get("all_facilities") and membership is not None and not membership.all_facilities:
+        form.add_error(
+            "all_facilities",
+            ValidationError(
+                f"{refusal} Turn it off and select your facilities.",
+                code="all_facilities_not_allowed",
+            ),
+        )
+    if cleaned.get("all_facilities"):
+        # The chosen list is not used then: neither its IDs nor their errors count.
+        form.errors.pop("facilities", None)
+        cleaned["facilities"] = []
+    elif "facilities" in cleaned and not cleaned["facilities"]:
+        form.add_error(
+            "facilities",
+            ValidationError(
+                "Select at least one facility, or turn on All Facilities.", code="no_facilities"
+            ),
+        )
+
+
 class FacilityPickerMixin:
     """For a form with an `all_facilities` switch and a FacilityChoiceField `facilities`.
 

@@ -17,7 +17,12 @@ from django.utils import timezone
 
 from davinci.accounts.models import Account, Membership
 from davinci.accounts.permissions import DEFAULT_KEY_PERMISSIONS, KeyPermission
-from facilities.forms import PICKER_ENTER_BUTTON, FacilityChoiceField, FacilityPickerMixin
+from facilities.forms import (
+    PICKER_ENTER_BUTTON,
+    FacilityChoiceField,
+    FacilityPickerMixin,
+    facility_scope_clean,
+)
 from facilities.models import Facility
 from integrations.models import ApiKey
 
@@ -208,31 +213,12 @@ class ApiKeyForm(FacilityPickerMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if (
-            cleaned.get("all_facilities")
-            and self.membership is not None
-            and not self.membership.all_facilities
-        ):
-            self.add_error(
-                "all_facilities",
-                ValidationError(
-                    "Only a user with All Facilities can create an All Facilities key. "
-                    "Turn it off and select your facilities.",
-                    code="all_facilities_not_allowed",
-                ),
-            )
-        if cleaned.get("all_facilities"):
-            # The chosen list is not used then: neither its IDs nor their errors count.
-            self.errors.pop("facilities", None)
-            cleaned["facilities"] = []
-        elif "facilities" in cleaned and not cleaned["facilities"]:
-            self.add_error(
-                "facilities",
-                ValidationError(
-                    "Select at least one facility, or turn on All Facilities.",
-                    code="no_facilities",
-                ),
-            )
+        facility_scope_clean(
+            self,
+            cleaned,
+            membership=self.membership,
+            refusal="Only a user with All Facilities can create an All Facilities key.",
+        )
         return cleaned
 
     def service_kwargs(self) -> dict[str, Any]:
