@@ -31,14 +31,11 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from davinci import counters
-from facilities.models import LockEvent
+from facilities.models import KEY_WRITES, LockEvent
 from facilities.querysets import first_names_of
 from integrations.models import ApiKey, ApiKeyUsageDay
 
 REFUSED_STATUSES = (401, 403, 429)
-# The LockEvents of a key's writes, counted in the index `lockevent_key_writes` (its condition
-# names the same kinds).
-WRITE_KINDS = [LockEvent.Kind.RELEASED, LockEvent.Kind.STATUS_CHANGED]
 CHART_DAYS = 30
 LIST_DAYS = 7
 # Counts wait at most this long in the cache; the fold looks back over FOLD_DAYS days, so a
@@ -145,9 +142,8 @@ def usage_days(*, api_key: ApiKey, days: int = CHART_DAYS) -> list[Day]:
         if row["day"] in by_day:
             by_day[row["day"]].lookups = row["count"]
     writes = (
-        LockEvent.objects.filter(
-            api_key=api_key, kind__in=WRITE_KINDS, created_at__gte=since, api_key__isnull=False
-        )
+        # The key's writes, read from the index `lockevent_key_writes` alone.
+        LockEvent.objects.filter(KEY_WRITES, api_key=api_key, created_at__gte=since)
         .annotate(day=TruncDate("created_at", tzinfo=UTC))
         .order_by()
         .values("day")

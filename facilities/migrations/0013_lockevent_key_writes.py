@@ -8,7 +8,10 @@ the largest table and every lookup writes to it."""
 from django.db import migrations, models
 
 KEY_WRITES = models.Index(
-    condition=models.Q(("api_key__isnull", False), ("kind__in", ["released", "status_changed"])),
+    condition=models.Q(
+        ("api_key__isnull", False),
+        models.Q(("kind", "released"), ("kind", "status_changed"), _connector="OR"),
+    ),
     fields=["api_key", "created_at"],
     name="lockevent_key_writes",
 )
