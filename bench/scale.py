@@ -50,6 +50,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -137,6 +138,12 @@ def _url(name: str, query: dict | None = None, **kwargs) -> str:
     from django.urls import reverse
 
     return reverse(name, kwargs=kwargs or None) + (f"?{urlencode(query)}" if query else "")
+
+
+def _days_ago(days: int) -> str:
+    from django.utils import timezone
+
+    return (timezone.now().date() - timedelta(days=days)).isoformat()
 
 
 def _fragment(serial: str) -> str:
@@ -333,6 +340,37 @@ PAGES: list[Page] = [
         "History archives",
         lambda s: _url("facilities:history_archive_list"),
     ),
+    # Reports: the default period (the last 30 days) or no period, and one facility.
+    Page("reports:lock_usage", "Reports: lock usage", lambda s: _url("reports:lock_usage")),
+    Page(
+        "reports:lock_usage",
+        "Reports: lock usage of a facility, a year",
+        lambda s: _url(
+            "reports:lock_usage",
+            {"facility": s.facility_id, "start": _days_ago(365), "end": _days_ago(0)},
+        ),
+    ),
+    Page(
+        "reports:overlocks_by_age",
+        "Reports: overlocks by age",
+        lambda s: _url("reports:overlocks_by_age"),
+    ),
+    Page(
+        "reports:remove_overlock_queue",
+        "Reports: remove-overlock queue",
+        lambda s: _url("reports:remove_overlock_queue"),
+    ),
+    Page(
+        "reports:code_disclosures",
+        "Reports: code disclosures",
+        lambda s: _url("reports:code_disclosures"),
+    ),
+    Page(
+        "reports:code_disclosures",
+        "Reports: code disclosures of a facility",
+        lambda s: _url("reports:code_disclosures", {"facility": s.facility_id}),
+    ),
+    Page("reports:audit_export", "Reports: audit export", lambda s: _url("reports:audit_export")),
     Page("accounts:password_change", "Change password", lambda s: _url("accounts:password_change")),
     Page("accounts:two_factor", "Two-factor", lambda s: _url("accounts:two_factor")),
     Page(

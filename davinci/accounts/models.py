@@ -466,6 +466,8 @@ class AuditEvent(models.Model):
         HISTORY_RETENTION_CHANGED = "history_retention_changed", "History retention changed"
         HISTORY_ARCHIVED = "history_archived", "Old history archived and removed"
         HISTORY_ARCHIVE_DOWNLOADED = "history_archive_downloaded", "History archive downloaded"
+        REPORT_DOWNLOADED = "report_downloaded", "Report downloaded"
+        HISTORY_EXPORTED = "history_exported", "Audit export downloaded"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
     actor = models.ForeignKey(
