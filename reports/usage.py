@@ -49,6 +49,16 @@ def history_starts(account: Account) -> date | None:
     return first.astimezone(UTC).date() if first else None
 
 
+def counted_since(account: Account) -> date | None:
+    """The first day counted for the account (from the history or by a snapshot): days
+    before it are not known. One index lookup."""
+    return (
+        LockUsageDay.objects.for_account(account)
+        .filter(facility__isnull=True)
+        .aggregate(first=Min("day"))["first"]
+    )
+
+
 def _changes_since(account: Account, since: datetime) -> dict[tuple[date, int], int]:
     """{(day, facility pk): net change of counting locks that day} from `since` on: +1 for
     each event that put a lock into a counting status from one that does not, -1 the other
@@ -88,7 +98,9 @@ def missing_days(account: Account, *, now: datetime) -> list[date]:
     always (today's history is all there), older days from history_starts() on. Newest
     first."""
     yesterday = utc_today(now) - timedelta(days=1)
-    starts = history_starts(account)
+    # Once counting has started, only the days since can be missing (a night the task did
+    # not run); reading where history starts costs a walk of it, so only the first run does.
+    starts = counted_since(account) or history_starts(account)
     first = min(starts, yesterday) if starts else yesterday
     have = set(
         LockUsageDay.objects.for_account(account)

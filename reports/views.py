@@ -128,7 +128,7 @@ def lock_usage(request: HttpRequest) -> HttpResponse:
             "days": days,
             "months": months,
             "chart": chart,
-            "history_starts": usage.history_starts(request.account),
+            "counted_since": usage.counted_since(request.account),
             "unknown": sum(1 for d in days if d.counting is None),
         },
     )

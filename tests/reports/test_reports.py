@@ -194,7 +194,7 @@ def test_lock_usage_shows_todays_count_and_the_days_the_nightly_task_counted(dem
     assert shown[str(today - timedelta(days=2))] == str(counting - 1)
     assert shown[str(today - timedelta(days=4))] == str(counting - 1)
     assert shown[str(today - timedelta(days=5))] == "Not known"  # before the history starts
-    assert "lock history starts on" in response.content.decode()
+    assert "counting starts on" in response.content.decode()
     rows = _csv(
         _client("owner@example.com").get(reverse("reports:lock_usage"), {"download": "csv"})
     )
