@@ -111,6 +111,7 @@ class Subject:
     lock_pk: int
     serial: str
     key_pk: int
+    endpoint_pk: int
     api_key: str = field(repr=False)
     api_secret: str = field(repr=False)
     member_all_pk: int
@@ -314,6 +315,37 @@ PAGES: list[Page] = [
     Page(
         "integrations:activity", "Integrations: Activity", lambda s: _url("integrations:activity")
     ),
+    Page("webhooks:endpoint_list", "Webhooks", lambda s: _url("webhooks:endpoint_list")),
+    Page(
+        "webhooks:endpoint_create",
+        "Webhooks: add endpoint",
+        lambda s: _url("webhooks:endpoint_create"),
+    ),
+    Page(
+        "webhooks:endpoint_detail",
+        "Webhook endpoint page (chosen facility)",
+        lambda s: _url("webhooks:endpoint_detail", pk=s.endpoint_pk),
+    ),
+    Page(
+        "webhooks:endpoint_log",
+        "Webhook delivery log",
+        lambda s: _url("webhooks:endpoint_log", pk=s.endpoint_pk),
+    ),
+    Page(
+        "webhooks:endpoint_log",
+        "Webhook delivery log, an older page",
+        lambda s: _url("webhooks:endpoint_log", {"before": 2**31}, pk=s.endpoint_pk),
+    ),
+    Page(
+        "webhooks:endpoint_roll",
+        "Webhook endpoint: roll secret (form)",
+        lambda s: _url("webhooks:endpoint_roll", pk=s.endpoint_pk),
+    ),
+    Page(
+        "webhooks:endpoint_delete",
+        "Webhook endpoint: delete (confirm)",
+        lambda s: _url("webhooks:endpoint_delete", pk=s.endpoint_pk),
+    ),
     # Team
     Page("team:member_list", "Team", lambda s: _url("team:member_list")),
     Page("team:member_add", "Add User", lambda s: _url("team:member_add")),
@@ -485,6 +517,11 @@ NOT_MEASURED: dict[str, str] = {
             "integrations:api_key_disable",
             "integrations:api_key_enable",
             "integrations:facility_include",
+            "webhooks:endpoint_reveal",
+            "webhooks:endpoint_disable",
+            "webhooks:endpoint_enable",
+            "webhooks:endpoint_test",
+            "webhooks:endpoint_resend",
             "team:member_invite_again",
             "team:ownership_transfer",
             "team:member_two_factor_reset",
@@ -658,6 +695,24 @@ def subjects() -> tuple[Subject, Subject]:
     from davinci.accounts.models import Account, Membership, Role
     from facilities.models import Facility, Lock, LockStatus
     from integrations.models import ApiKey
+    from webhooks.models import Endpoint
+    from webhooks.secrets import generate_secret
+
+    def webhook_endpoint(account: Account, facility: Facility) -> Endpoint:
+        """The account's endpoint for the facility (made once, disabled: nothing is sent)."""
+        endpoint = Endpoint.objects.filter(account=account, facilities=facility).first()
+        if endpoint is None:
+            endpoint = Endpoint(
+                account=account,
+                url="https://hooks.example.com/bench",
+                event_types=["overlock.released"],
+                all_facilities=False,
+                is_active=False,
+            )
+            endpoint.set_secret(generate_secret())
+            endpoint.save()
+            endpoint.facilities.set([facility])
+        return endpoint
 
     def subject(slug: str, owner: str, chosen: str, password: str, key_filter: dict) -> Subject:
         account = Account.objects.get(slug=slug)
@@ -694,6 +749,7 @@ def subjects() -> tuple[Subject, Subject]:
             lock_pk=lock.pk,
             serial=lock.serial,
             key_pk=key.pk,
+            endpoint_pk=webhook_endpoint(account, facility).pk,
             api_key=key.api_key,
             api_secret=crypto.decrypt(key.secret_encrypted),
             member_all_pk=member_all.pk,

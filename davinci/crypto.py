@@ -27,6 +27,8 @@ __all__ = [
 ENCRYPTED_COLUMNS = [
     ("facilities.Lock", "unlock_code_encrypted"),
     ("integrations.ApiKey", "secret_encrypted"),
+    # A stored write answer may carry an unlock code (integrations/api/idempotency.py).
+    ("integrations.IdempotencyKey", "response_encrypted"),
 ]
 
 

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "davinci.accounts",
     "davinci.outbox",
     "facilities",
+    "webhooks",
     "integrations",
     "team",
     "reports",
@@ -279,8 +280,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
+    # Webhook deliveries that never reached a worker (webhooks/tasks.py).
+    "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 60.0},
     # API keys' refused requests: from the cache counters into the database (integrations/usage.py).
     "api-usage-fold": {"task": "integrations.usage_fold", "schedule": 300.0},
+    # The API's write answers past their 24 hours (integrations/api/idempotency.py).
+    "api-idempotency-keys-expire": {
+        "task": "integrations.idempotency_keys_expire",
+        "schedule": 3600.0,
+    },
     # History past each account's retention: archived, then removed (facilities/retention.py).
     "history-archive": {
         "task": "facilities.history_archive",
@@ -294,6 +302,12 @@ CELERY_BEAT_SCHEDULE = {
     # Invitations not accepted within 14 days: deleted (they already grant nothing).
     "team-invitations-expire": {"task": "team.invitations_expire", "schedule": 3600.0},
 }
+
+# --- Webhooks (docs/webhooks.md) ------------------------------------------------------------
+# Allow endpoints on http:// and on private, loopback and link-local addresses (e.g.
+# http://127.0.0.1:8000/), to try a receiver on one's own machine. Off in production: only
+# https:// to public addresses, checked on save and again before each request.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
 
 # --- Text messages and the overlock-release page -----------------------------------------
 # Dotted path of the SMS backend (davinci/sms.py). With DEBUG on, messages go to the log;
@@ -319,6 +333,8 @@ RELEASE_RATE_LIMIT_PER_IP = env.int("RELEASE_RATE_LIMIT_PER_IP", default=10)
 RELEASE_RATE_LIMIT_PER_UNIT = env.int("RELEASE_RATE_LIMIT_PER_UNIT", default=5)
 RELEASE_SENDS_PER_UNIT = env.int("RELEASE_SENDS_PER_UNIT", default=3)
 RELEASE_RATE_LIMIT_WINDOW = env.int("RELEASE_RATE_LIMIT_WINDOW", default=60 * 60)
+# Facility searches (as the tenant types, or Find) per client IP in the same window.
+RELEASE_SEARCHES_PER_IP = env.int("RELEASE_SEARCHES_PER_IP", default=300)
 
 # --- Security ----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

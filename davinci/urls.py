@@ -23,6 +23,7 @@ urlpatterns = [
     # Passkeys: django-otp-webauthn's JSON ceremonies (davinci/accounts/two_factor/webauthn.py).
     path("accounts/passkeys/", include("davinci.accounts.two_factor.webauthn")),
     path("facilities/", include("facilities.urls")),
+    path("integrations/webhooks/", include("webhooks.urls")),
     path("integrations/", include("integrations.urls")),
     path("team/", include("team.urls")),
     path("reports/", include("reports.urls")),

@@ -264,6 +264,7 @@ class LockEvent(models.Model):
         API_KEY = "api_key", "API key"
         TENANT_PAGE = "tenant_page", "Tenant page"
         SYSTEM = "system", "System"
+        AUTOMATION = "automation", "Automation"
 
     class Kind(models.TextChoices):
         CREATED = "created", "Added to inventory"

@@ -19,10 +19,9 @@ from django.db import models, transaction
 
 from davinci import sms
 from davinci.accounts import permissions
-from davinci.accounts.models import User
 from davinci.outbox import emails
 from davinci.outbox import tasks as outbox
-from facilities.history import lock_event_record
+from facilities.history import Actor, lock_event_by
 from facilities.models import (
     Lock,
     LockEvent,
@@ -79,9 +78,11 @@ def _deliver(*, notice: Notice, channel: Channel, lock: Lock) -> None:
     SENDS[notice, channel](to=to, context=context)
 
 
-def tenant_notice_send(*, lock: Lock, notice: Notice, user: User, ip: str | None) -> list[Channel]:
+def tenant_notice_send(*, lock: Lock, notice: Notice, actor: Actor) -> list[Channel]:
     """Queue `notice` with the lock's code to every contact on file of the lock's unit, and
-    return the channels it goes by. A ValidationError says why it cannot be sent at all."""
+    return the channels it goes by; each send's LockEvent names `actor` (who asked for it).
+    A ValidationError says why it cannot be sent at all (code `notice_withheld`,
+    `notice_wrong_status` or `no_contact`)."""
     if not permissions.tenant_can_receive_code(lock.status):
         raise ValidationError(
             f"No notice is ever sent for a lock in {lock.get_status_display()}.",
@@ -107,22 +108,20 @@ def tenant_notice_send(*, lock: Lock, notice: Notice, user: User, ip: str | None
             unit_id=lock.unit_id,
             notice=notice.value,
             channel=channel.value,
-            user_id=user.pk,
-            ip=ip or "",
+            **actor.to_ids(),
         )
     return channels
 
 
-def _record(*, lock: Lock, kind: LockEvent.Kind, user_id: int, ip: str, details: dict) -> None:
-    lock_event_record(
-        lock=lock,
-        kind=kind,
-        actor_type=LockEvent.Actor.USER,
-        user=User.objects.get(pk=user_id),
-        unit=lock.unit,
-        ip=ip or None,
-        details=details,
-    )
+def _record(*, lock: Lock, kind: LockEvent.Kind, actor: dict, details: dict) -> None:
+    lock_event_by(_actor(**actor), lock=lock, kind=kind, unit=lock.unit, details=details)
+
+
+def _actor(*, user_id: int = 0, actor_type: str = LockEvent.Actor.USER, **ids) -> Actor:
+    """The actor a notice was queued with. Notices queued before actors existed carry the
+    member's `user_id` only."""
+    user_id = ids.pop("actor_user_id", user_id)
+    return Actor.from_ids(actor_type=actor_type, actor_user_id=user_id, **ids)
 
 
 def _details(notice: str, channel: str, **more: str) -> dict:
@@ -132,7 +131,7 @@ def _details(notice: str, channel: str, **more: str) -> dict:
 
 @outbox.notice("tenant_code")
 def tenant_notice_deliver(
-    *, lock_id: int, unit_id: int, notice: str, channel: str, user_id: int, ip: str
+    *, lock_id: int, unit_id: int, notice: str, channel: str, **actor
 ) -> None:
     """Send one channel of a notice, when it runs: the lock is re-read under a row lock and
     must still be in the notice's status on the same unit. The "Code sent to tenant" event and
@@ -146,24 +145,14 @@ def tenant_notice_deliver(
         details = _details(notice, channel)
         if lock.status != NOTICE_STATUS[Notice(notice)] or lock.unit_id != unit_id:
             details["error"] = "the lock changed before the notice was sent"
-            _record(
-                lock=lock,
-                kind=LockEvent.Kind.CODE_SEND_FAILED,
-                user_id=user_id,
-                ip=ip,
-                details=details,
-            )
+            _record(lock=lock, kind=LockEvent.Kind.CODE_SEND_FAILED, actor=actor, details=details)
             return
-        _record(lock=lock, kind=LockEvent.Kind.CODE_SENT, user_id=user_id, ip=ip, details=details)
+        _record(lock=lock, kind=LockEvent.Kind.CODE_SENT, actor=actor, details=details)
         _deliver(notice=Notice(notice), channel=Channel(channel), lock=lock)
 
 
 @tenant_notice_deliver.on_failure
-def tenant_notice_failed(
-    *, lock_id: int, unit_id: int, notice: str, channel: str, user_id: int, ip: str
-) -> None:
+def tenant_notice_failed(*, lock_id: int, unit_id: int, notice: str, channel: str, **actor) -> None:
     lock = Lock.objects.select_related("unit").get(pk=lock_id)
     details = _details(notice, channel, error="not sent after every retry")
-    _record(
-        lock=lock, kind=LockEvent.Kind.CODE_SEND_FAILED, user_id=user_id, ip=ip, details=details
-    )
+    _record(lock=lock, kind=LockEvent.Kind.CODE_SEND_FAILED, actor=actor, details=details)

@@ -13,7 +13,7 @@ from django.db import transaction
 from davinci.accounts import permissions
 from davinci.accounts.models import Account, Membership
 from facilities import imports
-from facilities.history import lock_event_record
+from facilities.history import Actor, lock_event_by, lock_event_record
 from facilities.models import (
     UNIT_STATUSES,
     Facility,
@@ -184,9 +184,11 @@ def lock_assign(*, lock: Lock, unit: Unit, status: str, user: User, ip: str | No
 
 
 @transaction.atomic
-def lock_status_change(*, lock: Lock, status: str, user: User, ip: str | None) -> Lock:
+def lock_status_change(*, lock: Lock, status: str, actor: Actor) -> Lock:
     """Change the status without moving the lock: on a unit it stays on it (Assigned… /
-    Tenant Using Lock), off a unit it stays off (Available, Damaged, Lost…)."""
+    Tenant Using Lock), off a unit it stays off (Available, Damaged, Lost…). Whether the
+    actor may make this change is the caller's question (davinci/accounts/permissions.py);
+    a ValidationError says why the lock, as it is now, cannot take this status."""
     lock = _locked(lock)
     if status == lock.status:
         raise ValidationError(
@@ -198,24 +200,19 @@ def lock_status_change(*, lock: Lock, status: str, user: User, ip: str | None) -
         else:
             message = "To put the lock on a unit, use Assign to a unit."
         raise ValidationError(message, code="status_changes_unit")
-    return _status_set(
-        lock=lock, status=status, kind=LockEvent.Kind.STATUS_CHANGED, user=user, ip=ip
-    )
+    return _status_set(lock=lock, status=status, kind=LockEvent.Kind.STATUS_CHANGED, actor=actor)
 
 
-def _status_set(
-    *, lock: Lock, status: str, kind: LockEvent.Kind, user: User, ip: str | None
-) -> Lock:
+def _status_set(*, lock: Lock, status: str, kind: LockEvent.Kind, actor: Actor) -> Lock:
     """The new status on the (row-locked) lock, on the same side of the door, with its event."""
     from_status = lock.status
     lock.status = status
     lock.full_clean()
     lock.save(update_fields=["status", "updated_at"])
-    _user_event(
+    lock_event_by(
+        actor,
         lock=lock,
         kind=kind,
-        user=user,
-        ip=ip,
         unit=lock.unit,
         from_status=from_status,
         to_status=status,
@@ -254,10 +251,12 @@ def lock_unassign(*, lock: Lock, status: str, user: User, ip: str | None) -> Loc
 
 
 @transaction.atomic
-def lock_release(*, lock: Lock, user: User, ip: str | None) -> Lock:
+def lock_release(*, lock: Lock, actor: Actor) -> Lock:
     """The tenant of the unit has paid: Assigned Overlock becomes Returned to Dropbox, and the
     lock stays on the unit, so the tenant can get the code (a notice, the release page, a call
-    center through the API) until staff set the lock Available."""
+    center through the API) until staff set the lock Available. The lock row is locked first,
+    so of two releases at once exactly one passes; the other gets the ValidationError
+    `not_overlocked`, as any lock in another status does."""
     lock = _locked(lock)
     if lock.status != LockStatus.ASSIGNED_OVERLOCK:
         raise ValidationError(
@@ -266,11 +265,7 @@ def lock_release(*, lock: Lock, user: User, ip: str | None) -> Lock:
             code="not_overlocked",
         )
     return _status_set(
-        lock=lock,
-        status=LockStatus.RETURNED_TO_DROPBOX,
-        kind=LockEvent.Kind.RELEASED,
-        user=user,
-        ip=ip,
+        lock=lock, status=LockStatus.RETURNED_TO_DROPBOX, kind=LockEvent.Kind.RELEASED, actor=actor
     )
 
 

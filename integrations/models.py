@@ -3,15 +3,36 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from davinci import crypto
+from davinci.accounts import permissions as rules
 from davinci.accounts.models import Account, User
 from facilities.models import Facility
 from integrations.querysets import ApiKeyQuerySet
 from integrations.secrets import API_SECRET_PREFIX, secret_digest
+
+
+def default_permissions() -> list[str]:
+    """A new key's permissions: Read lock information only."""
+    return list(rules.DEFAULT_KEY_PERMISSIONS)
+
+
+def validate_permissions(value: object) -> None:
+    """A list of KeyPermission values, each once, in their order (as the forms save them)."""
+    try:
+        valid = isinstance(value, list) and rules.key_permissions_clean(value) == value
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise ValidationError(
+            "Choose permissions from: " + ", ".join(rules.KeyPermission.values) + ".",
+            code="invalid_permissions",
+        )
+
 
 # "Roll secret" may keep the previous secret working for at most this long.
 MAX_ROLL_GRACE = timedelta(hours=24)
@@ -45,6 +66,12 @@ class ApiKey(models.Model):
         default=list,
         blank=True,
         help_text="CIDR ranges; empty allows any address.",
+    )
+    # KeyPermission values (davinci/accounts/permissions.py), in their order. A list in JSON
+    # rather than a table: read with the key in the one authentication query, on every
+    # database.
+    permissions = models.JSONField(
+        default=default_permissions, blank=True, validators=[validate_permissions]
     )
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -121,6 +148,14 @@ class ApiKey(models.Model):
             self.previous_secret_expires_at is not None
             and self.previous_secret_expires_at > timezone.now()
         )
+
+    def has_permission(self, permission: str) -> bool:
+        return rules.key_has_permission(self.permissions, permission)
+
+    @property
+    def permission_labels(self) -> list[str]:
+        """The key's permissions as the pages and emails name them."""
+        return [rules.KeyPermission(value).label for value in self.permissions]
 
     def audit_target(self) -> tuple[str, str, str]:
         return "api_key", self.api_key, f"{self.name} ({self.api_key})"
@@ -218,3 +253,34 @@ class ApiKeyUsageDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key}: {self.day:%Y-%m-%d}"
+
+
+class IdempotencyKey(models.Model):
+    """One write of the API under its Idempotency-Key (integrations/api/idempotency.py): the
+    claim, made by inserting this row (unique per API key and Idempotency-Key), and then the
+    answer, kept until `expires_at` to be replayed byte for byte. An answer may carry an
+    unlock code, so it is stored encrypted, as the codes are."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, the path and the JSON body: the same key for another request
+    # is refused (422 idempotency_key_reused).
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)  # what the beat task sweeps
+    # Null while the request that claimed the key is still acting.
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    response_encrypted = models.TextField(blank=True)
+    # The lock whose code the answer gives out: each replay is recorded as a read of it.
+    disclosed_lock = models.ForeignKey(
+        "facilities.Lock", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["api_key", "key"], name="idempotency_key_once_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id}: {self.key}"

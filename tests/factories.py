@@ -152,3 +152,29 @@ class PasskeyFactory(DjangoModelFactory):
     credential_id = factory.Sequence(lambda n: f"credential-{n}".encode())
     public_key = b"not-a-real-key"
     aaguid = "00000000-0000-0000-0000-000000000000"
+
+
+class WebhookEndpointFactory(DjangoModelFactory):
+    """An active endpoint for every event and All Facilities. The plain secret is on
+    `endpoint.plain_secret`."""
+
+    class Meta:
+        model = "webhooks.Endpoint"
+        skip_postgeneration_save = True
+
+    account = factory.SubFactory(AccountFactory)
+    url = "https://hooks.example.com/davinci"
+    event_types = factory.LazyFunction(
+        lambda: ["automation.ran", "lock.status_changed", "overlock.released", "release_code.sent"]
+    )
+    all_facilities = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from webhooks.secrets import generate_secret
+
+        endpoint = model_class(*args, **kwargs)
+        endpoint.plain_secret = generate_secret()
+        endpoint.set_secret(endpoint.plain_secret)
+        endpoint.save()
+        return endpoint

@@ -468,6 +468,13 @@ class AuditEvent(models.Model):
         HISTORY_ARCHIVE_DOWNLOADED = "history_archive_downloaded", "History archive downloaded"
         REPORT_DOWNLOADED = "report_downloaded", "Report downloaded"
         HISTORY_EXPORTED = "history_exported", "Audit export downloaded"
+        WEBHOOK_CREATED = "webhook_created", "Webhook endpoint added"
+        WEBHOOK_EDITED = "webhook_edited", "Webhook endpoint edited"
+        WEBHOOK_REVEALED = "webhook_revealed", "Webhook signing secret shown"
+        WEBHOOK_ROLLED = "webhook_rolled", "Webhook signing secret rolled"
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
+        WEBHOOK_ENABLED = "webhook_enabled", "Webhook endpoint enabled"
+        WEBHOOK_DELETED = "webhook_deleted", "Webhook endpoint deleted"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
     actor = models.ForeignKey(

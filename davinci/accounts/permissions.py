@@ -44,6 +44,8 @@ RANK = {role: len(ROLE_ORDER) - index for index, role in enumerate(ROLE_ORDER)}
 # on the 403 page.)
 MANAGES_USERS = (Role.OWNER, Role.CLIENT_ADMIN)
 MANAGES_INTEGRATIONS = (Role.OWNER, Role.CLIENT_ADMIN)
+# Webhook endpoints (Integrations → Webhooks), each member within their facilities.
+MANAGES_WEBHOOKS = (Role.OWNER, Role.CLIENT_ADMIN)
 EDITS_FACILITIES = (Role.OWNER, Role.CLIENT_ADMIN)
 SEES_LOCK_LIMIT = (Role.OWNER, Role.CLIENT_ADMIN)  # the account's total towards the lock limit
 # Reports: everyone but the call center (facility access narrows what each report counts).
@@ -92,6 +94,45 @@ def role_label(role: str) -> str:
 # --- API keys and tenants -----------------------------------------------------------------------
 
 
+class KeyPermission(models.TextChoices):
+    """What an API key may do, chosen on Create API Key and the key's page. An endpoint names
+    the one it needs (`api_endpoint(permission=...)`, integrations/api/views.py)."""
+
+    READ = "read", "Read lock information"
+    RELEASE = "release", "Release overlocks"
+    SET_STATUS = "set_status", "Set lock status"
+    FMS_EVENTS = "fms_events", "Send FMS events"
+    EVENTS = "events", "Read the event feed"
+
+
+# A new key may only look codes up: the help article's purpose.
+DEFAULT_KEY_PERMISSIONS = (KeyPermission.READ.value,)
+
+
+def key_permissions_clean(values: Iterable[str]) -> list[str]:
+    """`values` as a key stores them: known permissions only, each once, in the order of
+    KeyPermission. Raises ValueError naming an unknown one."""
+    chosen = set(values)
+    unknown = chosen - set(KeyPermission.values)
+    if unknown:
+        raise ValueError(
+            f"Unknown permission {', '.join(sorted(unknown))}; choose from "
+            f"{', '.join(KeyPermission.values)}."
+        )
+    return [value for value in KeyPermission.values if value in chosen]
+
+
+def key_has_permission(granted: Iterable[str], permission: str) -> bool:
+    """Whether a key holding `granted` may call an endpoint that needs `permission`."""
+    return permission in granted
+
+
+def key_can_set_status(status: str, to_status: str) -> bool:
+    """Whether a key with `set_status` may move a lock from `status` to `to_status`: what a
+    Client Call Center may set in the portal, and nothing else."""
+    return can_change_lock(Role.CLIENT_CALL_CENTER, status, to_status=to_status)
+
+
 def key_can_view_code(status: str) -> bool:
     """Whether an API key's lookup hands out (and records) the code of a lock in `status`;
     otherwise `unlock_code` is null and `unlock_code_withheld` names the status."""
@@ -114,6 +155,11 @@ def can_manage_users(role: str) -> bool:
 def can_manage_integrations(role: str) -> bool:
     """API keys, the Include-in-API toggles, Activity, the account's time zone."""
     return role in MANAGES_INTEGRATIONS
+
+
+def can_manage_webhooks(role: str) -> bool:
+    """Webhook endpoints: add, edit, show and roll the secret, disable, delete, test."""
+    return role in MANAGES_WEBHOOKS
 
 
 def can_edit_facilities(role: str) -> bool:

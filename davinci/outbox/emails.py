@@ -139,6 +139,15 @@ def api_key_expiry(*, to: Sequence[str], context: Context) -> None:
     _email("api_key_expiry", to=to, context=context)
 
 
+# --- Webhooks (webhooks/notices.py) ---------------------------------------------------------
+
+
+def webhook_endpoint_disabled(*, to: Sequence[str], context: Context) -> None:
+    """To the account's owners: an endpoint disabled after 3 days of failed deliveries
+    (endpoint, account, failing_since, last_answer, portal_url). Never its secret."""
+    _email("webhook_endpoint_disabled", to=to, context=context)
+
+
 # --- Tenants: the code of the lock on their unit (facilities/) -------------------------------
 # Context: account, facility, unit, unlock_code.
 

@@ -183,6 +183,12 @@ def release_rate_limited(*, ip: str | None, facility: Facility, unit_number: str
     )
 
 
+def release_search_limited(*, ip: str | None) -> bool:
+    """Counts one facility search on the public page (each runs a "contains" query); True
+    when this address has searched more than RELEASE_SEARCHES_PER_IP times this window."""
+    return _hit("search", (_ip_bucket(ip),), settings.RELEASE_SEARCHES_PER_IP)
+
+
 def _send_allowed(unit: Unit) -> bool:
     """Counts one code sent to the unit's tenant; False past RELEASE_SENDS_PER_UNIT a window,
     so nobody who knows the contact on file can flood the tenant with messages."""

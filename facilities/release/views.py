@@ -27,7 +27,11 @@ from facilities.release.forms import (
     facility_label,
     facility_matches,
 )
-from facilities.release.services import release_attempt_record, release_code_send
+from facilities.release.services import (
+    release_attempt_record,
+    release_code_send,
+    release_search_limited,
+)
 
 ATTEMPTS_PER_PAGE = 50
 
@@ -59,6 +63,10 @@ def release_page(request: HttpRequest, account_slug: str) -> HttpResponse:
                 f"{done}?{urlencode({'by': contact.channel})}", notice=notice
             )
         return _too_many_attempts(request, account, form)
+    if form.find and release_search_limited(ip=client_ip(request)):
+        form.find = ""
+        context = {**_context(account, form), "search_refused": _too_many_searches()}
+        return _retry_later(render(request, "release/release_page.html", context, status=429))
     return render(request, "release/release_page.html", _context(account, form))
 
 
@@ -69,8 +77,18 @@ def _too_many_attempts(request: HttpRequest, account: Account, form: ReleaseForm
         f"Too many attempts. Please wait {_in_words(window)} before trying again, "
         "or call your facility.",
     )
-    response = render(request, "release/release_page.html", _context(account, form), status=429)
-    response["Retry-After"] = str(window)
+    return _retry_later(
+        render(request, "release/release_page.html", _context(account, form), status=429)
+    )
+
+
+def _too_many_searches() -> str:
+    window = _in_words(settings.RELEASE_RATE_LIMIT_WINDOW)
+    return f"Too many searches. Please wait {window}, or call your facility."
+
+
+def _retry_later(response: HttpResponse) -> HttpResponse:
+    response["Retry-After"] = str(settings.RELEASE_RATE_LIMIT_WINDOW)
     return response
 
 
@@ -106,7 +124,11 @@ def release_facility_search(request: HttpRequest, account_slug: str) -> JsonResp
     """The page's facility search as you type (static/js/release.js): the same bounded
     matches the page shows for `?find=`, only facilities included in the API."""
     account = get_object_or_404(Account, slug=account_slug)
-    matches, more = facility_matches(account, clean_find(request.GET.get("find")))
+    find = clean_find(request.GET.get("find"))
+    if find and release_search_limited(ip=client_ip(request)):
+        refused = {"error": "too_many_searches", "message": _too_many_searches()}
+        return _retry_later(JsonResponse(refused, status=429))
+    matches, more = facility_matches(account, find)
     results = [{"facility_id": f.facility_id, "label": facility_label(f)} for f in matches]
     return JsonResponse({"results": results, "more": more})
 

@@ -40,6 +40,7 @@ from facilities.forms import (
     LockUnassignForm,
     UnitAssignLockForm,
 )
+from facilities.history import Actor
 from facilities.models import Facility, Lock, LockStatus, Unit
 from facilities.views.common import changes_locks
 from facilities.views.facilities import LIST_PAGES
@@ -109,6 +110,10 @@ def _refuse_unless(request: HttpRequest, lock: Lock, *, to_status: str | None = 
     else:
         reason = f"A {label} cannot change this lock."
     raise PermissionDenied(reason)
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.for_user(request.user, ip=client_ip(request))
 
 
 def _posted_status(request: HttpRequest) -> str:
@@ -219,9 +224,7 @@ def lock_status(request: HttpRequest, pk: int) -> HttpResponse:
     _refuse_unless(request, lock, to_status=_posted_status(request))
 
     def change(status: str) -> str:
-        services.lock_status_change(
-            lock=lock, status=status, user=request.user, ip=client_ip(request)
-        )
+        services.lock_status_change(lock=lock, status=status, actor=_actor(request))
         return f"Lock {lock.serial} is now {LockStatus(status).label}."
 
     form = LockStatusForm(request.POST, lock=lock, membership=request.membership)
@@ -285,7 +288,7 @@ def lock_release(request: HttpRequest, pk: int) -> HttpResponse:
     form = LockReleaseForm(request.POST, lock=lock)
     if form.is_valid():
         try:
-            lock = services.lock_release(lock=lock, user=request.user, ip=client_ip(request))
+            lock = services.lock_release(lock=lock, actor=_actor(request))
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
@@ -297,7 +300,7 @@ def lock_release(request: HttpRequest, pk: int) -> HttpResponse:
             if form.cleaned_data["notify"]:
                 notice = notices.Notice.DELINQUENCY_PAID
                 channels = notices.tenant_notice_send(
-                    lock=lock, notice=notice, user=request.user, ip=client_ip(request)
+                    lock=lock, notice=notice, actor=_actor(request)
                 )
                 _notice_messages(request, lock, channels, notice)
             return redirect(next_path(request, lock_url(lock)))
@@ -313,9 +316,7 @@ def lock_notify_new_tenant(request: HttpRequest, pk: int) -> HttpResponse:
     _refuse_unless(request, lock)
     notice = notices.Notice.NEW_RENTAL
     try:
-        channels = notices.tenant_notice_send(
-            lock=lock, notice=notice, user=request.user, ip=client_ip(request)
-        )
+        channels = notices.tenant_notice_send(lock=lock, notice=notice, actor=_actor(request))
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.debug import sensitive_variables
 
+from davinci.accounts.permissions import KeyPermission
 from davinci.net import client_ip
 from integrations import usage
 from integrations.api import limits
@@ -79,6 +80,7 @@ _NEEDED_FIELDS = (
     "is_active",
     "expires_at",
     "allowed_ips",
+    "permissions",
     "last_used_at",
     "last_used_ip",
 )
@@ -159,16 +161,19 @@ def _too_many_failures(retry_after: int) -> HttpResponse:
     )
 
 
-def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Authenticate the request's API key, then call the view with `request.api_key`,
-    `request.account` (the key's account, loaded on first use) and `request.client_ip` set.
+def api_key_required(
+    view: Callable[..., HttpResponse], *, permission: KeyPermission
+) -> Callable[..., HttpResponse]:
+    """Authenticate the request's API key, check it holds `permission`, then call the view
+    with `request.api_key`, `request.account` (the key's account, loaded on first use) and
+    `request.client_ip` set.
 
     Answers, in this order: 400 for credentials in the URL; 429 when the client IP failed to
     authenticate too often this minute (even with a correct secret); 401 missing_credentials
     / invalid_credentials / key_disabled / key_expired; 403 ip_not_allowed; 429 over the
-    key's own limit. A request with a known key costs one cache round trip for both limits;
-    every request of a known key counts against its limit, refused ones included (count
-    first, then decide).
+    key's own limit; 403 insufficient_permission. A request with a known key costs one cache
+    round trip for both limits; every request of a known key counts against its limit,
+    refused ones included (count first, then decide).
     """
 
     # Every frame from here down holds the secret (credentials) or a code (the view's data):
@@ -183,7 +188,7 @@ def api_key_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         api_key = _identify(request, failures)
         if isinstance(api_key, HttpResponse):
             return api_key
-        refusal = _refusal(api_key, ip, failures)
+        refusal = _refusal(api_key, ip, failures, permission)
         if refusal is not None:
             return refusal
         _admit(request, api_key, ip)
@@ -246,7 +251,9 @@ def _failed(failures: str, response: HttpResponse) -> HttpResponse:
     return _too_many_failures(retry_after) if retry_after is not None else response
 
 
-def _refusal(api_key: ApiKey, ip: str | None, failures: str) -> HttpResponse | None:
+def _refusal(
+    api_key: ApiKey, ip: str | None, failures: str, permission: KeyPermission
+) -> HttpResponse | None:
     """Step 2: why this known key may not be used now, or None. One cache round trip for
     both limits: count this key's request, read the address's failures (an address over its
     failure limit is refused even with a correct secret). A refusal is counted in the key's
@@ -257,7 +264,7 @@ def _refusal(api_key: ApiKey, ip: str | None, failures: str) -> HttpResponse | N
         failure_bucket=failures,
         failure_limit=settings.API_AUTH_FAILURE_LIMIT_PER_MINUTE,
     )
-    refusal = _judge(api_key, ip, verdict)
+    refusal = _judge(api_key, ip, verdict) or _permission_refusal(api_key, permission)
     if refusal is not None:
         usage.refused_count(api_key_id=api_key.pk, status=refusal.status_code)
     return refusal
@@ -279,6 +286,17 @@ def _judge(api_key: ApiKey, ip: str | None, verdict: limits.Verdict) -> HttpResp
             verdict.key_retry_after, "This API key made too many requests this minute."
         )
     return None
+
+
+def _permission_refusal(api_key: ApiKey, permission: KeyPermission) -> HttpResponse | None:
+    if api_key.has_permission(permission):
+        return None
+    return api_error(
+        403,
+        "insufficient_permission",
+        f"This API key does not have the “{permission.label}” permission ({permission.value}); "
+        "an owner or admin can add it on the key's page.",
+    )
 
 
 def _admit(request: HttpRequest, api_key: ApiKey, ip: str | None) -> None:

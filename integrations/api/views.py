@@ -22,11 +22,13 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.views.decorators.csrf import csrf_exempt
 
+from davinci.accounts.permissions import KeyPermission
 from davinci.compression import uncompressed
 from facilities.models import UNIT_STATUSES, Facility
 from integrations.api import openapi, serializers, services
 from integrations.api.auth import api_key_required
 from integrations.api.errors import api_error, api_response
+from integrations.api.idempotency import idempotent
 
 FACILITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{1,32}\Z")
 SERIAL_PATTERN = re.compile(r"^[A-Z0-9]{8}\Z")
@@ -43,29 +45,51 @@ class InvalidParameter(Exception):
         self.name, self.message = name, message
 
 
-def api_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """GET only (405 otherwise), key-authenticated, public to the session machinery: no
-    login redirect, no CSRF check (the key, not a cookie, authenticates)."""
-    authenticated = api_key_required(view)
+def api_endpoint(
+    *, permission: KeyPermission, method: str = "GET"
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Make a view an endpoint of the API that keys holding `permission` may call:
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method != "GET":
-            return _method_not_allowed(request)
-        try:
-            return authenticated(request, *args, **kwargs)
-        except InvalidParameter as exc:
-            return api_error(400, "invalid_parameter", exc.message)
+        @api_endpoint(permission=KeyPermission.READ)
+        def unit_detail(request, facility_id, unit_number): ...
 
-    return login_not_required(csrf_exempt(wrapper))
+        @api_endpoint(permission=KeyPermission.RELEASE, method="POST")
+        def unit_release(request, facility_id, unit_number): ...  # request.json: the body
+
+    `method` only (405 otherwise), key-authenticated (integrations/api/auth.py: 401, 403
+    ip_not_allowed, 429; every request counts against the key's limit), then
+    `403 insufficient_permission` for a key without `permission`. A POST is a write: its
+    JSON body and Idempotency-Key are handled by `idempotency.idempotent` (415, 413,
+    400 invalid_body, replays, 409/422). Public to the session machinery: no login
+    redirect, no CSRF check (the key, not a cookie, authenticates). An `InvalidParameter`
+    raised by the view is `400 invalid_parameter`; an `InvalidBody`, `400 invalid_body`.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        acting = idempotent(view) if method == "POST" else view
+        authenticated = api_key_required(acting, permission=permission)
+
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method != method:
+                return _method_not_allowed(request, method)
+            try:
+                return authenticated(request, *args, **kwargs)
+            except InvalidParameter as exc:
+                return api_error(400, "invalid_parameter", exc.message)
+
+        wrapper.permission = permission  # what the OpenAPI document's x-permission must say
+        return login_not_required(csrf_exempt(wrapper))
+
+    return decorator
 
 
-def _method_not_allowed(request: HttpRequest) -> HttpResponse:
+def _method_not_allowed(request: HttpRequest, allowed: str = "GET") -> HttpResponse:
     return api_error(
         405,
         "method_not_allowed",
-        f"{request.method} is not allowed here; the API only answers GET.",
-        headers={"Allow": "GET"},
+        f"{request.method} is not allowed here; this address only answers {allowed}.",
+        headers={"Allow": allowed},
     )
 
 
@@ -175,7 +199,7 @@ def _facility_cursor(after: Any) -> bool:
 # --- Endpoints ---------------------------------------------------------------------------
 
 
-@api_endpoint
+@api_endpoint(permission=KeyPermission.READ)
 def facility_list(request: HttpRequest) -> HttpResponse:
     limit, after = _limit_param(request), _cursor_param(request, _facility_cursor)
     page = services.facility_page(
@@ -185,7 +209,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
     return api_response(serializers.facility_page_data(page.facilities, next_url))
 
 
-@api_endpoint
+@api_endpoint(permission=KeyPermission.READ)
 def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
     facility_id = _facility_id(facility_id)
     facility = facility_id and services.facility_in_scope(
@@ -196,7 +220,7 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
     return api_response({"data": serializers.facility_data(facility)})
 
 
-@api_endpoint
+@api_endpoint(permission=KeyPermission.READ)
 def unit_list(request: HttpRequest, facility_id: str) -> HttpResponse:
     status, q, limit, after = (
         _status_param(request),
@@ -225,7 +249,7 @@ def _next_link(request: HttpRequest, after: str | list[str] | None) -> str | Non
     return request.build_absolute_uri(f"{request.path}?{urlencode(params)}")
 
 
-@api_endpoint
+@api_endpoint(permission=KeyPermission.READ)
 @uncompressed  # carries the unlock code (BREACH)
 def unit_detail(request: HttpRequest, facility_id: str, unit_number: str) -> HttpResponse:
     facility_id, unit_number = _facility_id(facility_id), _unit_number(unit_number)
@@ -244,7 +268,7 @@ def unit_detail(request: HttpRequest, facility_id: str, unit_number: str) -> Htt
     return api_response({"data": serializers.unit_data(unit)})
 
 
-@api_endpoint
+@api_endpoint(permission=KeyPermission.READ)
 @uncompressed  # carries the unlock code (BREACH)
 def lock_detail(request: HttpRequest, facility_id: str, serial: str) -> HttpResponse:
     facility_id, serial = _facility_id(facility_id), _serial(serial)

@@ -58,11 +58,13 @@
     xhr.onload = function () {
       var data = null;
       try {
-        data = xhr.status === 200 ? JSON.parse(xhr.responseText) : null;
+        data = xhr.status === 200 || xhr.status === 429 ? JSON.parse(xhr.responseText) : null;
       } catch (error) {
         data = null;
       }
-      if (data && data.results) render(data.results, data.more, query); // else Find still works
+      if (data && data.results) render(data.results, data.more, query);
+      else if (data && data.message) status.textContent = data.message; // e.g. too many searches
+      // else Find still works
     };
     xhr.send();
   }

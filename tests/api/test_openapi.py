@@ -233,16 +233,36 @@ def test_every_error_the_api_answers_is_in_the_document(document):
     fallback = {code for code, _ in [*FALLBACK_ERRORS.values(), UNLISTED_ERROR]}
     enum = _schema(document, "Error")["properties"]["error"]["properties"]["code"]["enum"]
     assert set(enum) == {code for _, code in table} | fallback
-    for status, code in table - {(405, "method_not_allowed")}:  # operations are GET only
-        assert f"`{code}`" in _error_response(document, status)["description"]
+    writes = any("post" in item for item in document["paths"].values())
+    for status, code in table - {(405, "method_not_allowed")}:  # no operation answers 405
+        if not writes and code in WRITE_ERRORS:
+            continue  # until the first write operation is in the document
+        assert any(f"`{code}`" in text for text in _error_responses(document, status)), code
 
 
-def _error_response(document: dict, status: int) -> dict:
+# Errors only a write (POST) answers (integrations/api/idempotency.py).
+WRITE_ERRORS = {
+    "invalid_body",
+    "idempotency_key_required",
+    "idempotency_key_invalid",
+    "idempotency_key_in_use",
+    "idempotency_key_reused",
+    "request_too_large",
+    "unsupported_media_type",
+}
+
+
+def _error_responses(document: dict, status: int) -> list[str]:
+    """The descriptions of every operation's answer with this status."""
+    found = []
     for item in document["paths"].values():
-        reference = item["get"]["responses"].get(str(status))
-        if reference:
-            return document["components"]["responses"][reference["$ref"].split("/")[-1]]
-    raise AssertionError(status)
+        for operation in item.values():
+            response = operation["responses"].get(str(status))
+            if response and "$ref" in response:
+                response = document["components"]["responses"][response["$ref"].split("/")[-1]]
+            if response:
+                found.append(response["description"])
+    return found
 
 
 def test_no_example_gives_a_code_and_a_reason_to_withhold_it(document):

@@ -24,8 +24,11 @@ from tests.factories import (
     FacilityFactory,
     LockFactory,
     UnitFactory,
+    WebhookEndpointFactory,
     assigned_lock,
 )
+from webhooks import events as webhook_events
+from webhooks.models import Attempt, Delivery, Endpoint
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -117,7 +120,37 @@ def portfolio(
         ip=None,
         site_url="http://testserver/",
     )
+    _webhook(account)
     return facility, key
+
+
+def _webhook(account) -> None:
+    """An endpoint with a long URL and a delivery log of every kind of row: delivered, an
+    error page answered, and a request refused before it was made."""
+    endpoint = WebhookEndpointFactory(
+        account=account,
+        url="https://93.184.216.34/integrations/davinci-lock/webhooks/receiver-with-a-long-path",
+        description="Billing system (Answering Service Inc.)",
+    )
+    event = webhook_events.test_publish(endpoint=endpoint)
+    delivery = event.deliveries.get()
+    now = timezone.now()
+    for number, status, body, error in [
+        (1, None, "", "Not sent: hooks.example.com resolves to 10.0.0.7, a private address"),
+        (2, 500, "<html><body>Internal Server Error " + "x" * 300 + "</body></html>", ""),
+        (3, 200, '{"received": true}', ""),
+    ]:
+        Attempt.objects.create(
+            endpoint=endpoint,
+            delivery=delivery,
+            number=number,
+            started_at=now,
+            duration_ms=120 * number,
+            status_code=status,
+            error=error,
+            response_body=body,
+        )
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DELIVERED, attempts=3)
 
 
 def _archive(account, facility, settings, tmp_path, monkeypatch) -> None:
@@ -154,6 +187,11 @@ def _list_pages(facility, key) -> list[tuple[str, str]]:
         ("remove-overlock-queue", reverse("reports:remove_overlock_queue")),
         ("code-disclosures", reverse("reports:code_disclosures")),
         ("audit-export", reverse("reports:audit_export")),
+        ("webhooks", reverse("webhooks:endpoint_list")),
+        (
+            "webhook-log",
+            reverse("webhooks:endpoint_log", args=[Endpoint.objects.get(account=key.account).pk]),
+        ),
     ]
 
 

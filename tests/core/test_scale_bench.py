@@ -29,6 +29,7 @@ from tests.factories import (
     MembershipFactory,
     PasskeyFactory,
     UnitFactory,
+    WebhookEndpointFactory,
     assigned_lock,
 )
 
@@ -74,6 +75,7 @@ def objects(account, facility):
         "unit": unit,
         "lock": assigned_lock(unit),
         "api_key": ApiKeyFactory(account=account),
+        "webhook_endpoint": WebhookEndpointFactory(account=account),
         "member": MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL),
         "passkey": PasskeyFactory(
             user=MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL).user
@@ -93,6 +95,8 @@ def _kwargs(name: str, entry: URLPattern, objects: dict) -> dict:
             kwargs[param] = objects["passkey"].pk
         elif short.startswith("api_key"):
             kwargs[param] = objects["api_key"].pk
+        elif short.startswith("endpoint"):
+            kwargs[param] = objects["webhook_endpoint"].pk
         elif short.startswith("unit"):
             kwargs[param] = objects["unit"].pk
         elif short.startswith("lock"):
@@ -132,6 +136,7 @@ def subject(account, facility, owner):
         lock_pk=lock.pk,
         serial=lock.serial,
         key_pk=key.pk,
+        endpoint_pk=WebhookEndpointFactory(account=account).pk,
         api_key=key.api_key,
         api_secret=key.plain_secret,
         member_all_pk=member_all.pk,

@@ -15,6 +15,7 @@ from tests.factories import (
     MembershipFactory,
     PasskeyFactory,
     UnitFactory,
+    WebhookEndpointFactory,
     assigned_lock,
 )
 
@@ -72,6 +73,7 @@ def objects(account, facility):
         "lock": assigned_lock(unit),
         "spare_lock": LockFactory(facility=facility),
         "api_key": ApiKeyFactory(account=account),
+        "webhook_endpoint": WebhookEndpointFactory(account=account),
         "member": MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL),
         "passkey": PasskeyFactory(user=MembershipFactory(account=account).user),
         "history_archive": HistoryArchive.objects.create(
@@ -98,6 +100,8 @@ def _kwargs(name: str, params: list[str], objects: dict) -> dict:
             kwargs[param] = objects["history_archive"].pk
         elif short.startswith("passkey"):
             kwargs[param] = objects["passkey"].pk
+        elif short.startswith("endpoint"):
+            kwargs[param] = objects["webhook_endpoint"].pk
         elif short.startswith("api_key"):
             kwargs[param] = objects["api_key"].pk
         elif short.startswith("unit"):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from davinci import sms
 from facilities import services
 from facilities.forms import LockAdminForm
+from facilities.history import Actor
 from facilities.imports import plan_import
 from facilities.models import LIMIT_STATUSES, UNIT_STATUSES, Lock, LockEvent, LockStatus
 from tests.factories import FacilityFactory, LockFactory, UnitFactory
@@ -356,7 +357,7 @@ def test_no_notice_is_ever_sent_for_assigned_auction(auction_lock, owner, mailou
 
     for notice in Notice:
         with pytest.raises(Exception, match="No notice is ever sent"):
-            tenant_notice_send(lock=auction_lock, notice=notice, user=owner, ip=IP)
+            tenant_notice_send(lock=auction_lock, notice=notice, actor=Actor.for_user(owner, ip=IP))
     assert mailoutbox == []
 
 
@@ -379,7 +380,7 @@ def test_setting_an_overlock_available_needs_the_warning_confirmed(owner_client,
 
 
 def test_a_released_lock_set_available_leaves_its_unit(owner_client, overlocked, owner):
-    services.lock_release(lock=overlocked, user=owner, ip=IP)
+    services.lock_release(lock=overlocked, actor=Actor.for_user(owner, ip=IP))
     url = reverse("facilities:lock_unassign", args=[overlocked.pk])
     assert owner_client.post(url, {"status": "available"}).status_code == 302
     overlocked.refresh_from_db()

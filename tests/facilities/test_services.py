@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from davinci.accounts.models import Membership
 from facilities import history, services
+from facilities.history import Actor
 from facilities.models import Facility, Lock, LockEvent, LockStatus
 from tests.factories import LockFactory
 
@@ -109,7 +110,7 @@ def test_assign_refuses_another_accounts_unit(lock, other_unit, owner):
 
 def test_status_change_records_one_event(overlocked, manager):
     services.lock_status_change(
-        lock=overlocked, status=LockStatus.ASSIGNED_AUCTION, user=manager, ip=IP
+        lock=overlocked, status=LockStatus.ASSIGNED_AUCTION, actor=Actor.for_user(manager, ip=IP)
     )
     event = _only_event(overlocked)
     assert event.kind == LockEvent.Kind.STATUS_CHANGED
@@ -124,13 +125,15 @@ def test_status_change_records_one_event(overlocked, manager):
 def test_status_change_never_moves_a_lock_on_or_off_a_unit(request, owner, fixture, status):
     lock = request.getfixturevalue(fixture)
     with pytest.raises(ValidationError) as exc:
-        services.lock_status_change(lock=lock, status=status, user=owner, ip=IP)
+        services.lock_status_change(lock=lock, status=status, actor=Actor.for_user(owner, ip=IP))
     assert exc.value.code == "status_changes_unit"
 
 
 def test_status_change_to_the_same_status_is_refused(lock, owner):
     with pytest.raises(ValidationError) as exc:
-        services.lock_status_change(lock=lock, status=LockStatus.AVAILABLE, user=owner, ip=IP)
+        services.lock_status_change(
+            lock=lock, status=LockStatus.AVAILABLE, actor=Actor.for_user(owner, ip=IP)
+        )
     assert exc.value.code == "status_unchanged"
     assert not LockEvent.objects.exists()
 

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from facilities.history import Actor
 from facilities.models import Lock, LockEvent, LockStatus, Unit
 from tests.factories import FacilityFactory, LockFactory, UnitFactory
 
@@ -137,7 +138,9 @@ def test_unit_page_lists_the_units_lock_history(owner_client, overlocked, owner)
     from facilities import services
 
     services.lock_status_change(
-        lock=overlocked, status=LockStatus.ASSIGNED_AUCTION, user=owner, ip="192.0.2.1"
+        lock=overlocked,
+        status=LockStatus.ASSIGNED_AUCTION,
+        actor=Actor.for_user(owner, ip="192.0.2.1"),
     )
     body = owner_client.get(
         reverse("facilities:unit_detail", args=[overlocked.unit.pk])

@@ -126,3 +126,27 @@ def test_a_forged_excluded_facility_is_not_put_back_on_the_page(
     )
     assert excluded_facility.facility_id not in _offered(response)
     assert excluded_facility.name not in response.content.decode()
+
+
+def test_searching_is_rate_limited_per_address_as_attempts_are(client, account, facility, settings):
+    """Each search (as you type, or `?find=` on the page) runs a trigram query on a public
+    page: one address may search RELEASE_SEARCHES_PER_IP times a window, then waits."""
+    settings.RELEASE_SEARCHES_PER_IP = 3
+    for _ in range(3):
+        assert client.get(search_url(account), {"find": "harb"}).status_code == 200
+    refused = client.get(search_url(account), {"find": "harb"})
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == str(settings.RELEASE_RATE_LIMIT_WINDOW)
+    assert refused.json() == {
+        "error": "too_many_searches",
+        "message": "Too many searches. Please wait an hour, or call your facility.",
+    }
+    page = client.get(page_url(account), {"find": "harb"})
+    assert page.status_code == 429
+    assert "Too many searches. Please wait an hour" in page.content.decode()
+    # Another address is not held up by this one.
+    assert (
+        client.get(search_url(account), {"find": "harb"}, REMOTE_ADDR="10.9.9.9").status_code == 200
+    )
+    # The page without a search still opens (a tenant can call, or pick from a small list).
+    assert client.get(page_url(account)).status_code == 200

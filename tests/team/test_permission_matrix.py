@@ -221,6 +221,43 @@ def test_api_keys_and_tenants():
     assert sent == OUTSIDE["tenant_notice"]
 
 
+# The permissions an API key may hold, as the help text words them.
+KEY_PERMISSIONS = {
+    "read": "Read lock information",
+    "release": "Release overlocks",
+    "set_status": "Set lock status",
+    "fms_events": "Send FMS events",
+    "events": "Read the event feed",
+}
+
+
+def test_key_permissions_and_the_default():
+    assert dict(permissions.KeyPermission.choices) == KEY_PERMISSIONS
+    assert permissions.DEFAULT_KEY_PERMISSIONS == ("read",)
+    assert permissions.key_has_permission(["read", "release"], "release")
+    assert not permissions.key_has_permission(["read"], "release")
+    assert not permissions.key_has_permission([], "read")
+
+
+def test_key_permissions_are_cleaned_to_known_values_in_order():
+    assert permissions.key_permissions_clean(["events", "read", "read"]) == ["read", "events"]
+    assert permissions.key_permissions_clean([]) == []
+    with pytest.raises(ValueError, match="Unknown permission write"):
+        permissions.key_permissions_clean(["read", "write"])
+
+
+def test_a_key_sets_the_statuses_a_call_center_may():
+    """`set_status` on a key is the Client Call Center's status change, cell for cell."""
+    actual = {(a, b): permissions.key_can_set_status(a, b) for a in STATUSES for b in STATUSES}
+    expected = {
+        (a, b): SETS_STATUS_OF[CALL_CENTER][a] and SETS_STATUS_TO[CALL_CENTER][b]
+        for a in STATUSES
+        for b in STATUSES
+    }
+    assert actual == expected
+    assert not permissions.key_can_set_status(AUCTION, RTD)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_pages(role):
     asked = (
