@@ -3,27 +3,34 @@ read through the API (per key), per facility, over a period.
 
 Each disclosure is a LockEvent ("Code revealed in the portal", "Code looked up through the
 API"); at the largest operator's size (4 million lookups a year) counting them live for a
-period would read millions of rows. So the nightly task (reports/tasks.py) rolls each
-finished UTC day up into DisclosureDay rows (one per day, facility, kind and user or key),
-and a period is the sum of its rolled-up days plus today's events, counted live (a day's
-worth). Days are rolled up in the same run that counts their lock usage (reports/usage.py),
-from the account's first remaining LockEvent on. A disclosure counts at its lock's facility
-of the day it was rolled up.
+period would read millions of rows, and so would one roll-up crossing facility, user and
+key (3.4 million rows a year). So the nightly task (reports/tasks.py) rolls each finished
+UTC day up three ways (reports/models.py):
+- DisclosureFacilityTotal: each facility's running totals at the end of the day, so a
+  period's count per facility is two rows per facility (its end minus the day before its
+  start), whatever the period's length;
+- DisclosureActorDay: per user or key and day (a hundred rows a day at most);
+- DisclosureDay: per facility, user or key and day, read only by a report narrowed to some
+  facilities (its users and keys there), so bounded by those facilities' disclosures.
+A period is its rolled-up days plus today's events, counted live (a day's worth); the
+names come in the same queries (joins), so the page runs the same queries at any size.
+Days are rolled up in the same run that counts their lock usage (reports/usage.py), from
+the account's first remaining LockEvent on. A disclosure counts at its lock's facility of
+the day it was rolled up.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, replace
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 
-from django.db.models import Count, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Max, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 
-from davinci.accounts.models import Account, User
+from davinci.accounts.models import Account
 from facilities.models import Facility, LockEvent
-from integrations.models import ApiKey
-from reports.models import DisclosureDay
+from reports.models import DisclosureActorDay, DisclosureDay, DisclosureFacilityTotal
 from reports.usage import BATCH, day_start, utc_today
 
 KINDS = [DisclosureDay.Kind.REVEALED, DisclosureDay.Kind.LOOKED_UP]
@@ -40,35 +47,79 @@ def _events(account: Account, first: date, last: date) -> QuerySet[LockEvent]:
 
 
 def disclosures_roll_up(*, account: Account, days: list[date]) -> int:
-    """Write DisclosureDay rows for `days` (finished days not rolled up yet: the days
-    reports/usage.py's missing_days() returns, in the same transaction as their usage). One
-    grouped query for all of them; returns the rows written."""
+    """Write the roll-ups of `days` (finished days not rolled up yet: the days
+    reports/usage.py's missing_days() returns, in the same transaction as their usage). Three
+    queries for all of them (the last totals kept, the events grouped); returns the rows
+    written."""
     if not days:
         return 0
     wanted = set(days)
+    kept = DisclosureFacilityTotal.objects.filter(account=account, day__lt=min(days))
+    base_day = kept.aggregate(day=Max("day"))["day"]
+    totals: dict[int, list[int]] = {
+        facility: [revealed, looked_up]
+        for facility, revealed, looked_up in kept.filter(day=base_day).values_list(
+            "facility_id", "revealed", "looked_up"
+        )
+    }
+    first = base_day + timedelta(days=1) if base_day else min(days)
     grouped = (
-        _events(account, min(days), max(days))
+        _events(account, first, max(days))
         .annotate(day=TruncDate("created_at", tzinfo=UTC))
         .order_by()
         .values("day", *COLUMNS)
         .annotate(n=Count("pk"))
         .values_list("day", *COLUMNS, "n")
     )
-    rows = [
-        DisclosureDay(
-            account=account,
-            day=day,
-            facility_id=facility,
-            kind=kind,
-            actor_user_id=user,
-            api_key_id=key,
-            count=n,
-        )
-        for day, facility, kind, user, key, n in grouped
-        if day in wanted
-    ]
-    DisclosureDay.objects.bulk_create(rows, batch_size=BATCH)
+    by_day: dict[date, list[tuple]] = defaultdict(list)
+    for day, *rest in grouped:
+        by_day[day].append(tuple(rest))
+    rows: list = []
+    day = first
+    while day <= max(days):
+        actors: Counter = Counter()
+        for facility, kind, user, key, n in by_day.get(day, []):
+            column = 0 if kind == DisclosureDay.Kind.REVEALED else 1
+            totals.setdefault(facility, [0, 0])[column] += n
+            actors[(user, key, column)] += n
+            if day in wanted:
+                rows.append(_day_row(account, day, facility, kind, user, key, n))
+        if day in wanted:
+            rows += _actor_rows(account, day, actors)
+            rows += [
+                DisclosureFacilityTotal(
+                    account=account, day=day, facility_id=facility, revealed=r, looked_up=a
+                )
+                for facility, (r, a) in totals.items()
+            ]
+        day += timedelta(days=1)
+    for model in (DisclosureDay, DisclosureActorDay, DisclosureFacilityTotal):
+        model.objects.bulk_create([r for r in rows if type(r) is model], batch_size=BATCH)
     return len(rows)
+
+
+def _day_row(account, day, facility, kind, user, key, n) -> DisclosureDay:
+    return DisclosureDay(
+        account=account,
+        day=day,
+        facility_id=facility,
+        kind=kind,
+        actor_user_id=user,
+        api_key_id=key,
+        count=n,
+    )
+
+
+def _actor_rows(account: Account, day: date, actors: Counter) -> list[DisclosureActorDay]:
+    merged: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for (user, key, column), n in actors.items():
+        merged[(user, key)][column] += n
+    return [
+        DisclosureActorDay(
+            account=account, day=day, actor_user_id=user, api_key_id=key, revealed=r, looked_up=a
+        )
+        for (user, key), (r, a) in merged.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -105,66 +156,108 @@ class Disclosures:
         return [*self.users, *self.keys, *self.facilities]
 
 
+class _Tally:
+    """Rows being summed: (by, pk) -> [name, revealed, looked_up]."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, int], list] = {}
+
+    def add(self, by: str, pk: int | None, name: str, revealed: int, looked_up: int) -> None:
+        if pk is None:
+            return
+        row = self.rows.setdefault((by, pk), [name, 0, 0])
+        row[1] += revealed
+        row[2] += looked_up
+
+    def grouped(self, by: str) -> list[Row]:
+        rows = [
+            Row(by=kind, pk=pk, name=name, revealed=r, looked_up=a)
+            for (kind, pk), (name, r, a) in self.rows.items()
+            if kind == by and r + a
+        ]
+        return sorted(rows, key=lambda row: (-row.total, row.name, row.pk))
+
+
 def disclosures_for(
     *, account: Account, facilities: QuerySet[Facility] | None, first: date, last: date
 ) -> Disclosures:
     """The disclosures of `first`..`last` (UTC days) at `facilities` (None: all of the
-    account's), each grouping largest first. Rolled-up days are summed from DisclosureDay,
-    today counted live; four queries and the names of the users, keys and facilities met."""
+    account's), each grouping largest first. Rolled-up days are read from the roll-ups
+    (per facility, the running totals at the period's end and before its start), today
+    counted live; four queries with the names, whatever the account's size."""
     today = utc_today()
-    counts: Counter = Counter()  # (facility, kind, user, key) -> n
+    tally = _Tally()
     if first < today:
-        kept = DisclosureDay.objects.for_account(account).filter(
-            day__range=(first, min(last, today - timedelta(days=1)))
-        )
-        if facilities is not None:
-            kept = kept.filter(facility__in=facilities)
-        for facility, kind, user, key, n in (
-            kept.order_by()
-            .values("facility_id", "kind", "actor_user_id", "api_key_id")
-            .annotate(n=Sum("count"))
-            .values_list("facility_id", "kind", "actor_user_id", "api_key_id", "n")
-        ):
-            counts[(facility, kind, user, key)] += n
+        end = min(last, today - timedelta(days=1))
+        for sign, day in ((1, end), (-1, first - timedelta(days=1))):
+            for pk, name, r, a in _totals_at(account, facilities, day):
+                tally.add("facility", pk, name, sign * r, sign * a)
+        for user, user_name, email, key, key_name, r, a in _actors(account, facilities, first, end):
+            tally.add("user", user, user_name or email, r, a)
+            tally.add("api_key", key, key_name, r, a)
     if last >= today:
         live = _events(account, today, today)
         if facilities is not None:
             live = live.filter(lock__facility__in=facilities)
-        for facility, kind, user, key, n in (
-            live.order_by().values(*COLUMNS).annotate(n=Count("pk")).values_list(*COLUMNS, "n")
-        ):
-            counts[(facility, kind, user, key)] += n
-    return _grouped(counts)
+        for row in live.order_by().values(*LIVE).annotate(n=Count("pk")).values_list(*LIVE, "n"):
+            facility, facility_name, kind, user, user_name, email, key, key_name, n = row
+            r, a = (n, 0) if kind == DisclosureDay.Kind.REVEALED else (0, n)
+            tally.add("facility", facility, facility_name, r, a)
+            tally.add("user", user, user_name or email, r, a)
+            tally.add("api_key", key, key_name, r, a)
+    return Disclosures(
+        users=tally.grouped("user"),
+        keys=tally.grouped("api_key"),
+        facilities=tally.grouped("facility"),
+    )
 
 
-def _grouped(counts: Counter) -> Disclosures:
-    by: dict[str, Counter] = {"user": Counter(), "api_key": Counter(), "facility": Counter()}
-    for (facility, kind, user, key), n in counts.items():
-        column = "revealed" if kind == DisclosureDay.Kind.REVEALED else "looked_up"
-        by["facility"][(facility, column)] += n
-        if user is not None:
-            by["user"][(user, column)] += n
-        if key is not None:
-            by["api_key"][(key, column)] += n
-    names = {
-        "user": {
-            u.pk: u.name or u.email
-            for u in User.objects.filter(pk__in={pk for pk, _ in by["user"]})
-        },
-        "api_key": dict(
-            ApiKey.objects.filter(pk__in={pk for pk, _ in by["api_key"]}).values_list("pk", "name")
-        ),
-        "facility": dict(
-            Facility.objects.filter(pk__in={pk for pk, _ in by["facility"]}).values_list(
-                "pk", "name"
-            )
-        ),
-    }
-    groups = {}
-    for kind, counter in by.items():
-        rows = {}
-        for (pk, column), n in counter.items():
-            row = rows.get(pk) or Row(by=kind, pk=pk, name=names[kind].get(pk, "(removed)"))
-            rows[pk] = replace(row, **{column: getattr(row, column) + n})
-        groups[kind] = sorted(rows.values(), key=lambda row: (-row.total, row.name, row.pk))
-    return Disclosures(users=groups["user"], keys=groups["api_key"], facilities=groups["facility"])
+LIVE = (
+    "lock__facility_id",
+    "lock__facility__name",
+    "kind",
+    "actor_user_id",
+    "actor_user__name",
+    "actor_user__email",
+    "api_key_id",
+    "api_key__name",
+)
+
+
+def _totals_at(account: Account, facilities: QuerySet[Facility] | None, day: date):
+    """(facility pk, name, revealed, looked_up) to the end of `day`: the running totals of
+    the last day counted up to it (none before counting started: zero)."""
+    last_counted = (
+        DisclosureFacilityTotal.objects.filter(account=account, day__lte=day)
+        .order_by("-day")
+        .values("day")[:1]
+    )
+    totals = DisclosureFacilityTotal.objects.filter(account=account, day=Subquery(last_counted))
+    if facilities is not None:
+        totals = totals.filter(facility__in=facilities)
+    return totals.values_list("facility_id", "facility__name", "revealed", "looked_up")
+
+
+def _actors(account: Account, facilities: QuerySet[Facility] | None, first: date, last: date):
+    """(user pk, name, email, key pk, key name, revealed, looked_up) summed over the days:
+    from the per-actor roll-up, or, narrowed to some facilities, from the per-facility one."""
+    names = ("actor_user_id", "actor_user__name", "actor_user__email", "api_key_id")
+    if facilities is None:
+        rows = DisclosureActorDay.objects.filter(account=account, day__range=(first, last))
+        sums = {"r": Sum("revealed"), "a": Sum("looked_up")}
+    else:
+        rows = DisclosureDay.objects.for_account(account).filter(
+            day__range=(first, last), facility__in=facilities
+        )
+        revealed = Q(kind=DisclosureDay.Kind.REVEALED)
+        sums = {
+            "r": Coalesce(Sum("count", filter=revealed), 0),
+            "a": Coalesce(Sum("count", filter=~revealed), 0),
+        }
+    return (
+        rows.order_by()
+        .values(*names, "api_key__name")
+        .annotate(**sums)
+        .values_list(*names, "api_key__name", "r", "a")
+        .iterator()
+    )
