@@ -160,6 +160,13 @@ class Lock(models.Model):
             models.Index(fields=["facility", "status"]),
             # The account's lock-limit count (the facilities list) from the index alone.
             models.Index(fields=["account", "status"], name="lock_account_status"),
+            # The reports' locks by age in a status (overlocks by age, the remove-overlock
+            # queue, reports/overlocks.py) from the index alone, oldest first.
+            models.Index(
+                fields=["account", "status", "updated_at"],
+                include=["facility", "unit"],
+                name="lock_account_status_updated",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -157,10 +157,10 @@ def overlocks_by_age(request: HttpRequest) -> HttpResponse:
                     *(r[b.key] for b in buckets),
                     r["total"],
                 ]
-                for r in rows.iterator()
+                for r in rows
             ),
         )
-    totals = overlocks.overlock_totals(locks) if form.is_valid() else {}
+    totals = overlocks.overlock_totals(rows) if form.is_valid() else {}
     chart = charts.bar_chart(
         [[totals.get(b.key, 0)] for b in overlocks.BUCKETS], [b.label for b in overlocks.BUCKETS]
     )

@@ -15,7 +15,7 @@ def from_disclosure_days(apps, schema_editor):
     DisclosureDay = apps.get_model("reports", "DisclosureDay")
     ActorDay = apps.get_model("reports", "DisclosureActorDay")
     Total = apps.get_model("reports", "DisclosureFacilityTotal")
-    accounts = DisclosureDay.objects.values_list("account_id", flat=True).distinct()
+    accounts = DisclosureDay.objects.order_by().values_list("account_id", flat=True).distinct()
     for account in list(accounts):
         counted = LockUsageDay.objects.filter(account_id=account, facility__isnull=True)
         by_day = defaultdict(list)

@@ -13,6 +13,7 @@ from datetime import UTC, timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -23,6 +24,7 @@ from facilities.statuses import LIMIT_STATUSES
 from integrations.models import ApiKey
 from reports.services import reports_daily_all
 from tests.conftest import signed_in
+from tests.factories import FacilityFactory, UnitFactory, assigned_lock
 
 REPORTS = [
     "reports:lock_usage",
@@ -338,3 +340,22 @@ def test_the_reports_tab_is_in_the_navigation_for_those_who_may_see_it(
         ">Reports</a>"
         not in call_center_client.get(reverse("facilities:facility_list")).content.decode()
     )
+
+
+@pytest.mark.parametrize("name", ["reports:overlocks_by_age", "reports:remove_overlock_queue"])
+def test_the_overlock_pages_queries_do_not_grow_with_the_facilities(
+    owner_client, account, facility, name
+):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get(reverse(name)).status_code == 200
+        return len(captured)
+
+    assigned_lock(UnitFactory(facility=facility))
+    assigned_lock(UnitFactory(facility=facility), status=LockStatus.RETURNED_TO_DROPBOX)
+    few = queries()
+    for _ in range(5):
+        more = FacilityFactory(account=account)
+        for status in (LockStatus.ASSIGNED_OVERLOCK, LockStatus.RETURNED_TO_DROPBOX):
+            assigned_lock(UnitFactory(facility=more), status=status)
+    assert queries() == few
