@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/scale.py [--ci] [--facilities 3000] [--events 5000000]
         [--database davinci_scale] [--reload] [--repeat 5] [--save-rounds 3] [--port 8131]
-        [--redis-db 11]
+        [--redis-db 11] [--only reports:,api:events]
 
 What it does, on loopback only:
   1. creates (or reuses) the PostgreSQL database --database (its name must start with
@@ -28,6 +28,9 @@ What it does, on loopback only:
      hold what was posted, its median is above 1 s, or it runs a number of queries other
      than the demo's.
 --ci is a small size (300 facilities, 200,000 events) that runs in a few minutes.
+--only measures the pages whose URL name starts with one of its comma-separated prefixes
+(and no saves), for a quick look at a few pages on an already loaded database; the budget is
+the same.
 Every URL pattern of the portal is either in PAGES or in NOT_MEASURED with its reason
 (tests/core/test_scale_bench.py holds that), so a new page cannot go unmeasured.
 """
@@ -853,12 +856,20 @@ class Clients:
         )
 
 
-def measure(clients: Clients, large: Subject, demo: Subject, repeat: int) -> list[Row]:
+def selected(only: str | None) -> list[Page]:
+    """PAGES, or those whose URL name starts with one of `only`'s comma-separated prefixes."""
+    prefixes = tuple(p.strip() for p in (only or "").split(",") if p.strip())
+    return [page for page in PAGES if not prefixes or page.name.startswith(prefixes)]
+
+
+def measure(
+    clients: Clients, large: Subject, demo: Subject, repeat: int, pages: list[Page] | None = None
+) -> list[Row]:
     """Each page: a warm-up for each account, then `repeat` rounds alternating the two, so
     both are measured in the same minute. A page that fails or takes over 10 s is not
     repeated (its one answer is the figure)."""
     rows = []
-    for page in PAGES:
+    for page in PAGES if pages is None else pages:
         paths = {"large": page.path(large), "demo": page.path(demo)}
         samples: dict[str, list[Sample]] = {"large": [], "demo": []}
         give_up = set()
@@ -960,6 +971,12 @@ def prepare(args: argparse.Namespace, size: Size, env: dict[str, str]) -> None:
     _django_setup(env)
     add_demo_references()
     scale_data.load(size)
+    # The reports read what the nightly task keeps: its first run counts the whole history.
+    from reports.services import reports_daily_all
+
+    nightly = time.monotonic()
+    reports_daily_all()
+    log(f"   {'nightly reports':<22} {'':<52} {time.monotonic() - nightly:7.1f} s")
     vacuum = scale_data.vacuum_analyze()
     log(f"   {'VACUUM ANALYZE':<22} {'':<52} {vacuum:7.1f} s")
     mark_database(args.database, size.marker())
@@ -1015,6 +1032,9 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, Size]:
     parser.add_argument(
         "--save-rounds", type=int, default=3, help="measured rounds of saves per account"
     )
+    parser.add_argument(
+        "--only", help="measure only the pages whose URL name starts with these (comma-separated)"
+    )
     parser.add_argument("--port", type=int, default=8131)
     parser.add_argument("--redis-db", type=int, default=11)
     args = parser.parse_args(argv)
@@ -1023,6 +1043,8 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, Size]:
         if getattr(args, name) is not None:
             size = replace(size, **{name: getattr(args, name)})
     args.database = args.database or ("davinci_scale_ci" if args.ci else "davinci_scale")
+    if args.only is not None and not selected(args.only):
+        parser.error(f"--only {args.only!r} names no page")
     if not re.fullmatch(r"davinci_scale\w*", args.database):
         parser.error("the database's name must start with davinci_scale (the bench drops it)")
     return args, size
@@ -1061,20 +1083,8 @@ def main(argv: list[str] | None = None) -> None:
             )
             log(HEADER)
             log("|" + "---|" * 10)
-            rows = measure(clients, large, demo, args.repeat)
-            log(
-                f"\n-- saves: a key and a member with {scale_saves.chosen_count(size.facilities):,}"
-                f" of {size.facilities:,} facilities (the demo: its facilities, two thirds), "
-                f"median of {args.save_rounds} after a warm-up round, both accounts in turn"
-            )
-            saves, confirmation = scale_saves.measure(
-                args.port, {"large": large, "demo": demo}, args.save_rounds
-            )
-            log(scale_saves.HEADER)
-            log("|" + "---|" * 7)
-            for save in saves:
-                log(scale_saves.line(save))
-            log(f"   {confirmation or 'no confirm page was asked'}")
+            rows = measure(clients, large, demo, args.repeat, selected(args.only))
+            saves = [] if args.only else _saves(args, size, large, demo)
             worker_boots = server.log_text().count("Booting worker")
             timeouts = server.log_text().count("WORKER TIMEOUT")
     finally:
@@ -1092,6 +1102,23 @@ def main(argv: list[str] | None = None) -> None:
             log(f"   - {label}: {'; '.join(breaches)}")
         sys.exit(1)
     log("== every page, endpoint and save within budget")
+
+
+def _saves(args: argparse.Namespace, size: Size, large: Subject, demo: Subject) -> list:
+    log(
+        f"\n-- saves: a key and a member with {scale_saves.chosen_count(size.facilities):,}"
+        f" of {size.facilities:,} facilities (the demo: its facilities, two thirds), "
+        f"median of {args.save_rounds} after a warm-up round, both accounts in turn"
+    )
+    saves, confirmation = scale_saves.measure(
+        args.port, {"large": large, "demo": demo}, args.save_rounds
+    )
+    log(scale_saves.HEADER)
+    log("|" + "---|" * 7)
+    for save in saves:
+        log(scale_saves.line(save))
+    log(f"   {confirmation or 'no confirm page was asked'}")
+    return saves
 
 
 def _next_path(clients: Clients, subject: Subject) -> str:
