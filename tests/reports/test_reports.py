@@ -223,14 +223,20 @@ def test_code_disclosures_count_reveals_per_user_and_reads_per_key_and_facility(
         (locks[2], None, key),
         (locks[3], None, key),
     ]
-    for lock, user, api_key in plan:
-        LockEvent.objects.create(
+    for n, (lock, user, api_key) in enumerate(plan):
+        event = LockEvent.objects.create(
             lock=lock,
             actor_type="user" if user else "api_key",
             actor_user=user,
             api_key=api_key,
             kind="code_revealed" if user else "code_looked_up",
         )
+        if n:  # the first today: counted after midnight UTC, not yet; the others yesterday
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE facilities_lockevent SET created_at = %s WHERE id = %s",
+                    [timezone.now() - timedelta(days=1), event.pk],
+                )
     # One disclosure two days ago, rolled up by the nightly task.
     old = LockEvent.objects.create(
         lock=locks[4], actor_type="user", actor_user=owner, kind="code_revealed"
@@ -241,8 +247,12 @@ def test_code_disclosures_count_reveals_per_user_and_reads_per_key_and_facility(
             [timezone.now() - timedelta(days=2), old.pk],
         )
     reports_daily_all()
+    # Finished UTC days only: today's are counted after midnight.
+    today_starts = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
     events = LockEvent.objects.filter(
-        lock__account=demo, kind__in=["code_revealed", "code_looked_up"]
+        lock__account=demo,
+        kind__in=["code_revealed", "code_looked_up"],
+        created_at__lt=today_starts.astimezone(UTC),
     )
     by_user = Counter(e.actor_user.name or e.actor_user.email for e in events if e.actor_user)
     by_key = Counter(e.api_key.name for e in events if e.api_key)
