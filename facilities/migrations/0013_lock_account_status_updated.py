@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0010_auditevent_report_actions'),
-        ('facilities', '0012_lockevent_actor_automation'),
+        ("accounts", "0010_auditevent_report_actions"),
+        ("facilities", "0012_lockevent_actor_automation"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='lock',
-            index=models.Index(fields=['account', 'status', 'updated_at'], include=('facility', 'unit'), name='lock_account_status_updated'),
+            model_name="lock",
+            index=models.Index(
+                fields=["account", "status", "updated_at"],
+                include=("facility", "unit"),
+                name="lock_account_status_updated",
+            ),
         ),
     ]
