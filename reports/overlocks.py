@@ -54,26 +54,36 @@ def in_period(locks: QuerySet[Lock], first: date | None, last: date | None) -> Q
     return locks
 
 
-def overlocks_by_age(locks: QuerySet[Lock]) -> list[dict]:
-    """Per facility of `locks` (a member's locks, filtered), its Assigned Overlock locks in
-    each bucket and in all: dicts with facility_id, facility__name, facility__facility_id,
-    total and each bucket's key, in facility name order. Two queries whatever the size: the
-    counts grouped by facility alone, from the index on account, status and age (counting
-    updated_at, which the index holds, not the id it does not; a join
-    before grouping would sort every lock by name), then the names of those facilities."""
+def overlocks_by_age(locks: QuerySet[Lock], facilities: QuerySet[Facility]) -> list[dict]:
+    """Per facility of `locks` (a member's locks, filtered; `facilities` the member's, for
+    the names), its Assigned Overlock locks in each bucket and in all: dicts with
+    facility_id, facility__name, facility__facility_id, total and each bucket's key, in
+    facility name order. Two queries whatever the size: the counts grouped by facility
+    alone, from the index on account, status and age (counting updated_at, which the index
+    holds, not the id it does not; a join before grouping would sort every lock by name),
+    then the facilities' names (a plain read of a few thousand rows; sending the counted
+    ids back, or a semi-join, cost more)."""
     today = utc_today()
+    keys = [b.key for b in BUCKETS]
     buckets = {b.key: Count("updated_at", filter=_in_bucket(b, today)) for b in BUCKETS}
     counts = {
-        row["facility_id"]: row
-        for row in locks.filter(status=LockStatus.ASSIGNED_OVERLOCK)
+        facility: counted
+        for facility, *counted in locks.filter(status=LockStatus.ASSIGNED_OVERLOCK)
         .order_by()
         .values("facility_id")
         .annotate(total=Count("updated_at"), **buckets)
+        .values_list("facility_id", "total", *keys)
     }
-    names = Facility.objects.filter(pk__in=list(counts)).order_by("name", "pk")
+    names = facilities.order_by("name", "pk").values_list("pk", "name", "facility_id")
     return [
-        {"facility__name": name, "facility__facility_id": facility_id, **counts[pk]}
-        for pk, name, facility_id in names.values_list("pk", "name", "facility_id")
+        {
+            "facility_id": pk,
+            "facility__name": name,
+            "facility__facility_id": facility_id,
+            **dict(zip(["total", *keys], counts[pk], strict=True)),
+        }
+        for pk, name, facility_id in names
+        if pk in counts
     ]
 
 

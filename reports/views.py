@@ -16,7 +16,7 @@ from davinci.accounts.models import AuditEvent
 from davinci.accounts.permissions import EXPORTS_HISTORY, SEES_REPORTS
 from davinci.accounts.services import audit_event_record
 from davinci.net import client_ip
-from facilities.models import Lock
+from facilities.models import Facility, Lock
 from reports import audit_export as export
 from reports import disclosures, overlocks, usage
 from reports.downloads import FORMATS, file_response
@@ -95,6 +95,11 @@ def _locks(request: HttpRequest, form: ReportFilterForm):
     return locks if facilities is None else locks.filter(facility__in=facilities)
 
 
+def _facilities(request: HttpRequest, form: ReportFilterForm):
+    facilities = form.facilities() if form.is_valid() else None
+    return Facility.objects.for_membership(request.membership) if facilities is None else facilities
+
+
 @require_safe
 @sees_reports
 def lock_usage(request: HttpRequest) -> HttpResponse:
@@ -141,7 +146,7 @@ def overlocks_by_age(request: HttpRequest) -> HttpResponse:
     locks = overlocks.in_period(
         _locks(request, form), *(form.period() if form.is_valid() else (None, None))
     )
-    rows = overlocks.overlocks_by_age(locks)
+    rows = overlocks.overlocks_by_age(locks, _facilities(request, form))
     if _wants_download(request, form):
         buckets = overlocks.BUCKETS
         return _download(
