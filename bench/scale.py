@@ -123,6 +123,7 @@ class Subject:
     chosen_email: str
     password: str = field(repr=False)
     unit_list_next: str = ""
+    feed_week_ago: str = ""  # the event feed's cursor a week back (a poller a week behind)
 
 
 @dataclass(frozen=True)
@@ -472,6 +473,15 @@ PAGES: list[Page] = [
         lambda s: _url("api:lock_detail", facility_id=s.facility_id, serial=s.serial),
         who="api",
     ),
+    Page(
+        "api:event_list", "API: event feed, first page", lambda s: _url("api:event_list"), who="api"
+    ),
+    Page(
+        "api:event_list",
+        "API: event feed, the last week",
+        lambda s: _url("api:event_list", {"after": s.feed_week_ago}),
+        who="api",
+    ),
 ]
 
 POST_ONLY = "POST only: an action, not a page (GET answers 405)"
@@ -734,6 +744,9 @@ def subjects() -> tuple[Subject, Subject]:
         )
         if not key.facilities.filter(pk=facility.pk).exists():
             key.facilities.add(facility)  # the API is measured on a facility the key reads
+        if "events" not in key.permissions:  # the event feed is measured with it too
+            key.permissions = [*key.permissions, "events"]
+            key.save(update_fields=["permissions"])
         member_all = (
             Membership.objects.filter(account=account, all_facilities=True)
             .exclude(role=Role.OWNER)
@@ -1077,6 +1090,7 @@ def main(argv: list[str] | None = None) -> None:
             clients = Clients(args.port, large, demo)
             for subject in (large, demo):
                 subject.unit_list_next = _next_path(clients, subject)
+                subject.feed_week_ago = _week_ago_cursor()
             log(
                 f"-- gunicorn (production settings + bench/server_timing.py) on port {args.port}; "
                 f"median of {args.repeat}, both accounts in turn"
@@ -1119,6 +1133,14 @@ def _saves(args: argparse.Namespace, size: Size, large: Subject, demo: Subject) 
         log(scale_saves.line(save))
     log(f"   {confirmation or 'no confirm page was asked'}")
     return saves
+
+
+def _week_ago_cursor() -> str:
+    from django.utils import timezone
+
+    from integrations.api.views import encode_cursor
+
+    return encode_cursor([(timezone.now() - timedelta(days=7)).isoformat(), 0])
 
 
 def _next_path(clients: Clients, subject: Subject) -> str:

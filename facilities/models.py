@@ -341,6 +341,13 @@ class LockEvent(models.Model):
                 condition=Q(kind="code_looked_up"),
                 name="lockevent_key_time",
             ),
+            # The API's event feed (integrations/api/services.py event_page): a lock's
+            # changes in (created_at, id) order, a tenth of the events; lookups are not in it.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(kind__in=["status_changed", "released", "assigned", "unassigned"]),
+                name="lockevent_feed",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,7 @@ urlpatterns = [
         views.lock_detail,
         name="lock_detail",
     ),
+    path("v1/events/", views.event_list, name="event_list"),
     path("v1/openapi.json", views.openapi_json, name="openapi"),
     path("docs/", views.docs, name="docs"),
 ]

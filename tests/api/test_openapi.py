@@ -292,6 +292,7 @@ def test_every_operation_with_a_key_lists_400_and_refuses_credentials_in_the_url
         "listUnits": f"/api/v1/facilities/{fid}/units/",
         "getUnit": f"/api/v1/facilities/{fid}/units/A101/",
         "getLock": f"/api/v1/facilities/{fid}/locks/HD000001/",
+        "listEvents": "/api/v1/events/",
     }
     secured = {
         item["get"]["operationId"]
@@ -318,6 +319,8 @@ BUILT_AS = {
     "UnitListItem": serializers.UnitListItemData,
     "Unit": serializers.UnitData,
     "UnitPage": serializers.UnitPageData,
+    "Event": serializers.EventData,
+    "EventPage": serializers.EventPageData,
 }
 BUILT_ELSEWHERE = {"Error": "integrations/api/errors.py's api_error", "LockStatus": "an enum"}
 
