@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 
-from django.db.models import Count, Max, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
 from davinci.accounts.models import Account
@@ -190,32 +190,59 @@ def disclosures_for(
     start. Three queries with the names, whatever the account's size and the period's."""
     tally = _Tally()
     end = min(last, utc_today() - timedelta(days=1))
+    found = []
     if first <= end:
-        for sign, day in ((1, end), (-1, first - timedelta(days=1))):
-            for pk, name, r, a in _totals_at(account, facilities, day):
-                tally.add("facility", pk, name, sign * r, sign * a)
+        found = [
+            Row(by="facility", pk=pk, name=name, revealed=r, looked_up=a)
+            for pk, name, r, a in _facility_counts(account, facilities, first, end)
+        ]
         for user, user_name, email, key, key_name, r, a in _actors(account, facilities, first, end):
             tally.add("user", user, user_name or email, r, a)
             tally.add("api_key", key, key_name, r, a)
     return Disclosures(
         users=tally.grouped("user"),
         keys=tally.grouped("api_key"),
-        facilities=tally.grouped("facility"),
+        facilities=found,
     )
 
 
-def _totals_at(account: Account, facilities: QuerySet[Facility] | None, day: date):
-    """(facility pk, name, revealed, looked_up) to the end of `day`: the running totals of
-    the last day counted up to it (none before counting started: zero)."""
-    last_counted = (
+def _last_counted(account: Account, day: date) -> Subquery:
+    """The last day counted up to `day` (none before counting started)."""
+    return Subquery(
         DisclosureFacilityTotal.objects.filter(account=account, day__lte=day)
         .order_by("-day")
         .values("day")[:1]
     )
-    totals = DisclosureFacilityTotal.objects.filter(account=account, day=Subquery(last_counted))
+
+
+def _facility_counts(
+    account: Account, facilities: QuerySet[Facility] | None, first: date, last: date
+):
+    """(facility pk, name, revealed, looked_up) over first..last, the most first: each
+    facility's running totals at the end of `last` minus those before `first` (zero before
+    counting started), subtracted, filtered and sorted by the database: one pass over two
+    rows per facility."""
+    end, before = _last_counted(account, last), _last_counted(account, first - timedelta(1))
+
+    def period(column: str) -> Coalesce:
+        # Both sums, not a sign per row: a period with no counted day has end == before.
+        return Coalesce(Sum(column, filter=Q(day=end)), 0) - Coalesce(
+            Sum(column, filter=Q(day=before)), 0
+        )
+
+    totals = DisclosureFacilityTotal.objects.filter(account=account).filter(
+        Q(day=end) | Q(day=before)
+    )
     if facilities is not None:
         totals = totals.filter(facility__in=facilities)
-    return totals.values_list("facility_id", "facility__name", "revealed", "looked_up")
+    return (
+        totals.values("facility_id", "facility__name")
+        .annotate(r=period("revealed"), a=period("looked_up"))
+        .annotate(n=F("r") + F("a"))
+        .filter(n__gt=0)
+        .order_by("-n", "facility__name", "facility_id")
+        .values_list("facility_id", "facility__name", "r", "a")
+    )
 
 
 def _actors(account: Account, facilities: QuerySet[Facility] | None, first: date, last: date):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -16,6 +17,7 @@ from facilities.models import Facility, LockEvent
 from reports.disclosures import disclosures_for
 from reports.models import DisclosureActorDay, DisclosureFacilityTotal
 from reports.services import reports_daily_all
+from reports.templatetags.report_numbers import thousands
 from reports.usage import utc_today
 from tests.factories import ApiKeyFactory, FacilityFactory, UnitFactory, UserFactory, assigned_lock
 
@@ -156,3 +158,13 @@ def test_the_queries_do_not_grow_with_the_disclosures(
     reports_daily_all()
 
     assert queries(other_account) == queries(account)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(0, "0"), (999, "999"), (1234567, "1,234,567"), (-1200, "-1,200"), (None, "")],
+)
+def test_thousands_writes_counts_as_intcomma_does_in_english(value, shown):
+    assert thousands(value) == shown
+    if value is not None:
+        assert thousands(value) == intcomma(value)
