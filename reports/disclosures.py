@@ -187,7 +187,7 @@ def disclosures_for(
     """The disclosures of `first`..`last` (UTC days; today not yet: see the module) at
     `facilities` (None: all of the account's), each grouping largest first, from the
     roll-ups: per facility the running totals at the period's end minus those before its
-    start. Three queries with the names, whatever the account's size and the period's."""
+    start. Two queries with the names, whatever the account's size and the period's."""
     tally = _Tally()
     end = min(last, utc_today() - timedelta(days=1))
     found = []

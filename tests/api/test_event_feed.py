@@ -52,7 +52,12 @@ def _change(lock, status: str, *, seconds_ago: float = 60, kind=LockEvent.Kind.S
     with connection.cursor() as cursor:  # history is append-only: only SQL moves it in time
         cursor.execute(
             "UPDATE facilities_lockevent SET created_at = %s WHERE id = %s",
-            [timezone.now() - timedelta(seconds=seconds_ago), event.pk],
+            [
+                connection.ops.adapt_datetimefield_value(
+                    timezone.now() - timedelta(seconds=seconds_ago)
+                ),
+                event.pk,
+            ],
         )
     return event
 

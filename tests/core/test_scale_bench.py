@@ -118,7 +118,7 @@ def subject(account, facility, owner):
     unit = UnitFactory(facility=facility, unit_number="B137")
     lock = assigned_lock(unit)
     LockFactory(facility=facility)
-    key = ApiKeyFactory(account=account, all_facilities=False)
+    key = ApiKeyFactory(account=account, all_facilities=False, permissions=["read", "events"])
     key.facilities.set([facility])
     member_all = MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL)
     chosen = MembershipFactory(account=account, role=Role.CLIENT_CALL_CENTER, all_facilities=False)
