@@ -18,7 +18,7 @@ from davinci.accounts.services import audit_event_record
 from davinci.net import client_ip
 from facilities.models import Facility, Lock
 from reports import audit_export as export
-from reports import disclosures, overlocks, usage
+from reports import disclosures, overlocks, tables, usage
 from reports.downloads import FORMATS, file_response
 from reports.forms import AuditExportForm, ReportFilterForm
 
@@ -59,9 +59,7 @@ def _kept(form: ReportFilterForm) -> str:
     return urlencode({key: value for key, value in kept.items() if value})
 
 
-def _download(
-    request: HttpRequest, form: ReportFilterForm, *, report: str, title: str, header, rows
-):
+def _download(request: HttpRequest, form: ReportFilterForm, table: tables.Table):
     """The report's rows as the file asked for, with the download audited."""
     file_format = request.GET["download"]
     facility = form.cleaned_data.get("facility")
@@ -72,7 +70,7 @@ def _download(
         actor=request.user,
         ip=client_ip(request),
         details={
-            "report": report,
+            "report": table.report,
             "format": file_format,
             "facility_id": facility.facility_id if facility else None,
             "start": start.isoformat() if start else None,
@@ -81,8 +79,17 @@ def _download(
     )
     stamp = "-".join(d.isoformat() for d in (start, end) if d) or usage.utc_today().isoformat()
     return file_response(
-        file_format, filename=f"{report}-{stamp}", title=title, header=header, rows=rows
+        file_format,
+        filename=f"{table.report}-{stamp}",
+        title=table.title,
+        header=table.header,
+        rows=table.rows,
     )
+
+
+def _page(request: HttpRequest, template: str, form: ReportFilterForm, **context) -> HttpResponse:
+    kept = _kept(form) if form.is_valid() else ""
+    return render(request, template, {"form": form, "kept": kept, **context})
 
 
 def _wants_download(request: HttpRequest, form: ReportFilterForm) -> bool:
@@ -110,32 +117,18 @@ def lock_usage(request: HttpRequest) -> HttpResponse:
         days = usage.usage_days(
             account=request.account, facilities=form.facilities(), first=start, last=end
         )
-    months = usage.usage_months(days)
     if _wants_download(request, form):
-        return _download(
-            request,
-            form,
-            report="lock-usage",
-            title="Lock usage",
-            header=["Day (UTC)", "Locks counting towards the limit", "Source"],
-            rows=(
-                [d.day, d.counting, "live" if d.live else ("" if d.counting is None else "kept")]
-                for d in days
-            ),
-        )
+        return _download(request, form, tables.usage_table(days))
     chart = charts.bar_chart([[d.counting or 0] for d in days], [d.day.isoformat() for d in days])
-    return render(
+    return _page(
         request,
         "reports/lock_usage.html",
-        {
-            "form": form,
-            "kept": _kept(form) if form.is_valid() else "",
-            "days": days,
-            "months": months,
-            "chart": chart,
-            "counted_since": usage.counted_since(request.account),
-            "unknown": sum(1 for d in days if d.counting is None),
-        },
+        form,
+        days=days,
+        months=usage.usage_months(days),
+        chart=chart,
+        counted_since=usage.counted_since(request.account),
+        unknown=sum(1 for d in days if d.counting is None),
     )
 
 
@@ -148,39 +141,19 @@ def overlocks_by_age(request: HttpRequest) -> HttpResponse:
     )
     rows = overlocks.overlocks_by_age(locks, _facilities(request, form))
     if _wants_download(request, form):
-        buckets = overlocks.BUCKETS
-        return _download(
-            request,
-            form,
-            report="overlocks-by-age",
-            title="Overlocks by age",
-            header=["Facility", "Facility ID", *(b.label for b in buckets), "Total"],
-            rows=(
-                [
-                    r["facility__name"],
-                    r["facility__facility_id"],
-                    *(r[b.key] for b in buckets),
-                    r["total"],
-                ]
-                for r in rows
-            ),
-        )
+        return _download(request, form, tables.overlocks_table(rows))
     totals = overlocks.overlock_totals(rows) if form.is_valid() else {}
-    chart = charts.bar_chart(
-        [[totals.get(b.key, 0)] for b in overlocks.BUCKETS], [b.label for b in overlocks.BUCKETS]
-    )
-    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    return render(
+    buckets = overlocks.BUCKETS
+    return _page(
         request,
         "reports/overlocks.html",
-        {
-            "form": form,
-            "kept": _kept(form) if form.is_valid() else "",
-            "page": page,
-            "buckets": overlocks.BUCKETS,
-            "totals": totals,
-            "chart": chart,
-        },
+        form,
+        page=Paginator(rows, PER_PAGE).get_page(request.GET.get("page")),
+        buckets=buckets,
+        totals=totals,
+        chart=charts.bar_chart(
+            [[totals.get(b.key, 0)] for b in buckets], [b.label for b in buckets]
+        ),
     )
 
 
@@ -193,36 +166,11 @@ def remove_overlock_queue(request: HttpRequest) -> HttpResponse:
     )
     queue = overlocks.remove_overlock_queue(locks)
     if _wants_download(request, form):
-        return _download(
-            request,
-            form,
-            report="remove-overlock-queue",
-            title="Remove-overlock queue",
-            header=["Released (UTC)", "Days since", "Facility", "Facility ID", "Unit", "Serial"],
-            rows=(
-                [
-                    lock.updated_at,
-                    overlocks.days_since(lock.updated_at),
-                    lock.facility.name,
-                    lock.facility.facility_id,
-                    lock.unit.unit_number,
-                    lock.serial,
-                ]
-                for lock in queue.iterator(chunk_size=PER_PAGE * 10)
-            ),
-        )
+        return _download(request, form, tables.queue_table(queue))
     page = Paginator(queue, PER_PAGE).get_page(request.GET.get("page"))
     for lock in page:
         lock.days_since = overlocks.days_since(lock.updated_at)
-    return render(
-        request,
-        "reports/remove_overlock_queue.html",
-        {
-            "form": form,
-            "kept": _kept(form) if form.is_valid() else "",
-            "page": page,
-        },
-    )
+    return _page(request, "reports/remove_overlock_queue.html", form, page=page)
 
 
 @require_safe
@@ -236,29 +184,16 @@ def code_disclosures(request: HttpRequest) -> HttpResponse:
             account=request.account, facilities=form.facilities(), first=start, last=end
         )
     if _wants_download(request, form):
-        labels = {"user": "User", "api_key": "API key", "facility": "Facility"}
-        return _download(
-            request,
-            form,
-            report="code-disclosures",
-            title="Code disclosures",
-            header=["By", "Name", "Revealed in the portal", "Read through the API", "Total"],
-            rows=([labels[r.by], r.name, r.revealed, r.looked_up, r.total] for r in found.rows),
-        )
+        return _download(request, form, tables.disclosures_table(found))
     top = found.facilities[:12]
-    chart = charts.bar_chart([[r.revealed, r.looked_up] for r in top], [r.name for r in top])
-    page = Paginator(found.facilities, PER_PAGE).get_page(request.GET.get("page"))
-    return render(
+    return _page(
         request,
         "reports/code_disclosures.html",
-        {
-            "form": form,
-            "kept": _kept(form) if form.is_valid() else "",
-            "found": found,
-            "page": page,
-            "chart": chart,
-            "groups": [("User", found.users, "user"), ("API key", found.keys, "API key")],
-        },
+        form,
+        found=found,
+        page=Paginator(found.facilities, PER_PAGE).get_page(request.GET.get("page")),
+        chart=charts.bar_chart([[r.revealed, r.looked_up] for r in top], [r.name for r in top]),
+        groups=[("User", found.users, "user"), ("API key", found.keys, "API key")],
     )
 
 
