@@ -5,17 +5,25 @@ disclosures."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from facilities.models import Facility, LockEvent
 from reports.disclosures import disclosures_for
-from reports.models import DisclosureActorDay, DisclosureFacilityTotal
+from reports.models import (
+    DisclosureActorDay,
+    DisclosureDay,
+    DisclosureFacilityTotal,
+    LockUsageDay,
+)
 from reports.services import reports_daily_all
 from reports.templatetags.report_numbers import thousands
 from reports.usage import utc_today
@@ -168,3 +176,46 @@ def test_thousands_writes_counts_as_intcomma_does_in_english(value, shown):
     assert thousands(value) == shown
     if value is not None:
         assert thousands(value) == intcomma(value)
+
+
+def test_the_migration_builds_the_new_roll_ups_from_the_kept_days(account, facility, owner):
+    """reports 0002 rebuilds running totals and per-actor days from DisclosureDay rows (the
+    events behind them may be gone with the retention), the nightly run's way."""
+    migration = importlib.import_module("reports.migrations.0002_disclosure_totals_and_actor_days")
+    key = ApiKeyFactory(account=account)
+    today = utc_today()
+    days = [today - timedelta(days=n) for n in (3, 2, 1)]
+    for day in days:
+        LockUsageDay.objects.create(account=account, day=day, counting=0, source="history")
+    for day, kind, user, api_key in [
+        (days[0], "code_revealed", owner, None),
+        (days[0], "code_looked_up", None, key),
+        (days[2], "code_looked_up", None, key),
+    ]:
+        DisclosureDay.objects.create(
+            account=account,
+            day=day,
+            facility=facility,
+            kind=kind,
+            actor_user=user,
+            api_key=api_key,
+            count=2,
+        )
+
+    migration.from_disclosure_days(django_apps, None)
+
+    totals = dict(
+        DisclosureFacilityTotal.objects.values_list("day")
+        .annotate(n=F("revealed") + F("looked_up"))
+        .values_list("day", "n")
+    )
+    assert totals == {days[0]: 4, days[1]: 4, days[2]: 6}
+    assert set(
+        DisclosureActorDay.objects.values_list(
+            "day", "actor_user", "api_key", "revealed", "looked_up"
+        )
+    ) == {
+        (days[0], owner.pk, None, 2, 0),
+        (days[0], None, key.pk, 0, 2),
+        (days[2], None, key.pk, 0, 2),
+    }
