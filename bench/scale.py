@@ -10,8 +10,10 @@ What it does, on loopback only:
      (the database's comment says which), drops it and loads: the demo accounts
      (`seed_demo`) and the largest operator (bench/scale_data.py: 3,000 facilities, 300,000
      units, 330,000 locks, 60 members, 20 keys of 500-2,000 chosen facilities, --events
-     LockEvents over a year, 50,000 release attempts); prints the time the load took and the
-     size of every big table per row;
+     LockEvents over a year, 50,000 release attempts, a webhook endpoint with 200,000
+     deliveries in its log, 300,000 FMS events with their automation runs; the demo's endpoint
+     gets 60 deliveries, its feed 180 events); prints the time the load took and the size of
+     every big table per row;
   2. serves the portal with the production harness (harness/production.py: gunicorn, DEBUG
      off, the full middleware) under bench/scale_settings.py, which adds one bench-only
      middleware reporting each response's server time and SQL statements in headers;
@@ -44,6 +46,7 @@ import gzip
 import hashlib
 import http.client
 import os
+import random
 import re
 import shutil
 import statistics
@@ -83,7 +86,19 @@ TABLES = [
     ("AuditEvent", "accounts_auditevent"),
     ("Facility", "facilities_facility"),
     ("ApiKey.facilities", "integrations_apikey_facilities"),
+    ("Webhook Event", "webhooks_event"),
+    ("Webhook Delivery", "webhooks_delivery"),
+    ("Webhook Attempt", "webhooks_attempt"),
+    ("FmsEvent", "automations_fmsevent"),
+    ("AutomationRun", "automations_automationrun"),
 ]
+# The demo endpoint's delivery log: more than a page (50), as a used endpoint's.
+DEMO_WEBHOOK_DELIVERIES = 60
+# The demo's FMS events: more runs than two pages of the activity list (50 a page), and
+# payments for the unit the pages are measured on, so that its filtered list fills a page
+# (as the large account's does: a page of 5 rows against one of 50 measures rows, not scale).
+DEMO_FMS_EVENTS = 120
+DEMO_UNIT_PAYMENTS = 60
 
 
 def _bench_secret(label: str) -> str:
@@ -119,11 +134,18 @@ class Subject:
     api_secret: str = field(repr=False)
     member_all_pk: int
     member_chosen_pk: int
+    rule_pk: int
     owner_email: str
     chosen_email: str
     password: str = field(repr=False)
     unit_list_next: str = ""
     feed_week_ago: str = ""  # the event feed's cursor a week back (a poller a week behind)
+    # The delivery log's `?before=`: the middle of the endpoint's log.
+    log_before: int = 2**31
+    # A rule with chosen facilities (1,000 at full size), and the automation activity's
+    # `?before=`: the middle of the account's runs.
+    rule_chosen_pk: int = 0
+    runs_before: int = 2**62
 
 
 @dataclass(frozen=True)
@@ -337,8 +359,8 @@ PAGES: list[Page] = [
     ),
     Page(
         "webhooks:endpoint_log",
-        "Webhook delivery log, an older page",
-        lambda s: _url("webhooks:endpoint_log", {"before": 2**31}, pk=s.endpoint_pk),
+        "Webhook delivery log, a page in the middle",
+        lambda s: _url("webhooks:endpoint_log", {"before": s.log_before}, pk=s.endpoint_pk),
     ),
     Page(
         "webhooks:endpoint_roll",
@@ -349,6 +371,66 @@ PAGES: list[Page] = [
         "webhooks:endpoint_delete",
         "Webhook endpoint: delete (confirm)",
         lambda s: _url("webhooks:endpoint_delete", pk=s.endpoint_pk),
+    ),
+    # Integrations → Automations
+    Page("automations:rule_list", "Automations: rules", lambda s: _url("automations:rule_list")),
+    Page(
+        "automations:rule_create",
+        "Automations: add rule",
+        lambda s: _url("automations:rule_create"),
+    ),
+    Page(
+        "automations:rule_edit",
+        "Automations: edit rule",
+        lambda s: _url("automations:rule_edit", pk=s.rule_pk),
+    ),
+    Page(
+        "automations:rule_edit",
+        "Automations: edit rule (chosen facilities)",
+        lambda s: _url("automations:rule_edit", pk=s.rule_chosen_pk),
+    ),
+    Page(
+        "automations:rule_delete",
+        "Automations: delete rule (a default: refused, said why)",
+        lambda s: _url("automations:rule_delete", pk=s.rule_pk),
+    ),
+    Page("automations:activity", "Automations: activity", lambda s: _url("automations:activity")),
+    Page(
+        "automations:activity",
+        "Automations: activity, a page in the middle",
+        lambda s: _url("automations:activity", {"before": s.runs_before}),
+    ),
+    Page(
+        "automations:activity",
+        "Automations: activity, skipped",
+        lambda s: _url("automations:activity", {"result": "skipped"}),
+    ),
+    Page(
+        "automations:activity",
+        "Automations: activity, skipped, a page in the middle",
+        lambda s: _url("automations:activity", {"result": "skipped", "before": s.runs_before}),
+    ),
+    Page(
+        "automations:activity",
+        "Automations: activity by unit and result",
+        lambda s: _url("automations:activity", {"unit": s.unit_number, "result": "skipped"}),
+    ),
+    Page(
+        "automations:activity",
+        "Automations: activity of one facility (the busiest)",
+        lambda s: _url("automations:activity", {"facility": s.facility_id}),
+    ),
+    Page(
+        "automations:activity",
+        "Automations: activity of one facility, a page in the middle",
+        lambda s: _url(
+            "automations:activity", {"facility": s.facility_id, "before": s.runs_before}
+        ),
+    ),
+    Page(
+        "automations:payments_upload",
+        "Automations: upload payments",
+        lambda s: _url("automations:payments_upload"),
     ),
     # Team
     Page("team:member_list", "Team", lambda s: _url("team:member_list")),
@@ -535,12 +617,21 @@ NOT_MEASURED: dict[str, str] = {
             "webhooks:endpoint_enable",
             "webhooks:endpoint_test",
             "webhooks:endpoint_resend",
+            "automations:rule_enable",
+            "automations:rule_move",
+            "automations:payments_apply",
+            "api:unit_event_create",
             "team:member_invite_again",
             "team:ownership_transfer",
             "team:member_two_factor_reset",
             "team:two_factor_policy",
         ]
     },
+    # The API's writes: one unit or lock, found by its unique number or serial through the
+    # key's scope (the lookups' own indexed reads, measured above), then the portal's
+    # row-locked change: nothing in them grows with the account.
+    "api:unit_release": "a write (POST, Idempotency-Key): one unit's lock, as the lookup reads it",
+    "api:lock_status": "a write (POST, Idempotency-Key): one lock, as the lookup reads it",
 }
 NOT_MEASURED_NAMESPACES = {
     "admin": "the Django admin: platform staff, not an account's member",
@@ -594,7 +685,9 @@ def add_demo_references() -> None:
     (Harbor Downtown and Eastside; the large account's keys all choose theirs), and a few
     release attempts and Activity lines (an empty list skips the query that reads a page,
     so a demo that was never used would run one query fewer than any used account)."""
-    from davinci.accounts.models import Account, AuditEvent
+    from django.utils import timezone
+
+    from davinci.accounts.models import Account, AuditEvent, Membership
     from facilities.models import Facility, ReleaseAttempt, Unit
     from integrations import secrets as api_secrets
     from integrations.models import ApiKey
@@ -633,6 +726,54 @@ def add_demo_references() -> None:
             target_repr=f"{key.name} ({key.api_key})",
             ip="192.0.2.1",
         )
+    chosen = Membership.objects.get(account=account, user__email=DEMO_CHOSEN_MEMBER)
+    scale_data.delivery_log_load(
+        facility=chosen.facilities.order_by("pk").first(),
+        count=DEMO_WEBHOOK_DELIVERIES,
+        rng=random.Random(21),
+        now=timezone.now(),
+    )
+
+
+def add_demo_automations() -> None:
+    """The demo's automations, as a used account's: a rule at Harbor Downtown beside the two
+    defaults, and DEMO_FMS_EVENTS events with their runs (the large account's generator)."""
+    from django.utils import timezone
+
+    from davinci.accounts.models import Account, Membership
+    from facilities.models import Lock, LockStatus
+
+    account = Account.objects.get(slug=DEMO_SLUG)
+    chosen = Membership.objects.get(account=account, user__email=DEMO_CHOSEN_MEMBER)
+    owner = Membership.objects.get(account=account, user__email=DEMO_OWNER)
+    scale_data.automation_rules_load(
+        account=account, chosen=[list(chosen.facilities.values_list("pk", flat=True))]
+    )
+    key = account.api_keys.order_by("pk").first()
+    feed = {
+        "account": account,
+        "rng": random.Random(25),
+        "now": timezone.now(),
+        "days": 30,
+        "api_key_id": key.pk if key else None,
+        "uploaded_by_id": owner.user_id,
+    }
+    scale_data.automation_log_load(count=DEMO_FMS_EVENTS, **feed)
+    # The unit subjects() measures: the first Assigned Overlock lock's, at the member's facility.
+    lock = (
+        Lock.objects.filter(
+            facility=chosen.facilities.order_by("pk").first(),
+            status=LockStatus.ASSIGNED_OVERLOCK,
+        )
+        .order_by("pk")
+        .first()
+    )
+    scale_data.automation_log_load(
+        count=DEMO_UNIT_PAYMENTS,
+        shares={"payment_received": 1},
+        unit_pks={lock.unit_id},
+        **feed,
+    )
 
 
 def table_sizes() -> list[dict]:
@@ -704,11 +845,14 @@ def _mb(size: int) -> str:
 
 
 def subjects() -> tuple[Subject, Subject]:
+    from django.db.models import Max, Min
+
+    from automations.models import AutomationRun, Rule
     from davinci import crypto
     from davinci.accounts.models import Account, Membership, Role
     from facilities.models import Facility, Lock, LockStatus
     from integrations.models import ApiKey
-    from webhooks.models import Endpoint
+    from webhooks.models import Attempt, Endpoint
     from webhooks.secrets import generate_secret
 
     def webhook_endpoint(account: Account, facility: Facility) -> Endpoint:
@@ -726,6 +870,14 @@ def subjects() -> tuple[Subject, Subject]:
             endpoint.save()
             endpoint.facilities.set([facility])
         return endpoint
+
+    def runs_middle(account: Account) -> int:
+        ids = AutomationRun.objects.filter(account=account).aggregate(low=Min("id"), high=Max("id"))
+        return (ids["low"] + ids["high"]) // 2 if ids["low"] is not None else 2**62
+
+    def log_middle(endpoint: Endpoint) -> int:
+        ids = Attempt.objects.filter(endpoint=endpoint).aggregate(low=Min("id"), high=Max("id"))
+        return (ids["low"] + ids["high"]) // 2 if ids["low"] is not None else 2**31
 
     def subject(slug: str, owner: str, chosen: str, password: str, key_filter: dict) -> Subject:
         account = Account.objects.get(slug=slug)
@@ -754,6 +906,7 @@ def subjects() -> tuple[Subject, Subject]:
             .first()
         )
         city = facility.address.split(",")[1].strip() if "," in facility.address else facility.name
+        endpoint = webhook_endpoint(account, facility)
         return Subject(
             account=account.name,
             slug=slug,
@@ -765,14 +918,21 @@ def subjects() -> tuple[Subject, Subject]:
             lock_pk=lock.pk,
             serial=lock.serial,
             key_pk=key.pk,
-            endpoint_pk=webhook_endpoint(account, facility).pk,
+            endpoint_pk=endpoint.pk,
             api_key=key.api_key,
             api_secret=crypto.decrypt(key.secret_encrypted),
             member_all_pk=member_all.pk,
             member_chosen_pk=chosen_member.pk,
+            rule_pk=Rule.objects.get(account=account, default=Rule.Default.PAYMENT).pk,
             owner_email=owner,
             chosen_email=chosen,
             password=password,
+            log_before=log_middle(endpoint),
+            rule_chosen_pk=Rule.objects.filter(account=account, all_facilities=False)
+            .order_by("pk")
+            .first()
+            .pk,
+            runs_before=runs_middle(account),
         )
 
     # The large account's key with the most chosen facilities (2,000 at full size).
@@ -983,6 +1143,7 @@ def prepare(args: argparse.Namespace, size: Size, env: dict[str, str]) -> None:
     production.manage(env, "collectstatic", "--no-input", timeout=600)
     _django_setup(env)
     add_demo_references()
+    add_demo_automations()
     scale_data.load(size)
     # The reports read what the nightly task keeps: its first run counts the whole history.
     from reports.services import reports_daily_all

@@ -2,7 +2,9 @@
 
 `load(Size(...))` writes one account the size the portal is designed for (3,000 facilities,
 300,000 units, 330,000 locks, 60 members, 20 API keys of 500-2,000 chosen facilities, a year
-of LockEvents, 50,000 release attempts, AuditEvents), beside whatever the database already
+of LockEvents, 50,000 release attempts, AuditEvents, and a webhook endpoint whose delivery log
+holds 200,000 deliveries, and a year of FMS events with the automation runs they caused),
+beside whatever the database already
 holds (the demo accounts of `seed_demo`). The rows are the product's own: facilities get
 their Facility ID from `generate_facility_id`, every unlock code is encrypted with
 `davinci.crypto`, key secrets are digested and encrypted by `ApiKey.set_secret`, passwords
@@ -112,10 +114,19 @@ FIRST = ["Avery", "Blake", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper"
 LAST = ["Johnson", "Carter", "Morgan", "Price", "Brooks", "Hayes", "Sullivan", "Quinn", "Reyes"]
 TENANT_STATUSES = {"assigned_overlock", "tenant_using_lock", "returned_to_dropbox"}
 SERIAL_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-BULK_TABLES = ("facilities_unit", "facilities_lock", "facilities_lockevent")
+BULK_TABLES = (
+    "facilities_unit",
+    "facilities_lock",
+    "facilities_lockevent",
+    "webhooks_event",
+    "webhooks_delivery",
+    "webhooks_attempt",
+    "automations_fmsevent",
+    "automations_automationrun",
+)
 # Part of the database's label: raise it when the loader writes something new (a kept
 # counter, a new table), so databases loaded by an older loader are loaded again.
-LOADER_VERSION = 1
+LOADER_VERSION = 3  # 2: the webhook delivery log; 3: FMS events and automation runs
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,12 @@ class Size:
     keys: int = 20
     release_attempts: int = 50_000
     audit_events: int = 20_000
+    # One endpoint's delivery log over its retention period (WEBHOOKS_LOG_RETENTION_DAYS):
+    # a status-change subscription of the facility the chosen member works at.
+    webhook_deliveries: int = 200_000
+    # A year of the FMS feed: a payment, move-in or move-out per facility every few days,
+    # each leaving one automation run per rule it met (about 1.3 per event).
+    fms_events: int = 300_000
     units_per_facility: int = 100
     locks_per_facility: int = 110
     days: int = 365
@@ -154,7 +171,14 @@ class Size:
         return [low + (high - low) * n // (self.keys - 1) for n in range(self.keys)][::-1]
 
 
-CI_SIZE = Size(facilities=300, events=200_000, release_attempts=5_000, audit_events=2_000)
+CI_SIZE = Size(
+    facilities=300,
+    events=200_000,
+    release_attempts=5_000,
+    audit_events=2_000,
+    webhook_deliveries=20_000,
+    fms_events=30_000,
+)
 
 
 def log(message: str) -> None:
@@ -184,6 +208,15 @@ def unit_numbers(facility_index: int, count: int) -> list[str]:
     if facility_index % 4 == 3:
         return [str(1001 + n) for n in range(count)]
     return [f"{'ABCDEFGH'[n // 100 % 8]}{100 + n % 100 + 100 * (n // 800)}" for n in range(count)]
+
+
+# How an endpoint's deliveries went, per 1,000: most at the first request, some after a
+# failed one or two (an error page, a timeout), a few given up after a day of retries.
+WEBHOOK_OUTCOMES = {"first": 900, "second": 70, "third": 25, "given_up": 5}
+WEBHOOK_RETRIES = [30, 120, 600, 1_800, 3_600, 7_200, 14_400, 21_600, 21_600]  # seconds
+WEBHOOK_LOG_DAYS = 30
+WEBHOOK_OK = '{"received": true}'
+WEBHOOK_ERROR_PAGE = "<html><head><title>502 Bad Gateway</title></head><body>" + "x" * 300
 
 
 # --- COPY ----------------------------------------------------------------------------------
@@ -327,6 +360,8 @@ def load(size: Size, *, seed: int = 21) -> Loaded:
             watch.step("lock events", loader.lock_events)
             watch.step("release attempts", loader.release_attempts)
             watch.step("audit events", loader.audit_events)
+            watch.step("webhook delivery log", loader.webhook_log)
+            watch.step("automations", loader.automations)
             started = time.monotonic()
         watch.seconds["indexes and keys"] = time.monotonic() - started
         log(
@@ -594,6 +629,49 @@ class _Loader:
         chosen_member.facilities.set([Facility.objects.get(pk=pks[0])])
         return f"{len(keys)} keys, {chosen:,} chosen facilities; {len(member_rows):,} for members"
 
+    # --- webhooks ----------------------------------------------------------------------------
+
+    def webhook_log(self) -> str:
+        from facilities.models import Facility
+
+        facility = Facility.objects.get(pk=self.facility_rows[0][0])  # the chosen member's
+        deliveries, attempts = delivery_log_load(
+            facility=facility,
+            count=self.size.webhook_deliveries,
+            rng=self.rng,
+            now=self.now,
+            created_by_id=self.users[0],
+        )
+        return f"1 endpoint: {deliveries:,} deliveries, {attempts:,} attempts"
+
+    # --- automations -------------------------------------------------------------------------
+
+    def automations(self) -> str:
+        from davinci.accounts.models import Account
+
+        account = Account.objects.get(pk=self.account.pk)
+        facilities = [pk for pk, _, _ in self.facility_rows]
+        # Three rules beside the two defaults, at chosen facilities (one third, half, 200),
+        # the last turned off: the rule list names and counts them, the runs say why.
+        rules = automation_rules_load(
+            account=account,
+            chosen=[
+                facilities[: len(facilities) // 3],
+                facilities[: max(1, len(facilities) // 2)],
+                facilities[: min(200, len(facilities))],
+            ],
+        )
+        events, runs = automation_log_load(
+            account=account,
+            count=self.size.fms_events,
+            rng=self.rng,
+            now=self.now,
+            days=self.size.days,
+            api_key_id=self.key_ids[0],
+            uploaded_by_id=self.users[0],
+        )
+        return f"{len(rules)} rules, {events:,} FMS events, {runs:,} automation runs"
+
     # --- history -----------------------------------------------------------------------------
 
     def lock_events(self) -> str:
@@ -838,3 +916,368 @@ class _Loader:
             rows(),
         )
         return f"{written:,}"
+
+
+def delivery_log_load(
+    *, facility, count: int, rng: random.Random, now: datetime, created_by_id: int | None = None
+) -> tuple[int, int]:
+    """An endpoint of `facility`'s account on that facility, with a delivery log of `count`
+    events over the last WEBHOOK_LOG_DAYS (COPY): each delivered or given up, its attempts
+    numbered from 1. Nothing waits, so nothing is ever sent to it. Returns (deliveries,
+    attempts) written."""
+
+    from webhooks.models import Attempt, Delivery, Endpoint, Event, EventType
+    from webhooks.secrets import generate_secret
+
+    endpoint = Endpoint(
+        account_id=facility.account_id,
+        url="https://hooks.example.com/davinci-lock/bench",
+        description="Bench: status changes and releases",
+        event_types=[EventType.LOCK_STATUS_CHANGED, EventType.OVERLOCK_RELEASED],
+        all_facilities=False,
+        created_by_id=created_by_id,
+    )
+    endpoint.set_secret(generate_secret())
+    endpoint.save()
+    endpoint.facilities.set([facility])
+    start = now - timedelta(days=WEBHOOK_LOG_DAYS)
+    step = WEBHOOK_LOG_DAYS * 86_400 / max(count, 1)
+    moments = [start + timedelta(seconds=(n + rng.random()) * step) for n in range(count)]
+    outcomes = weighted(rng, WEBHOOK_OUTCOMES, count)
+    statuses = list(STATUS_SHARES)
+
+    def events() -> Iterator[tuple]:
+        for n, when in enumerate(moments):
+            released = n % 4 == 0
+            before, after = (
+                ("assigned_overlock", "returned_to_dropbox")
+                if released
+                else (
+                    rng.choice(statuses),
+                    rng.choice(statuses),
+                )
+            )
+            data = {
+                "lock_event_id": n + 1,
+                "serial": serial_for(n + 1),
+                "facility_id": facility.facility_id,
+                "unit_number": f"{'ABCDEFGH'[n % 8]}{100 + n % 100}",
+                "actor": "tenant_page" if released else "user",
+                "occurred_at": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "from_status": {"value": before, "label": before},
+                "to_status": {"value": after, "label": after},
+            }
+            kind = EventType.OVERLOCK_RELEASED if released else EventType.LOCK_STATUS_CHANGED
+            message_id = f"msg_{rng.getrandbits(96):024x}"
+            yield (facility.account_id, facility.pk, kind, message_id, json.dumps(data), when)
+
+    first_event = _next_id(Event)
+    copy_rows(
+        Event, ["account_id", "facility_id", "type", "message_id", "data", "created_at"], events()
+    )
+    event_ids = _ids_since(Event, first_event)
+    tries = {"first": 1, "second": 2, "third": 3, "given_up": len(WEBHOOK_RETRIES) + 1}
+
+    def deliveries() -> Iterator[tuple]:
+        for event_id, when, outcome in zip(event_ids, moments, outcomes, strict=True):
+            given_up = outcome == "given_up"
+            last = when + timedelta(seconds=sum(WEBHOOK_RETRIES[: tries[outcome] - 1]))
+            yield (
+                endpoint.pk,
+                event_id,
+                "failed" if given_up else "delivered",
+                tries[outcome],
+                when,
+                when + timedelta(days=1),
+                None if given_up else last,
+            )
+
+    first_delivery = _next_id(Delivery)
+    written = copy_rows(
+        Delivery,
+        [
+            "endpoint_id",
+            "event_id",
+            "status",
+            "attempts",
+            "created_at",
+            "give_up_at",
+            "delivered_at",
+        ],
+        deliveries(),
+    )
+    delivery_ids = _ids_since(Delivery, first_delivery)
+
+    def attempts() -> Iterator[tuple]:
+        for delivery_id, when, outcome in zip(delivery_ids, moments, outcomes, strict=True):
+            for number in range(1, tries[outcome] + 1):
+                started = when + timedelta(seconds=sum(WEBHOOK_RETRIES[: number - 1]))
+                succeeded = number == tries[outcome] and outcome != "given_up"
+                if succeeded:
+                    answer = (200, "", WEBHOOK_OK, 40 + int(rng.random() * 400))
+                elif number % 2:
+                    answer = (502, "", WEBHOOK_ERROR_PAGE, 30 + int(rng.random() * 200))
+                else:
+                    answer = (None, "TimeoutError: timed out", "", 10_000)
+                status, error, body, duration = answer
+                yield (endpoint.pk, delivery_id, number, started, duration, status, error, body)
+
+    tried = copy_rows(
+        Attempt,
+        [
+            "endpoint_id",
+            "delivery_id",
+            "number",
+            "started_at",
+            "duration_ms",
+            "status_code",
+            "error",
+            "response_body",
+        ],
+        attempts(),
+    )
+    return written, tried
+
+
+# What an FMS feed sends, per 100 events, and the lock statuses its units are likely in: a
+# payment comes from a tenant (Assigned Overlock when they were delinquent), a move-in to a
+# vacant unit, a move-out from a tenant's. One event in ten is for any unit, with a lock or not.
+FMS_EVENT_SHARES = {"payment_received": 60, "move_in": 22, "move_out": 18}
+FMS_EVENT_UNITS = {
+    "payment_received": {"assigned_overlock", "tenant_using_lock", "returned_to_dropbox"},
+    "move_in": {"assigned_vacant"},
+    "move_out": {"tenant_using_lock", "assigned_overlock"},
+}
+FMS_EVENT_LABELS = {
+    "payment_received": "payment received",
+    "move_in": "move-in",
+    "move_out": "move-out",
+}
+FMS_CSV_SHARE = 0.2  # of events: uploaded as a CSV of payments, the rest through the API
+
+
+def automation_rules_load(*, account, chosen: Sequence[Sequence[int]]) -> list:
+    """Rules after the account's two defaults, one per list of facility pks in `chosen` (at
+    most three): a payment on Assigned Other sets Tenant Using Lock; a move-out on Tenant
+    Using Lock sets Assigned Vacant; a move-in on Assigned Other sends the new-rental notice,
+    turned off. Returns all the account's rules, in order."""
+    from automations.models import Rule
+
+    shapes = [
+        ("payment_received", ["assigned_other"], "tenant_using_lock", "", True),
+        ("move_out", ["tenant_using_lock"], "assigned_vacant", "", True),
+        ("move_in", ["assigned_other"], "", "new_rental", False),
+    ]
+    for position, (facility_pks, shape) in enumerate(zip(chosen, shapes, strict=False), start=3):
+        trigger, statuses, set_status, notice, enabled = shape
+        rule = Rule.objects.create(
+            account=account,
+            position=position,
+            trigger=trigger,
+            statuses=statuses,
+            set_status=set_status,
+            notice=notice,
+            all_facilities=False,
+            enabled=enabled,
+        )
+        Rule.facilities.through.objects.bulk_create(
+            Rule.facilities.through(rule_id=rule.pk, facility_id=pk) for pk in facility_pks
+        )
+    return list(Rule.objects.filter(account=account).prefetch_related("facilities"))
+
+
+def _automation_targets(account_id: int) -> list[tuple[int, str, list[tuple]]]:
+    """The account's facilities (pk, name) with their units: (unit pk, unit number, lock
+    pk or None, the lock's status or "")."""
+    from django.db import connection
+
+    facilities: dict[int, tuple[int, str, list[tuple]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT f.id, f.name, u.id, u.unit_number, l.id, coalesce(l.status, '')"
+            " FROM facilities_facility f JOIN facilities_unit u ON u.facility_id = f.id"
+            " LEFT JOIN facilities_lock l ON l.unit_id = u.id"
+            " WHERE f.account_id = %s ORDER BY f.id, u.id",
+            [account_id],
+        )
+        for facility_pk, name, *unit in cursor.fetchall():
+            facilities.setdefault(facility_pk, (facility_pk, name, []))[2].append(tuple(unit))
+    return list(facilities.values())
+
+
+def _automation_run(rule, status: str, rng: random.Random) -> tuple[str, str, str, bool]:
+    """(result, reason, to_status, notice sent) of `rule` on a lock in `status`, as the
+    engine (automations/engine.py) decides; now and then a notice cannot be sent."""
+    from facilities.models import LockStatus
+
+    label = LockStatus(status).label
+    if not rule.enabled:
+        return "skipped", "The rule is turned off.", "", False
+    if status == "assigned_auction":
+        return "skipped", f"A rule never acts on a lock in {label}.", "", False
+    if status not in rule.statuses:
+        wanted = " or ".join(LockStatus(s).label for s in rule.statuses)
+        return "skipped", f"The lock is {label}; the rule is for {wanted}.", "", False
+    to_status = rule.set_status if rule.set_status != status else ""
+    if rule.notice and rng.random() < 0.04:
+        why = "The unit has no email address or phone number on file."
+        if not to_status:
+            return "failed", f"No notice sent: {why}", "", False
+        return "acted", f"The status was set, but no notice was sent: {why}", to_status, False
+    return "acted", "", to_status, bool(rule.notice)
+
+
+def automation_log_load(
+    *,
+    account,
+    count: int,
+    rng: random.Random,
+    now: datetime,
+    days: int,
+    api_key_id: int | None,
+    uploaded_by_id: int,
+    shares: dict[str, int] = FMS_EVENT_SHARES,
+    unit_pks: set[int] | None = None,
+) -> tuple[int, int]:
+    """`count` FMS events of the account over the last `days` (COPY), in time order, and
+    the runs each left under the account's rules, decided as the engine would from the
+    lock's status: acted, skipped and why, failed, or nothing to do (no lock, no rule).
+    Some facilities get many more events than others (a few big ones, a long tail), so a
+    filter by facility finds a busy one. Events come through the key `api_key_id`, or as
+    CSV uploads by `uploaded_by_id` (all of them without a key). `shares` and `unit_pks`
+    narrow them to some event types and units. Returns (events, runs)."""
+    from automations.models import AutomationRun, FmsEvent, Rule
+
+    facilities = _automation_targets(account.pk)
+    if unit_pks is not None:
+        facilities = [
+            (pk, name, [unit for unit in units if unit[0] in unit_pks])
+            for pk, name, units in facilities
+        ]
+        facilities = [facility for facility in facilities if facility[2]]
+    rules = list(Rule.objects.filter(account=account).prefetch_related("facilities"))
+    everywhere = [rule for rule in rules if rule.all_facilities]
+    at = {}
+    for rule in rules:
+        for facility in rule.facilities.all():
+            at.setdefault(facility.pk, []).append(rule)
+
+    def rules_at(facility_pk: int, trigger: str) -> list:
+        applying = [*everywhere, *at.get(facility_pk, [])]
+        return sorted(
+            (r for r in applying if r.trigger == trigger), key=lambda r: (r.position, r.pk)
+        )
+
+    by_status = [
+        {
+            kind: [unit for unit in units if unit[3] in statuses] or units
+            for kind, statuses in FMS_EVENT_UNITS.items()
+        }
+        for _, _, units in facilities
+    ]
+    kinds = weighted(rng, shares, count)
+    start = now - timedelta(days=days)
+    step = days * 86_400 / max(count, 1)
+    plan = []  # per event: (facility index, unit, kind, when, source)
+    for n, kind in enumerate(kinds):
+        index = int(rng.random() ** 2 * len(facilities))  # the first facilities the busiest
+        units = facilities[index][2] if rng.random() < 0.1 else by_status[index][kind]
+        unit = units[int(rng.random() * len(units))]
+        when = start + timedelta(seconds=(n + rng.random()) * step)
+        csv = kind == "payment_received" and (api_key_id is None or rng.random() < FMS_CSV_SHARE)
+        plan.append((index, unit, kind, when, "csv" if csv else "api"))
+
+    def events() -> Iterator[tuple]:
+        for n, (index, unit, kind, when, source) in enumerate(plan):
+            facility_pk = facilities[index][0]
+            api = source == "api"
+            yield (
+                account.pk,
+                facility_pk,
+                unit[0],
+                kind,
+                when,
+                f"FMS-{n + 1:08d}" if api else f"payments-{when:%Y-%m-%d}.csv row {n % 90 + 2}",
+                source,
+                api_key_id if api else None,
+                None if api else uploaded_by_id,
+                False,
+                when + timedelta(seconds=1 + rng.random() * 5),
+            )
+
+    first_event = _next_id(FmsEvent)
+    written = copy_rows(
+        FmsEvent,
+        [
+            "account_id",
+            "facility_id",
+            "unit_id",
+            "type",
+            "occurred_at",
+            "reference",
+            "source",
+            "api_key_id",
+            "uploaded_by_id",
+            "contact_updated",
+            "received_at",
+        ],
+        events(),
+    )
+    event_ids = _ids_since(FmsEvent, first_event)
+
+    def runs() -> Iterator[tuple]:
+        for event_id, (index, unit, kind, when, _) in zip(event_ids, plan, strict=True):
+            facility_pk, name, _ = facilities[index]
+            unit_pk, number, lock_pk, status = unit
+            head = (account.pk, event_id)
+            place = (facility_pk, unit_pk, number)
+            ran = when + timedelta(seconds=6)
+            applying = rules_at(facility_pk, kind) if lock_pk is not None else []
+            if lock_pk is None:
+                nothing = ("nothing", f"Unit {number} has no lock.", None, "")
+                yield (*head, None, *place, *nothing, "", "", False, ran)
+            elif not applying:
+                why = f"No rule for {FMS_EVENT_LABELS[kind]} at {name}."
+                yield (*head, None, *place, "nothing", why, lock_pk, status, "", "", False, ran)
+            for rule in applying:
+                result, reason, to_status, sent = _automation_run(rule, status, rng)
+                notice = rule.notice if result == "acted" else ""
+                outcome = (result, reason, lock_pk, status, to_status, notice, sent)
+                yield (*head, rule.pk, *place, *outcome, ran)
+                status = to_status or status
+
+    ran = copy_rows(
+        AutomationRun,
+        [
+            "account_id",
+            "event_id",
+            "rule_id",
+            "facility_id",
+            "unit_id",
+            "unit_number",
+            "result",
+            "reason",
+            "lock_id",
+            "from_status",
+            "to_status",
+            "notice",
+            "notice_sent",
+            "created_at",
+        ],
+        runs(),
+    )
+    return written, ran
+
+
+def _next_id(model) -> int:
+    """The first id the rows COPY writes next will get (nothing else writes meanwhile)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT COALESCE(MAX(id), 0) + 1 FROM "{model._meta.db_table}"')  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def _ids_since(model, first: int) -> list[int]:
+    """The ids of the rows just written, in the order COPY wrote them."""
+    return list(model.objects.filter(pk__gte=first).order_by("pk").values_list("pk", flat=True))

@@ -87,8 +87,14 @@ def key_form(
     *, csrf: str, name: str, facility_ids: Sequence[str], detail: bool = False
 ) -> dict[str, str]:
     """Create API Key (or, with `detail`, the key's page) saved with All Facilities off: an
-    unchecked switch is not posted. The key's page adds an empty expiry and IP ranges."""
-    form = {"csrfmiddlewaretoken": csrf, "name": name, **_picker(facility_ids)}
+    unchecked switch is not posted; Read lock information, checked, is. The key's page adds
+    an empty expiry and IP ranges."""
+    form = {
+        "csrfmiddlewaretoken": csrf,
+        "name": name,
+        "permissions": "read",
+        **_picker(facility_ids),
+    }
     if detail:
         form |= {"expires_on": "", "allowed_ips": ""}
     return form

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "davinci.outbox",
     "facilities",
     "webhooks",
+    "automations",
     "integrations",
     "team",
     "reports",
@@ -282,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": 60.0},
     # Webhook deliveries that never reached a worker (webhooks/tasks.py).
     "webhooks-sweep": {"task": "webhooks.sweep", "schedule": 60.0},
+    # Webhook deliveries finished before WEBHOOKS_LOG_RETENTION_DAYS (webhooks/retention.py).
+    "webhooks-log-expire": {
+        "task": "webhooks.log_expire",
+        "schedule": crontab(hour=3, minute=47),  # UTC, once a day
+    },
     # API keys' refused requests: from the cache counters into the database (integrations/usage.py).
     "api-usage-fold": {"task": "integrations.usage_fold", "schedule": 300.0},
     # The API's write answers past their 24 hours (integrations/api/idempotency.py).
@@ -308,6 +314,9 @@ CELERY_BEAT_SCHEDULE = {
 # http://127.0.0.1:8000/), to try a receiver on one's own machine. Off in production: only
 # https:// to public addresses, checked on save and again before each request.
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+# Days the delivery log keeps a delivery once delivered or given up (with its requests and its
+# event); a daily task deletes older ones. Deliveries still waiting are kept.
+WEBHOOKS_LOG_RETENTION_DAYS = env.int("WEBHOOKS_LOG_RETENTION_DAYS", default=30)
 
 # --- Text messages and the overlock-release page -----------------------------------------
 # Dotted path of the SMS backend (davinci/sms.py). With DEBUG on, messages go to the log;

@@ -24,6 +24,8 @@ urlpatterns = [
     path("accounts/passkeys/", include("davinci.accounts.two_factor.webauthn")),
     path("facilities/", include("facilities.urls")),
     path("integrations/webhooks/", include("webhooks.urls")),
+    # Integrations → Automations (its own app, under the Integrations tabs).
+    path("integrations/automations/", include("automations.urls")),
     path("integrations/", include("integrations.urls")),
     path("team/", include("team.urls")),
     path("reports/", include("reports.urls")),

@@ -230,6 +230,36 @@ class FacilityChoiceField(forms.Field):
         return set(self.to_python(initial)) != set(self.to_python(data))
 
 
+def facility_scope_clean(
+    form: forms.Form, cleaned: dict[str, Any], *, membership: Membership | None, refusal: str
+) -> None:
+    """The "All Facilities" switch and the chosen facilities of an API key, a webhook
+    endpoint or an automation rule, as their forms' `clean()` checks them: only a member with
+    All Facilities may switch it on (`refusal` says so for this thing, e.g. "Only a user with
+    All Facilities can create an All Facilities key."); with it on, the chosen list and its
+    errors do not count; with it off, at least one facility. `membership` None: platform
+    staff or a command, who may choose either."""
+    if cleaned.get("all_facilities") and membership is not None and not membership.all_facilities:
+        form.add_error(
+            "all_facilities",
+            ValidationError(
+                f"{refusal} Turn it off and select your facilities.",
+                code="all_facilities_not_allowed",
+            ),
+        )
+    if cleaned.get("all_facilities"):
+        # The chosen list is not used then: neither its IDs nor their errors count.
+        form.errors.pop("facilities", None)
+        cleaned["facilities"] = []
+    elif "facilities" in cleaned and not cleaned["facilities"]:
+        form.add_error(
+            "facilities",
+            ValidationError(
+                "Select at least one facility, or turn on All Facilities.", code="no_facilities"
+            ),
+        )
+
+
 class FacilityPickerMixin:
     """For a form with an `all_facilities` switch and a FacilityChoiceField `facilities`.
 
@@ -678,23 +708,26 @@ def _post_limit() -> float:
     return float("inf") if limit is None else limit * 0.9
 
 
-class ImportConfirmForm(forms.Form):
-    """Carries the previewed file to the commit, sealed so what is imported is what was seen.
+class SealedFileForm(forms.Form):
+    """Carries a previewed file to its commit, sealed so what is written is what was seen.
 
-    The file holds unlock codes, so the hidden field is encrypted (Fernet: authenticated, so
-    tampering is refused too), never merely signed: the page's HTML reveals nothing.
+    A file may hold unlock codes, so the hidden field is encrypted (Fernet: authenticated, so
+    tampering is refused too), never merely signed: the page's HTML reveals nothing. `scope`
+    names what the preview was for (a facility's import, an account's payments): a preview
+    carried to another is refused with `wrong_scope_message`.
     """
 
     payload = forms.CharField(widget=forms.HiddenInput)
+    wrong_scope_message = "This preview is for something else. Upload the file again."
 
-    def __init__(self, *args, facility: Facility, **kwargs) -> None:
+    def __init__(self, *args, scope: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.facility = facility
+        self.scope = scope
 
     @staticmethod
-    def seal(*, facility: Facility, filename: str, text: str, fingerprint: str) -> str:
+    def seal_for(*, scope: str, filename: str, text: str, fingerprint: str) -> str:
         data = {
-            "facility": facility.pk,
+            "scope": scope,
             "filename": filename,
             "text": text,
             "fingerprint": fingerprint,
@@ -713,9 +746,29 @@ class ImportConfirmForm(forms.Form):
             raise ValidationError(
                 "This preview is more than an hour old. Upload the file again.", code="expired"
             )
-        if data.get("facility") != self.facility.pk:
-            raise ValidationError(
-                "This preview is for another facility. Upload the file again.",
-                code="wrong_facility",
-            )
+        if data.get("scope") != self.scope:
+            raise ValidationError(self.wrong_scope_message, code="wrong_scope")
         return data
+
+
+class ImportConfirmForm(SealedFileForm):
+    """The facility's CSV import of units and locks, from its preview to "Import"."""
+
+    wrong_scope_message = "This preview is for another facility. Upload the file again."
+
+    def __init__(self, *args, facility: Facility, **kwargs) -> None:
+        super().__init__(*args, scope=self.scope_of(facility), **kwargs)
+        self.facility = facility
+
+    @staticmethod
+    def scope_of(facility: Facility) -> str:
+        return f"facility-import:{facility.pk}"
+
+    @staticmethod
+    def seal(*, facility: Facility, filename: str, text: str, fingerprint: str) -> str:
+        return SealedFileForm.seal_for(
+            scope=ImportConfirmForm.scope_of(facility),
+            filename=filename,
+            text=text,
+            fingerprint=fingerprint,
+        )

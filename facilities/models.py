@@ -353,6 +353,13 @@ class LockEvent(models.Model):
                 | Q(kind="unassigned"),
                 name="lockevent_feed",
             ),
+            # A key's writes by time (Release overlock, Set status by API), of those only: the
+            # usage chart counts them here, however many lookups the key makes. Few rows.
+            models.Index(
+                fields=["api_key", "created_at"],
+                condition=Q(kind__in=["released", "status_changed"], api_key__isnull=False),
+                name="lockevent_key_writes",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from davinci.accounts.models import Account, Membership
-from facilities.forms import PICKER_ENTER_BUTTON, FacilityChoiceField, FacilityPickerMixin
+from davinci.accounts.permissions import DEFAULT_KEY_PERMISSIONS, KeyPermission
+from facilities.forms import (
+    PICKER_ENTER_BUTTON,
+    FacilityChoiceField,
+    FacilityPickerMixin,
+    facility_scope_clean,
+)
 from facilities.models import Facility
 from integrations.models import ApiKey
 
@@ -71,8 +77,10 @@ def datetime_to_expiry(moment: dt.datetime | None) -> dt.date | None:
 
 
 class ApiKeyForm(FacilityPickerMixin, forms.Form):
-    """ "Create API Key" and the key detail window share it: Name, All Facilities and the
-    facilities; the detail window adds expiry and allowed IP ranges."""
+    """ "Create API Key" and the key detail window share it: Name, All Facilities, the
+    facilities and the permissions (Read lock information checked on a new key); the detail
+    window adds expiry and allowed IP ranges. Whoever may manage keys may give any
+    permission: it says what the key does within its facilities."""
 
     name = forms.CharField(
         label="Name",
@@ -93,6 +101,18 @@ class ApiKeyForm(FacilityPickerMixin, forms.Form):
         label="Facilities",
         required=False,
         help_text="Used when All Facilities is off. Choose at least one.",
+    )
+    permissions = forms.MultipleChoiceField(
+        label="Permissions",
+        choices=KeyPermission.choices,
+        initial=list(DEFAULT_KEY_PERMISSIONS),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the key may do in its facilities. A call center that looks codes up "
+        "needs Read lock information only.",
+        error_messages={
+            "required": "Choose at least one permission, for example Read lock information.",
+            "invalid_choice": "Not a permission a key can have: %(value)s.",
+        },
     )
     expires_on = forms.DateField(
         label="Expiry date",
@@ -154,6 +174,7 @@ class ApiKeyForm(FacilityPickerMixin, forms.Form):
                 css_class="facility-choices",
                 data_hidden_when_checked="#id_all_facilities",
             ),
+            "permissions",
             *(["expires_on", "allowed_ips"] if detail else []),
         )
 
@@ -174,6 +195,7 @@ class ApiKeyForm(FacilityPickerMixin, forms.Form):
             ),
             "expires_on": datetime_to_expiry(api_key.expires_at),
             "allowed_ips": "\n".join(api_key.allowed_ips),
+            "permissions": list(api_key.permissions),
         }
         return cls(
             data, account=api_key.account, membership=membership, detail=True, initial=initial
@@ -191,31 +213,12 @@ class ApiKeyForm(FacilityPickerMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if (
-            cleaned.get("all_facilities")
-            and self.membership is not None
-            and not self.membership.all_facilities
-        ):
-            self.add_error(
-                "all_facilities",
-                ValidationError(
-                    "Only a user with All Facilities can create an All Facilities key. "
-                    "Turn it off and select your facilities.",
-                    code="all_facilities_not_allowed",
-                ),
-            )
-        if cleaned.get("all_facilities"):
-            # The chosen list is not used then: neither its IDs nor their errors count.
-            self.errors.pop("facilities", None)
-            cleaned["facilities"] = []
-        elif "facilities" in cleaned and not cleaned["facilities"]:
-            self.add_error(
-                "facilities",
-                ValidationError(
-                    "Select at least one facility, or turn on All Facilities.",
-                    code="no_facilities",
-                ),
-            )
+        facility_scope_clean(
+            self,
+            cleaned,
+            membership=self.membership,
+            refusal="Only a user with All Facilities can create an All Facilities key.",
+        )
         return cleaned
 
     def service_kwargs(self) -> dict[str, Any]:
@@ -224,6 +227,7 @@ class ApiKeyForm(FacilityPickerMixin, forms.Form):
             "name": data["name"],
             "all_facilities": data["all_facilities"],
             "facilities": list(data["facilities"]),
+            "permissions": data["permissions"],
         }
         if "expires_on" in self.fields:
             kwargs["expires_at"] = expiry_to_datetime(data["expires_on"])

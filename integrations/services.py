@@ -22,6 +22,11 @@ from django.views.decorators.debug import sensitive_variables
 
 from davinci import crypto
 from davinci.accounts.models import Account, AuditEvent, Membership, User
+from davinci.accounts.permissions import (
+    DEFAULT_KEY_PERMISSIONS,
+    KeyPermission,
+    key_permissions_clean,
+)
 from davinci.accounts.services import audit_event_record
 from facilities.models import Facility
 from integrations import notices
@@ -114,6 +119,33 @@ def _check_member_scope(
         )
 
 
+def _clean_permissions(permissions: Iterable[str]) -> list[str]:
+    """The permissions as the key stores them; at least one (a key with none would be refused
+    on every call: disable it instead). Whoever may manage a key chooses any of them: they say
+    what the key does within its facilities, all of which an Owner or Client Admin may do in
+    the portal."""
+    try:
+        cleaned = key_permissions_clean(permissions)
+    except ValueError as exc:
+        raise ValidationError(
+            {"permissions": ValidationError(str(exc), code="invalid_permissions")}
+        ) from exc
+    if not cleaned:
+        raise ValidationError(
+            {
+                "permissions": ValidationError(
+                    "Choose at least one permission: " + ", ".join(KeyPermission.values) + ".",
+                    code="no_permissions",
+                )
+            }
+        )
+    return cleaned
+
+
+def _permissions_summary(permissions: Iterable[str]) -> str:
+    return ", ".join(KeyPermission(value).label for value in permissions)
+
+
 def _scope_summary(all_facilities: bool, facilities: Iterable[Facility]) -> str:
     if all_facilities:
         return "All Facilities"
@@ -131,13 +163,16 @@ def api_key_create(
     facilities: Sequence[Facility] = (),
     expires_at: datetime | None = None,
     allowed_ips: Sequence[str] = (),
+    permissions: Iterable[str] = DEFAULT_KEY_PERMISSIONS,
     membership: Membership | None = None,
     actor: User | None,
     ip: str | None,
 ) -> NewApiKey:
     """Create a key for `account` and return it with its plain secret (shown once by the
-    command line; the portal lets owners see it again with "Show Key")."""
+    command line; the portal lets owners see it again with "Show Key"). Without
+    `permissions` the key may only read (look codes up)."""
     facilities = list(facilities)
+    permissions = _clean_permissions(permissions)
     _check_facilities(account=account, facilities=facilities)
     _check_scope(all_facilities=all_facilities, facilities=facilities)
     _check_member_scope(membership=membership, all_facilities=all_facilities, facilities=facilities)
@@ -149,6 +184,7 @@ def api_key_create(
         all_facilities=all_facilities,
         expires_at=expires_at,
         allowed_ips=list(allowed_ips),
+        permissions=permissions,
         created_by=actor,
     )
     api_key.set_secret(secret)
@@ -160,9 +196,11 @@ def api_key_create(
         actor=actor,
         ip=ip,
         details={
-            "summary": f"Facilities: {_scope_summary(all_facilities, facilities)}",
+            "summary": f"Facilities: {_scope_summary(all_facilities, facilities)}; "
+            f"Permissions: {_permissions_summary(permissions)}",
             "all_facilities": all_facilities,
             "facility_ids": sorted(facility.facility_id for facility in facilities),
+            "permissions": permissions,
             "via": "portal" if actor is not None else "command",
         },
     )
@@ -192,15 +230,20 @@ def api_key_update(
     facilities: Sequence[Facility],
     expires_at: datetime | None,
     allowed_ips: Sequence[str],
+    permissions: Iterable[str] | None = None,
     membership: Membership | None = None,
     actor: User | None,
     ip: str | None,
 ) -> bool:
-    """Save a key's name, facility selection, expiry and allowed IP ranges. Writes one
-    AuditEvent listing what changed; returns False (and writes nothing) if nothing did."""
+    """Save a key's name, facility selection, expiry, allowed IP ranges and (unless None)
+    permissions. Writes one AuditEvent listing what changed; returns False (and writes
+    nothing) if nothing did."""
     if api_key.is_deleted:
         raise ValidationError("This key was deleted.", code="deleted")
     facilities = list(facilities)
+    permissions = (
+        list(api_key.permissions) if permissions is None else _clean_permissions(permissions)
+    )
     _check_facilities(account=api_key.account, facilities=facilities)
     _check_scope(all_facilities=all_facilities, facilities=facilities)
     _check_member_scope(membership=membership, all_facilities=all_facilities, facilities=facilities)
@@ -236,6 +279,12 @@ def api_key_update(
     if list(allowed_ips) != list(api_key.allowed_ips):
         changes["allowed_ips"] = [list(api_key.allowed_ips), list(allowed_ips)]
         summary.append("Allowed IP ranges: " + (", ".join(allowed_ips) or "any address"))
+    if permissions != list(api_key.permissions):
+        changes["permissions"] = [list(api_key.permissions), permissions]
+        summary.append(
+            f"Permissions: {_permissions_summary(api_key.permissions)} → "
+            f"{_permissions_summary(permissions)}"
+        )
     if not changes:
         return False
 
@@ -243,7 +292,10 @@ def api_key_update(
     api_key.all_facilities = all_facilities
     api_key.expires_at = expires_at
     api_key.allowed_ips = list(allowed_ips)
-    api_key.save(update_fields=["name", "all_facilities", "expires_at", "allowed_ips"])
+    api_key.permissions = permissions
+    api_key.save(
+        update_fields=["name", "all_facilities", "expires_at", "allowed_ips", "permissions"]
+    )
     api_key.facilities.set(facilities)
     _record(
         api_key=api_key,

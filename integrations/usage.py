@@ -1,7 +1,10 @@
-"""How much an API key is used: unlock-code lookups and refused requests, per day (UTC).
+"""How much an API key is used: unlock-code lookups, writes and refused requests, per day
+(UTC).
 
 Lookups are the key's LockEvents ("Code looked up through the API"): the lookup writes that
-row anyway, so counting them costs the API nothing.
+row anyway, so counting them costs the API nothing. Writes likewise are the LockEvents each
+Release overlock or Set status by API leaves ("Overlock released", "Status changed", naming
+the key); a release that answers the code also counts as the lookup it is.
 
 Refused requests (401, 403, 429 of a known key) must not add a database write to the API:
 `refused_count` adds one to a counter in the cache (one atomic add/incr, shared by every
@@ -33,6 +36,9 @@ from facilities.querysets import first_names_of
 from integrations.models import ApiKey, ApiKeyUsageDay
 
 REFUSED_STATUSES = (401, 403, 429)
+# The LockEvents of a key's writes, counted in the index `lockevent_key_writes` (its condition
+# names the same kinds).
+WRITE_KINDS = [LockEvent.Kind.RELEASED, LockEvent.Kind.STATUS_CHANGED]
 CHART_DAYS = 30
 LIST_DAYS = 7
 # Counts wait at most this long in the cache; the fold looks back over FOLD_DAYS days, so a
@@ -104,6 +110,7 @@ def _fold_one(api_key_id: int, day: date, status: int, count: int) -> None:
 class Day:
     day: date
     lookups: int = 0
+    writes: int = 0
     refused: dict[int, int] = field(default_factory=lambda: dict.fromkeys(REFUSED_STATUSES, 0))
 
     @property
@@ -117,9 +124,10 @@ class Day:
 
 
 def usage_days(*, api_key: ApiKey, days: int = CHART_DAYS) -> list[Day]:
-    """The last `days` days (UTC, oldest first, today included) of this key: its lookups and
-    its refused requests by status. Two queries and one cache round trip, whatever the use;
-    the lookups are counted in the index `lockevent_key_time` alone."""
+    """The last `days` days (UTC, oldest first, today included) of this key: its lookups, its
+    writes and its refused requests by status. Three queries and one cache round trip,
+    whatever the use; the lookups are counted in the index `lockevent_key_time` alone, the
+    writes in `lockevent_key_writes`."""
     today = _today()
     first = today - timedelta(days=days - 1)
     by_day = {first + timedelta(days=n): Day(first + timedelta(days=n)) for n in range(days)}
@@ -136,6 +144,18 @@ def usage_days(*, api_key: ApiKey, days: int = CHART_DAYS) -> list[Day]:
     for row in lookups:
         if row["day"] in by_day:
             by_day[row["day"]].lookups = row["count"]
+    writes = (
+        LockEvent.objects.filter(
+            api_key=api_key, kind__in=WRITE_KINDS, created_at__gte=since, api_key__isnull=False
+        )
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .order_by()
+        .values("day")
+        .annotate(count=Count("*"))
+    )
+    for row in writes:
+        if row["day"] in by_day:
+            by_day[row["day"]].writes = row["count"]
     for row in ApiKeyUsageDay.objects.filter(api_key=api_key, day__gte=first):
         if row.day in by_day:
             for status in REFUSED_STATUSES:

@@ -12,7 +12,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from davinci.accounts.models import Account, Membership
-from facilities.forms import PICKER_ENTER_BUTTON, FacilityChoiceField, FacilityPickerMixin
+from facilities.forms import (
+    PICKER_ENTER_BUTTON,
+    FacilityChoiceField,
+    FacilityPickerMixin,
+    facility_scope_clean,
+)
 from facilities.models import Facility
 from webhooks import transport
 from webhooks.models import SUBSCRIBABLE, Endpoint
@@ -114,30 +119,12 @@ class EndpointForm(FacilityPickerMixin, forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        if (
-            cleaned.get("all_facilities")
-            and self.membership is not None
-            and not self.membership.all_facilities
-        ):
-            self.add_error(
-                "all_facilities",
-                ValidationError(
-                    "Only a user with All Facilities can add an All Facilities endpoint. "
-                    "Turn it off and select your facilities.",
-                    code="all_facilities_not_allowed",
-                ),
-            )
-        if cleaned.get("all_facilities"):
-            self.errors.pop("facilities", None)
-            cleaned["facilities"] = []
-        elif "facilities" in cleaned and not cleaned["facilities"]:
-            self.add_error(
-                "facilities",
-                ValidationError(
-                    "Select at least one facility, or turn on All Facilities.",
-                    code="no_facilities",
-                ),
-            )
+        facility_scope_clean(
+            self,
+            cleaned,
+            membership=self.membership,
+            refusal="Only a user with All Facilities can add an All Facilities endpoint.",
+        )
         return cleaned
 
     def service_kwargs(self) -> dict[str, Any]:

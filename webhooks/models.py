@@ -189,6 +189,10 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The retention task's old events (webhooks/retention.py).
+            models.Index(fields=["created_at"], name="webhooks_event_age"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.message_id}"
@@ -215,6 +219,8 @@ class Delivery(models.Model):
         indexes = [
             # The endpoint's queue: its oldest pending delivery first.
             models.Index(fields=["endpoint", "status", "id"], name="webhooks_delivery_queue"),
+            # The retention task's old deliveries (webhooks/retention.py).
+            models.Index(fields=["created_at"], name="webhooks_delivery_age"),
         ]
 
     def __str__(self) -> str:

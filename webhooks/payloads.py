@@ -78,8 +78,8 @@ def automation_ran_data(
     ran_at: datetime,
 ) -> dict[str, Any]:
     """An automation rule ran: the rule, the event that triggered it (payment_received,
-    move_in, move_out), what it did (`result`, e.g. "status_set", "notice_queued",
-    "skipped"), on which lock and unit, and when."""
+    move_in, move_out), what it did (`result`: acted, skipped or failed, as
+    automations.models.AutomationRun.Result), on which lock and unit, and when."""
     return {
         "rule_id": rule_id,
         "trigger": trigger,

@@ -2,7 +2,8 @@
 to one: `dispatch(endpoint_id)` once a transaction that wrote deliveries commits, again after
 a failure's backoff, and from the beat sweep (settings.CELERY_BEAT_SCHEDULE) for endpoints
 whose deliveries never reached a worker (the broker was down). The tasks carry an
-endpoint's id, never an event or a secret."""
+endpoint's id, never an event or a secret. `log_expire` (beat, daily) keeps the delivery log
+to its retention period (webhooks/retention.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.utils import timezone
 from davinci.outbox import after_response
 from webhooks.delivery import SWEEP_GRACE, endpoint_deliver
 from webhooks.models import Delivery, Endpoint
+from webhooks.retention import delivery_log_expire
 
 logger = logging.getLogger(__name__)
 
@@ -75,3 +77,8 @@ def deliver(endpoint_id: int) -> None:
 @shared_task(name="webhooks.sweep", ignore_result=True)
 def sweep() -> int:
     return webhooks_sweep()
+
+
+@shared_task(name="webhooks.log_expire", ignore_result=True)
+def log_expire() -> int:
+    return delivery_log_expire()

@@ -12,6 +12,8 @@ resolves to either. So:
   again: a DNS answer that changes between the check and the connection (DNS rebinding)
   cannot steer it elsewhere. HTTPS still verifies the certificate against the name (SNI).
   Redirects are not followed (http.client never follows them): a 3xx is a failed delivery.
+  The 10 s timeout is a deadline for the whole answer (`_Deadline`), not for each read: a
+  receiver that drips its answer a byte at a time cannot hold a worker longer.
 
 With settings.WEBHOOKS_ALLOW_PRIVATE (on with DEBUG), `http://` and private addresses such as
 http://127.0.0.1:8000/ are allowed, so a receiver can be tried on one's own machine.
@@ -19,10 +21,12 @@ http://127.0.0.1:8000/ are allowed, so a receiver can be tried on one's own mach
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -127,13 +131,47 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def connect(self) -> None:
         sock = socket.create_connection((self.host, self.port), self.timeout)
-        self.sock = self.tls.wrap_socket(sock, server_hostname=self.server_name)
+        self.sock = self.tls.wrap_socket(
+            sock, server_hostname=self.server_name, do_handshake_on_connect=False
+        )
+        # The handshake once `sock` is set, so that the request's deadline can cut it short.
+        self.sock.do_handshake()
+
+
+class _Deadline:
+    """Ends a request `seconds` after it started, whatever it is waiting for. A socket's
+    timeout bounds each read, and a receiver that sends a byte every few seconds renews it for
+    ever; so when the time is up a timer shuts the connection's socket down, and the read in
+    progress (TLS handshake, status line, headers or body) returns at once."""
+
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float) -> None:
+        self.connection = connection
+        self.expired = False
+        self.timer = threading.Timer(seconds, self._cut)
+        self.timer.daemon = True
+
+    def _cut(self) -> None:
+        self.expired = True
+        sock = self.connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                # The plain socket's shutdown, also under TLS: ssl.SSLSocket.shutdown would
+                # drop its TLS state under the reading thread's feet.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Deadline:
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.timer.cancel()
 
 
 def post(url: str, *, body: bytes, headers: dict[str, str], keep: int) -> Response:
-    """POST `body` to `url` (10 s timeout, no redirects) and return the status and the first
-    `keep` characters of the answer. Raises RefusedAddress before any connection is made
-    when the name resolves to an address that is not allowed."""
+    """POST `body` to `url` and return the status and the first `keep` characters of the
+    answer: no redirects, and the whole answer within TIMEOUT_SECONDS (else a timeout, status
+    None). Raises RefusedAddress before any connection is made when the name resolves to an
+    address that is not allowed."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     https = parts.scheme == "https"
@@ -150,26 +188,40 @@ def post(url: str, *, body: bytes, headers: dict[str, str], keep: int) -> Respon
     if parts.query:
         path += "?" + parts.query
     started = time.monotonic()
+    deadline = _Deadline(connection, TIMEOUT_SECONDS)
     try:
-        connection.request(
-            "POST",
-            path,
-            body=body,
-            headers={
-                "Host": host if default_port else f"{host}:{port}",
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                **headers,
-            },
-        )
-        answer = connection.getresponse()
-        text = answer.read(keep).decode("utf-8", errors="replace")
+        with deadline:
+            connection.connect()
+            if deadline.expired:  # it ran out while connecting, when there was nothing to cut
+                raise TimeoutError
+            connection.request(
+                "POST",
+                path,
+                body=body,
+                headers={
+                    "Host": host if default_port else f"{host}:{port}",
+                    "Content-Type": "application/json",
+                    "User-Agent": USER_AGENT,
+                    **headers,
+                },
+            )
+            answer = connection.getresponse()
+            text = answer.read(keep).decode("utf-8", errors="replace")
+        if deadline.expired:  # what was read may be cut short: not an answer
+            return _timed_out(started)
         return Response(answer.status, text, _since(started))
     except (OSError, http.client.HTTPException) as exc:
+        if deadline.expired:
+            return _timed_out(started)
         reason = "timed out" if isinstance(exc, TimeoutError | socket.timeout) else str(exc)
         return Response(None, "", _since(started), error=f"{type(exc).__name__}: {reason}"[:200])
     finally:
         connection.close()
+
+
+def _timed_out(started: float) -> Response:
+    error = f"TimeoutError: no complete answer within {TIMEOUT_SECONDS:g} s"
+    return Response(None, "", _since(started), error=error)
 
 
 def _since(started: float) -> int:

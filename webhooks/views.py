@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -234,6 +235,7 @@ def endpoint_log(request: HttpRequest, pk: int) -> HttpResponse:
         "older": older,
         "paged": bool(before),
         "waiting": waiting.filter(attempts=0)[:100].count(),
+        "kept_days": settings.WEBHOOKS_LOG_RETENTION_DAYS,
     }
     return render(request, "webhooks/endpoint_log.html", context)
 

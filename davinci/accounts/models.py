@@ -475,6 +475,13 @@ class AuditEvent(models.Model):
         WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
         WEBHOOK_ENABLED = "webhook_enabled", "Webhook endpoint enabled"
         WEBHOOK_DELETED = "webhook_deleted", "Webhook endpoint deleted"
+        RULE_CREATED = "rule_created", "Automation rule added"
+        RULE_EDITED = "rule_edited", "Automation rule edited"
+        RULE_ENABLED = "rule_enabled", "Automation rule turned on"
+        RULE_DISABLED = "rule_disabled", "Automation rule turned off"
+        RULE_MOVED = "rule_moved", "Automation rule moved"
+        RULE_DELETED = "rule_deleted", "Automation rule deleted"
+        PAYMENTS_UPLOADED = "payments_uploaded", "Payments uploaded for automations"
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="audit_events")
     actor = models.ForeignKey(

@@ -46,6 +46,7 @@ MANAGES_USERS = (Role.OWNER, Role.CLIENT_ADMIN)
 MANAGES_INTEGRATIONS = (Role.OWNER, Role.CLIENT_ADMIN)
 # Webhook endpoints (Integrations → Webhooks), each member within their facilities.
 MANAGES_WEBHOOKS = (Role.OWNER, Role.CLIENT_ADMIN)
+MANAGES_AUTOMATIONS = (Role.OWNER, Role.CLIENT_ADMIN)  # Integrations → Automations
 EDITS_FACILITIES = (Role.OWNER, Role.CLIENT_ADMIN)
 SEES_LOCK_LIMIT = (Role.OWNER, Role.CLIENT_ADMIN)  # the account's total towards the lock limit
 # Reports: everyone but the call center (facility access narrows what each report counts).
@@ -144,6 +145,12 @@ def tenant_can_receive_code(status: str) -> bool:
     return status not in WITHHELD_STATUSES
 
 
+def automation_can_act(status: str) -> bool:
+    """Whether an automation rule may touch a lock in `status`: never one being auctioned
+    (its status is a person's decision, and its code never goes to a tenant)."""
+    return status not in WITHHELD_STATUSES
+
+
 # --- Roles: pages ---------------------------------------------------------------------------
 
 
@@ -160,6 +167,25 @@ def can_manage_integrations(role: str) -> bool:
 def can_manage_webhooks(role: str) -> bool:
     """Webhook endpoints: add, edit, show and roll the secret, disable, delete, test."""
     return role in MANAGES_WEBHOOKS
+
+
+def can_manage_automations(role: str) -> bool:
+    """Integrations → Automations: the rules and their activity."""
+    return role in MANAGES_AUTOMATIONS
+
+
+def can_edit_rule(*, member_all_facilities: bool, rule_all_facilities: bool) -> bool:
+    """Of the rules a member sees (a member with chosen facilities sees the account-wide
+    rules and those of their facilities only), which they may change: all of them with All
+    Facilities; with chosen facilities only the rules of their facilities, since an
+    account-wide rule acts on facilities outside theirs."""
+    return member_all_facilities or not rule_all_facilities
+
+
+def can_reorder_rules(*, member_all_facilities: bool) -> bool:
+    """Moving a rule moves it past rules of facilities the member may not see: only a
+    member with All Facilities orders the rules (a new rule of anyone's comes last)."""
+    return member_all_facilities
 
 
 def can_edit_facilities(role: str) -> bool:

@@ -15,9 +15,11 @@ from facilities.imports.rows import (
     COLUMNS,
     MAX_BYTES,
     MAX_ROWS,
+    Columns,
     RowError,
     decode_csv,
     normalize_serial,
+    read_records,
 )
 from facilities.imports.write import ImportResult, apply_plan
 
@@ -26,6 +28,7 @@ __all__ = [
     "EXPORT_COLUMNS",
     "MAX_BYTES",
     "MAX_ROWS",
+    "Columns",
     "ImportPlan",
     "ImportResult",
     "RowError",
@@ -34,4 +37,5 @@ __all__ = [
     "export_rows",
     "normalize_serial",
     "plan_import",
+    "read_records",
 ]

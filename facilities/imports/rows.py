@@ -129,26 +129,48 @@ class LockRow:
 # --- Reading the file -------------------------------------------------------------------------
 
 
-def _header(cells: list[str]) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True)
+class Columns:
+    """The columns a kind of file may have, the headings people write instead of them, and
+    what the heading must name at least (one of `needs`, with the sentence that says so)."""
+
+    names: list[str]
+    aliases: dict[str, str]
+    needs: frozenset[str]
+    needs_message: str
+
+
+UNITS_AND_LOCKS = Columns(
+    names=COLUMNS,
+    aliases=ALIASES,
+    needs=frozenset({"unit_number", "serial"}),
+    needs_message="The file needs a unit_number column, a serial column, or both.",
+)
+
+
+def _header(cells: list[str], columns: Columns) -> tuple[list[str], list[str]]:
     """Our column names for the heading cells, and the problems with them."""
     names, problems = [], []
     for cell in cells:
         key = cell.strip().lstrip("\ufeff").lower().replace(" ", "_").replace("-", "_")
-        key = ALIASES.get(key, key)
-        if key and key not in COLUMNS:
+        key = columns.aliases.get(key, key)
+        if key and key not in columns.names:
             problems.append(f"Unknown column “{cell.strip()}”.")
         elif key and key in names:
             problems.append(f"The column “{cell.strip()}” appears twice.")
         names.append(key)
-    if not {"unit_number", "serial"} & set(names):
-        problems.append("The file needs a unit_number column, a serial column, or both.")
+    if not columns.needs & set(names):
+        problems.append(columns.needs_message)
     if problems:
-        problems.append(f"The columns are: {', '.join(COLUMNS)}.")
+        problems.append(f"The columns are: {', '.join(columns.names)}.")
     return names, problems
 
 
-def read_records(text: str, errors: list[RowError]) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, {column: cell}) for each non-empty row after the heading."""
+def read_records(
+    text: str, errors: list[RowError], columns: Columns = UNITS_AND_LOCKS
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {column: cell}) for each non-empty row after the heading, in the
+    `columns` of the kind of file (by default the units and locks import's)."""
     first_line = text.split("\n", 1)[0]
     delimiter = max([",", ";", "\t"], key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -157,7 +179,7 @@ def read_records(text: str, errors: list[RowError]) -> Iterator[tuple[int, dict[
         if heading is None:
             errors.append(RowError(1, "The file is empty."))
             return
-        names, problems = _header(heading)
+        names, problems = _header(heading, columns)
         if problems:
             errors.extend(RowError(1, problem) for problem in problems)
             return

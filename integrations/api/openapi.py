@@ -64,17 +64,32 @@ def _schema_summary(schema: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _curl(base_url: str, path: str, parameters: list[dict[str, Any]], secured: bool) -> str:
+def _curl(
+    base_url: str,
+    path: str,
+    parameters: list[dict[str, Any]],
+    secured: bool,
+    body: dict[str, Any] | None = None,
+) -> str:
     url = base_url + path
     for parameter in parameters:
         if parameter["in"] == "path":
             url = url.replace("{" + parameter["name"] + "}", str(parameter.get("example", "")))
     if not secured:
         return f"curl -s '{url}'"
+    write = ""
+    if body is not None:  # a POST: its JSON body and a new Idempotency-Key
+        write = (
+            "  -X POST \\\n"
+            '  -H "Content-Type: application/json" \\\n'
+            '  -H "Idempotency-Key: $(uuidgen)" \\\n'
+            f"  -d '{json.dumps(body)}' \\\n"
+        )
     return (
         "curl -s \\\n"
         '  -H "X-API-Key: $DAVINCI_API_KEY" \\\n'
         '  -H "X-API-Secret: $DAVINCI_API_SECRET" \\\n'
+        f"{write}"
         f"  '{url}'"
     )
 
@@ -84,8 +99,8 @@ def _example(schema: dict[str, Any]) -> Any:
     schema = _resolve(schema, "schemas")
     if "example" in schema:
         return copy.deepcopy(schema["example"])
-    if "oneOf" in schema:
-        return _example(schema["oneOf"][0])
+    if "oneOf" in schema or "anyOf" in schema:
+        return _example(schema.get("oneOf", schema.get("anyOf"))[0])
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next(k for k in kind if k != "null")
@@ -112,19 +127,22 @@ def docs_context(*, base_url: str) -> dict[str, Any]:
     doc = _document()
     operations = []
     for path, item in doc["paths"].items():
-        operation = item["get"]
+        ((method, operation),) = item.items()
+        request = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        body = _example(request["schema"]) if request else None
         parameters = [_resolve(p, "parameters") for p in operation.get("parameters", [])]
         secured = operation.get("security", doc["security"]) != []
         responses = []
         for status, response in operation["responses"].items():
             response = _resolve(response, "responses")
             responses.append({"status": status, "description": _segments(response["description"])})
-        ok_schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        ok = next(status for status in operation["responses"] if status.startswith("2"))
+        ok_schema = operation["responses"][ok]["content"]["application/json"]["schema"]
         example = None if path == "/openapi.json" else _example(ok_schema)
         operations.append(
             {
                 "id": operation["operationId"],
-                "method": "GET",
+                "method": method.upper(),
                 "path": SERVER_URL + path,
                 "summary": operation["summary"],
                 "description": _segments(operation["description"]),
@@ -139,7 +157,7 @@ def docs_context(*, base_url: str) -> dict[str, Any]:
                     for p in parameters
                 ],
                 "responses": responses,
-                "curl": _curl(base_url, path, parameters, secured),
+                "curl": _curl(base_url, path, parameters, secured, body),
                 "example": json.dumps(example, indent=2) if example is not None else "",
             }
         )

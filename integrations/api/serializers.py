@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypedDict
 
+from automations.models import AutomationRun, FmsEvent
 from davinci.accounts import permissions
 from facilities.models import Facility, Lock, LockEvent, Unit
 
@@ -56,6 +57,27 @@ class UnitData(TypedDict):
     lock: LockData | None
 
 
+class TenantNoticeData(TypedDict):
+    """What became of the "Unlock and Delinquency Paid" notice a release asked for."""
+
+    requested: bool
+    channels: list[str]  # where it is on its way: email, sms; empty when not sent
+    not_sent_reason: str | None
+
+
+class ReleaseData(TypedDict):
+    """A release's answer: the unit with its lock (its code only for a key with `read`)."""
+
+    data: UnitData | UnitListItemData
+    tenant_notice: TenantNoticeData
+
+
+class LockStatusChangeData(TypedDict):
+    """A status change's answer: the lock (its code only for a key with `read`)."""
+
+    data: LockData | LockSummaryData
+
+
 class FacilityPageData(TypedDict):
     data: list[FacilityData]
     next: str | None
@@ -64,6 +86,61 @@ class FacilityPageData(TypedDict):
 class UnitPageData(TypedDict):
     data: list[UnitListItemData]
     next: str | None
+
+
+class AutomationRunData(TypedDict):
+    """What one rule did with an FMS event (or, with no rule, why nothing was done)."""
+
+    rule_id: int | None
+    result: str
+    reason: str
+    serial: str | None
+    from_status: str | None
+    to_status: str | None
+    notice: str | None
+    notice_sent: bool
+
+
+class FmsEventData(TypedDict):
+    """An FMS event as recorded, and what the rules did: never a code or a contact."""
+
+    id: int
+    type: str
+    occurred_at: str
+    reference: str
+    received_at: str
+    facility_id: str
+    unit_number: str
+    contact_updated: bool
+    runs: list[AutomationRunData]
+
+
+def automation_run_data(run: AutomationRun) -> AutomationRunData:
+    return {
+        "rule_id": run.rule_id,
+        "result": run.result,
+        "reason": run.reason,
+        "serial": run.lock.serial if run.lock_id else None,
+        "from_status": run.from_status or None,
+        "to_status": run.to_status or None,
+        "notice": run.notice or None,
+        "notice_sent": run.notice_sent,
+    }
+
+
+def fms_event_data(event: FmsEvent) -> FmsEventData:
+    runs = event.runs.select_related("lock").order_by("id")
+    return {
+        "id": event.pk,
+        "type": event.type,
+        "occurred_at": event.occurred_at.isoformat(),
+        "reference": event.reference,
+        "received_at": event.received_at.isoformat(),
+        "facility_id": event.facility.facility_id,
+        "unit_number": event.unit.unit_number,
+        "contact_updated": event.contact_updated,
+        "runs": [automation_run_data(run) for run in runs],
+    }
 
 
 def facility_data(facility: Facility) -> FacilityData:
@@ -169,3 +246,20 @@ def event_page_data(
         "retention_months": retention_months,
         "kept_since": kept_since,
     }
+
+
+def release_data(
+    unit: Unit, *, with_code: bool, requested: bool, channels: list[str], not_sent: str | None
+) -> ReleaseData:
+    return {
+        "data": unit_data(unit) if with_code else unit_list_item_data(unit),
+        "tenant_notice": {
+            "requested": requested,
+            "channels": channels,
+            "not_sent_reason": not_sent,
+        },
+    }
+
+
+def lock_status_data(lock: Lock, *, with_code: bool) -> LockStatusChangeData:
+    return {"data": lock_data(lock) if with_code else lock_summary_data(lock)}

@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from davinci.accounts import permissions
-from facilities.history import lock_event_record
+from davinci.accounts.permissions import KeyPermission
+from facilities.history import Actor, lock_event_by, lock_event_record
 from facilities.models import Facility, Lock, LockEvent, Unit
+from facilities.notices import Notice, tenant_notice_send
 from facilities.retention import retention_cutoff
+from facilities.services import lock_release, lock_status_change
 from integrations.api import statements
 from integrations.models import ApiKey
 
@@ -75,6 +79,12 @@ def _scope_of(api_key: ApiKey, facility_id: str) -> QuerySet[Facility]:
 
 def _units_of(api_key: ApiKey, facility_id: str) -> QuerySet[Unit]:
     return Unit.objects.filter(facility__in=_scope_of(api_key, facility_id))
+
+
+def unit_in_scope(*, api_key: ApiKey, facility_id: str, unit_number: str) -> Unit | None:
+    """The unit, with its facility, if the key may see it (no code is read)."""
+    units = _units_of(api_key, facility_id).filter(unit_number=unit_number)
+    return _one(units.select_related("facility"))
 
 
 @dataclass(frozen=True)
@@ -294,3 +304,113 @@ def _feed_order(events: QuerySet[LockEvent]) -> QuerySet[LockEvent]:
         )
         .order_by("created_at", "pk")
     )
+
+
+# --- Writes ------------------------------------------------------------------------------
+
+
+class InvalidTransition(Exception):
+    """The lock, as it is now, cannot make this change: `409 invalid_transition`."""
+
+    def __init__(self, message: str, *, status: str):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+@dataclass(frozen=True)
+class Released:
+    unit: Unit  # with the released lock (`unit.lock`)
+    notice_channels: list[str]  # where "Unlock and Delinquency Paid" goes; empty: not sent
+    notice_not_sent: str | None  # why it was not sent, when it was asked for and could not be
+
+
+def unit_with_lock(*, api_key: ApiKey, facility_id: str, unit_number: str) -> Unit | None:
+    """The unit through the key's scope with its lock (`unit.lock`), or None. Reads no code."""
+    return _one(
+        _units_of(api_key, facility_id)
+        .filter(unit_number=unit_number)
+        .select_related("facility", "lock__facility")
+    )
+
+
+def lock_in_scope(*, api_key: ApiKey, facility_id: str, serial: str) -> Lock | None:
+    """The lock through the key's scope with its unit, or None. Reads no code."""
+    return _one(
+        Lock.objects.filter(
+            facility__in=_scope_of(api_key, facility_id), serial=serial
+        ).select_related("facility", "unit__facility")
+    )
+
+
+def _invalid(lock: Lock, message: str) -> InvalidTransition:
+    return InvalidTransition(
+        f"{message} The lock is {lock.status} ({lock.get_status_display()}).", status=lock.status
+    )
+
+
+def _record_code(lock: Lock, *, actor: Actor, lookup: str) -> None:
+    """A write's answer gives the code out only to a key with `read`: recorded as a read."""
+    if permissions.key_can_view_code(lock.status):
+        lock_event_by(
+            actor,
+            lock=lock,
+            kind=LockEvent.Kind.CODE_LOOKED_UP,
+            unit=lock.unit,
+            details={"lookup": lookup, "facility_id": lock.facility.facility_id},
+        )
+
+
+@transaction.atomic
+def unit_release(*, api_key: ApiKey, unit: Unit, notify_tenant: bool, ip: str | None) -> Released:
+    """Release overlock through the API: the portal's `lock_release` (Assigned Overlock →
+    Returned to Dropbox, one LockEvent naming the key and its IP) and, when asked, its
+    "Unlock and Delinquency Paid" notice to the contacts on file. A unit with no contact is
+    still released; the answer says the notice was not sent and why. For a key with `read`
+    the code in the answer is recorded as a read. InvalidTransition for any other status."""
+    actor = Actor.for_api_key(api_key, ip=ip)
+    lock = getattr(unit, "lock", None)
+    if lock is None:
+        raise InvalidTransition(f"Unit {unit.unit_number} has no lock to release.", status="")
+    try:
+        lock = lock_release(lock=lock, actor=actor)
+    except ValidationError:
+        raise _invalid(
+            lock_fresh(lock), "Only an Assigned Overlock lock can be released."
+        ) from None
+    channels, not_sent = [], None
+    if notify_tenant:
+        try:
+            channels = tenant_notice_send(lock=lock, notice=Notice.DELINQUENCY_PAID, actor=actor)
+        except ValidationError as exc:
+            not_sent = " ".join(exc.messages)
+    if api_key.has_permission(KeyPermission.READ):
+        _record_code(lock, actor=actor, lookup="release")
+    unit.lock = lock
+    lock.unit = unit
+    return Released(unit=unit, notice_channels=[str(c) for c in channels], notice_not_sent=not_sent)
+
+
+@transaction.atomic
+def lock_status_set(*, api_key: ApiKey, lock: Lock, status: str, ip: str | None) -> Lock:
+    """Set lock status through the API: what a Client Call Center may set in the portal
+    (`permissions.key_can_set_status`, asked of the lock as it is under its row lock), through
+    the portal's `lock_status_change`. InvalidTransition for any other change."""
+    actor = Actor.for_api_key(api_key, ip=ip)
+    current = lock_fresh(lock, for_update=True)
+    if not permissions.key_can_set_status(current.status, status):
+        raise _invalid(current, f"An API key cannot set this lock to {status}.")
+    try:
+        changed = lock_status_change(lock=current, status=status, actor=actor)
+    except ValidationError as exc:
+        raise _invalid(current, " ".join(exc.messages)) from None
+    if api_key.has_permission(KeyPermission.READ):
+        _record_code(changed, actor=actor, lookup="status")
+    return changed
+
+
+def lock_fresh(lock: Lock, *, for_update: bool = False) -> Lock:
+    """The lock as it is now in the database, with its unit and facility."""
+    locks = Lock.objects.select_related("facility", "unit__facility")
+    if for_update:
+        locks = locks.select_for_update(of=("self",))
+    return locks.get(pk=lock.pk)

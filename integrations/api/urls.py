@@ -16,11 +16,26 @@ urlpatterns = [
         name="unit_detail",
     ),
     path(
+        "v1/facilities/<str:facility_id>/units/<str:unit_number>/events/",
+        views.unit_event_create,
+        name="unit_event_create",
+    ),
+    path(
         "v1/facilities/<str:facility_id>/locks/<str:serial>/",
         views.lock_detail,
         name="lock_detail",
     ),
     path("v1/events/", views.event_list, name="event_list"),
+    path(
+        "v1/facilities/<str:facility_id>/units/<str:unit_number>/release/",
+        views.unit_release,
+        name="unit_release",
+    ),
+    path(
+        "v1/facilities/<str:facility_id>/locks/<str:serial>/status/",
+        views.lock_status,
+        name="lock_status",
+    ),
     path("v1/openapi.json", views.openapi_json, name="openapi"),
     path("docs/", views.docs, name="docs"),
 ]

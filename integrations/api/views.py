@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -21,15 +22,20 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from automations import engine
+from automations.forms import contact_form
+from automations.models import EventType, FmsEvent
+from davinci.accounts import permissions
 from davinci.accounts.permissions import KeyPermission
 from davinci.compression import uncompressed
 from facilities.models import UNIT_STATUSES, Facility
 from integrations.api import openapi, serializers, services
 from integrations.api.auth import api_key_required
 from integrations.api.errors import api_error, api_response
-from integrations.api.idempotency import idempotent
+from integrations.api.idempotency import InvalidBody, idempotent
 
 FACILITY_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{1,32}\Z")
 SERIAL_PATTERN = re.compile(r"^[A-Z0-9]{8}\Z")
@@ -366,6 +372,170 @@ def lock_detail(request: HttpRequest, facility_id: str, serial: str) -> HttpResp
     if not lock:
         return _not_found("No lock with this serial in a facility available to this API key.")
     return api_response({"data": serializers.lock_data(lock)})
+
+
+# --- Writes (POST: JSON body and Idempotency-Key, integrations/api/idempotency.py) --------
+
+
+RELEASE_FIELDS = frozenset({"notify_tenant"})
+STATUS_FIELDS = frozenset({"status"})
+SETTABLE_STATUSES = sorted(permissions.CALL_CENTER_SETS)
+
+
+def _only_fields(body: dict[str, Any], fields: frozenset[str]) -> None:
+    for name in body:
+        if name not in fields:
+            expected = ", ".join(sorted(fields))
+            raise InvalidBody(name, f"{name} is not a field here; send {expected}.")
+
+
+def _invalid_transition(exc: services.InvalidTransition) -> JsonResponse:
+    return api_error(409, "invalid_transition", exc.message)
+
+
+@api_endpoint(permission=KeyPermission.RELEASE, method="POST")
+@uncompressed  # may carry the unlock code (BREACH)
+def unit_release(request: HttpRequest, facility_id: str, unit_number: str) -> HttpResponse:
+    _only_fields(request.json, RELEASE_FIELDS)
+    notify = request.json.get("notify_tenant", True)
+    if not isinstance(notify, bool):
+        raise InvalidBody("notify_tenant", "notify_tenant must be true or false.")
+    facility_id, unit_number = _facility_id(facility_id), _unit_number(unit_number)
+    unit = (
+        facility_id
+        and unit_number
+        and services.unit_with_lock(
+            api_key=request.api_key, facility_id=facility_id, unit_number=unit_number
+        )
+    )
+    if not unit:
+        return _not_found("No unit with this number in a facility available to this API key.")
+    try:
+        done = services.unit_release(
+            api_key=request.api_key, unit=unit, notify_tenant=notify, ip=request.client_ip
+        )
+    except services.InvalidTransition as exc:
+        return _invalid_transition(exc)
+    with_code = request.api_key.has_permission(KeyPermission.READ)
+    response = api_response(
+        serializers.release_data(
+            done.unit,
+            with_code=with_code,
+            requested=notify,
+            channels=done.notice_channels,
+            not_sent=done.notice_not_sent,
+        )
+    )
+    response.disclosed_lock = done.unit.lock if with_code else None
+    return response
+
+
+@api_endpoint(permission=KeyPermission.SET_STATUS, method="POST")
+@uncompressed  # may carry the unlock code (BREACH)
+def lock_status(request: HttpRequest, facility_id: str, serial: str) -> HttpResponse:
+    _only_fields(request.json, STATUS_FIELDS)
+    status = request.json.get("status")
+    if status not in permissions.CALL_CENTER_SETS:
+        raise InvalidBody("status", "status must be one of: " + ", ".join(SETTABLE_STATUSES) + ".")
+    facility_id, serial = _facility_id(facility_id), _serial(serial)
+    lock = (
+        facility_id
+        and serial
+        and services.lock_in_scope(api_key=request.api_key, facility_id=facility_id, serial=serial)
+    )
+    if not lock:
+        return _not_found("No lock with this serial in a facility available to this API key.")
+    try:
+        lock = services.lock_status_set(
+            api_key=request.api_key, lock=lock, status=status, ip=request.client_ip
+        )
+    except services.InvalidTransition as exc:
+        return _invalid_transition(exc)
+    with_code = request.api_key.has_permission(KeyPermission.READ)
+    response = api_response(serializers.lock_status_data(lock, with_code=with_code))
+    disclosed = with_code and permissions.key_can_view_code(lock.status)
+    response.disclosed_lock = lock if disclosed else None
+    return response
+
+
+# --- The FMS feed (Automations) ----------------------------------------------------------
+
+EVENT_BODY_FIELDS = {"type", "occurred_at", "reference", "contact"}
+CONTACT_FIELDS = ("tenant_name", "tenant_email", "tenant_phone")
+REFERENCE_MAX_LENGTH = FmsEvent._meta.get_field("reference").max_length
+
+
+def _occurred_at(value: Any) -> dt.datetime:
+    moment = None
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+    if moment is None or timezone.is_naive(moment):
+        raise InvalidBody(
+            "occurred_at",
+            "occurred_at must be a date and time with its offset, such as 2026-03-02T09:30:00Z.",
+        )
+    if moment > timezone.now() + dt.timedelta(days=1):
+        raise InvalidBody("occurred_at", "occurred_at must not be in the future.")
+    return moment
+
+
+def _contact(value: Any, event_type: str, unit) -> engine.Contact | None:
+    """A move-in's new tenant, checked as the portal's unit form checks a person's edit."""
+    if value is None:
+        return None
+    if event_type != EventType.MOVE_IN:
+        raise InvalidBody("contact", "contact is only accepted with a move_in.")
+    if not isinstance(value, dict) or set(value) - set(CONTACT_FIELDS):
+        raise InvalidBody("contact", "contact must be an object of " + ", ".join(CONTACT_FIELDS))
+    if not all(isinstance(value.get(name, ""), str) for name in CONTACT_FIELDS):
+        raise InvalidBody("contact", "contact: each of its fields must be a string.")
+    form = contact_form(unit, value)
+    if not form.is_valid():
+        name, errors = next(iter(form.errors.items()))
+        raise InvalidBody(f"contact.{name}", f"contact.{name}: {' '.join(errors)}")
+    return engine.Contact(**{name: form.cleaned_data[name] for name in CONTACT_FIELDS})
+
+
+def _event_fields(body: dict, unit) -> dict[str, Any]:
+    unknown = sorted(set(body) - EVENT_BODY_FIELDS)
+    if unknown:
+        raise InvalidBody(unknown[0], f"{unknown[0]} is not a field of an event.")
+    event_type = body.get("type")
+    if event_type not in EventType.values:
+        raise InvalidBody("type", "type must be one of: " + ", ".join(EventType.values) + ".")
+    reference = body.get("reference", "")
+    if not isinstance(reference, str) or len(reference) > REFERENCE_MAX_LENGTH:
+        raise InvalidBody(
+            "reference", f"reference must be text of at most {REFERENCE_MAX_LENGTH} characters."
+        )
+    return {
+        "type": event_type,
+        "occurred_at": _occurred_at(body.get("occurred_at")),
+        "reference": reference,
+        "contact": _contact(body.get("contact"), event_type, unit),
+    }
+
+
+@api_endpoint(permission=KeyPermission.FMS_EVENTS, method="POST")
+def unit_event_create(request: HttpRequest, facility_id: str, unit_number: str) -> HttpResponse:
+    """An event of the facility software for a unit: recorded, and the account's automation
+    rules run on it (automations/engine.py). 202 whatever the rules did (`runs` says)."""
+    facility_id, unit_number = _facility_id(facility_id), _unit_number(unit_number)
+    unit = (
+        facility_id
+        and unit_number
+        and services.unit_in_scope(
+            api_key=request.api_key, facility_id=facility_id, unit_number=unit_number
+        )
+    )
+    if not unit:
+        return _not_found("No unit with this number in a facility available to this API key.")
+    fields = _event_fields(request.json, unit)
+    event = engine.fms_event_receive(unit=unit, api_key=request.api_key, **fields)
+    return api_response({"data": serializers.fms_event_data(event)}, status=202)
 
 
 # --- Documentation and the rest of /api/ --------------------------------------------------

@@ -54,7 +54,7 @@ def from_disclosure_days(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0010_auditevent_report_actions"),
+        ("accounts", "0009_auditevent_webhook_actions"),
         ("facilities", "0012_lockevent_actor_automation"),
         ("integrations", "0008_idempotency_key"),
         ("reports", "0001_lock_usage_and_disclosure_days"),

@@ -1,16 +1,22 @@
 """Acceptance 1: every endpoint by every way a request can be refused or scoped out, with the
-exact status and error code, and nothing outside the key's scope ever in an answer."""
+exact status and error code, and nothing outside the key's scope ever in an answer. The
+writes (POST) by the same cases, plus their permission and the rate limits (issue 23's
+acceptance 4)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from django.test import override_settings
 from django.utils import timezone
 
 from facilities.models import LockEvent
+from integrations.api import limits as ratelimit
+from integrations.models import ApiKey
 from integrations.secrets import generate_api_key, generate_api_secret, secret_digest
 from tests.api.conftest import World, basic_headers, error_code, key_headers
 from tests.factories import ApiKeyFactory, FacilityFactory, UnitFactory, assigned_lock
@@ -251,3 +257,131 @@ def _assert_answer_is_target(endpoint: str, data: dict, target: dict) -> None:
     else:
         assert data["data"]["serial"] == target["serial"]
         assert data["data"]["unlock_code"] is not None
+
+
+# --- the writes: every case above, by POST -----------------------------------------------------
+# Scope, disabled, expired, the IP allowlist and the rest refuse a write exactly as they refuse
+# a read; a refused write changes nothing and records nothing.
+
+WRITES: dict[str, tuple[Callable[[dict], str], dict]] = {
+    "unit_release": (
+        lambda t: f"/api/v1/facilities/{t['facility_id']}/units/{t['unit_number']}/release/",
+        {"notify_tenant": False},
+    ),
+    "lock_status": (
+        lambda t: f"/api/v1/facilities/{t['facility_id']}/locks/{t['serial']}/status/",
+        {"status": "tenant_using_lock"},
+    ),
+}
+WRITE_PERMISSIONS = ["read", "release", "set_status"]
+
+
+def _post(api, url: str, body: dict, setup: Setup, idempotency_key: str):
+    return api.call(
+        url,
+        method="post",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=idempotency_key,
+        **setup.headers,
+        **setup.extra,
+    )
+
+
+@pytest.mark.parametrize("write", WRITES)
+@pytest.mark.parametrize("case", CASES)
+def test_write_answers_case(world, api, write, case):
+    build, expected = CASES[case]
+    setup = build(world)
+    # Every key of the world may write: what refuses the request is the case, not permissions.
+    ApiKey.objects.update(permissions=WRITE_PERMISSIONS)
+    url, body = WRITES[write]
+    target = _target(setup)
+    status_before = setup.lock.status
+    response = _post(api, url(target), body, setup, "matrix-1")
+
+    if expected[0] == "refused":
+        _, status, code = expected
+        assert (response.status_code, error_code(response)) == (status, code)
+        if status == 401:
+            assert response["WWW-Authenticate"].startswith("Basic ")
+    elif expected[0] == "out_of_scope":
+        assert response.status_code == 404
+        missing = _post(
+            api, url(target | {"facility_id": "doesnotexist0000"}), body, setup, "matrix-2"
+        )
+        assert missing.status_code == 404
+        assert response.content == missing.content
+        assert error_code(response) == "not_found"
+    else:
+        assert response.status_code == 200, response.data
+        data = response.data["data"]
+        lock = data["lock"] if write == "unit_release" else data
+        assert lock["serial"] == target["serial"]
+        assert lock["status"] == (
+            "returned_to_dropbox" if write == "unit_release" else "tenant_using_lock"
+        )
+
+    body_text = response.content.decode()
+    for outsider in setup.invisible:
+        assert outsider.facility_id not in body_text
+        assert outsider.name not in body_text
+    setup.lock.refresh_from_db()
+    changes = LockEvent.objects.exclude(kind=LockEvent.Kind.CODE_LOOKED_UP)
+    if expected[0] == "in_scope":
+        assert changes.filter(lock=setup.lock, api_key__isnull=False).count() == 1
+    else:
+        assert setup.lock.status == status_before
+        assert not changes.filter(api_key__isnull=False).exists()
+        assert not LockEvent.objects.filter(kind=LockEvent.Kind.CODE_LOOKED_UP).exists()
+        assert "1234" not in body_text
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_a_write_outside_the_keys_permissions_is_refused_and_changes_nothing(world, api, write):
+    url, body = WRITES[write]
+    setup = _own(world, key_headers(_key(world, permissions=["read"])))
+    response = _post(api, url(_target(setup)), body, setup, "matrix-1")
+    assert (response.status_code, error_code(response)) == (403, "insufficient_permission")
+    needed = "release" if write == "unit_release" else "set_status"
+    assert needed in response.data["error"]["message"]
+    world.lock.refresh_from_db()
+    assert world.lock.status == "assigned_overlock"
+    assert not LockEvent.objects.filter(api_key__isnull=False).exists()
+
+
+@override_settings(API_RATE_LIMIT_PER_MINUTE=3)
+@pytest.mark.parametrize("write", WRITES)
+def test_writes_count_against_the_keys_limit_as_reads_do(world, api, write, monkeypatch):
+    now = 1_700_000_000 // 60 * 60 + 10.0
+    monkeypatch.setattr(ratelimit.time, "time", lambda: now)
+    key = _key(world, permissions=WRITE_PERMISSIONS)
+    setup = _own(world, key_headers(key))
+    url, body = WRITES[write]
+    assert api.call(ENDPOINTS["facility_list"](_target(setup)), key).status_code == 200
+    assert _post(api, url(_target(setup)), body, setup, "limit-1").status_code == 200
+    # A replay is a request too.
+    assert _post(api, url(_target(setup)), body, setup, "limit-1").status_code == 200
+    refused = _post(api, url(_target(setup)), body, setup, "limit-2")
+    assert (refused.status_code, error_code(refused)) == (429, "rate_limited")
+    assert refused["Retry-After"] == "50"
+    assert api.call(ENDPOINTS["facility_list"](_target(setup)), key).status_code == 429
+    assert LockEvent.objects.exclude(kind=LockEvent.Kind.CODE_LOOKED_UP).filter(
+        api_key=key
+    ).count() == (1)
+
+
+@override_settings(API_AUTH_FAILURE_LIMIT_PER_MINUTE=2)
+@pytest.mark.parametrize("write", WRITES)
+def test_failed_authentications_pause_the_ip_for_writes_too(world, api, write):
+    key = _key(world, permissions=WRITE_PERMISSIONS)
+    url, body = WRITES[write]
+    wrong = _own(world, key_headers(key, generate_api_secret()), REMOTE_ADDR="192.0.2.66")
+    for n in range(2):
+        response = _post(api, url(_target(wrong)), body, wrong, f"pause-{n}")
+        assert error_code(response) == "invalid_credentials"
+    right = _own(world, key_headers(key), REMOTE_ADDR="192.0.2.66")
+    response = _post(api, url(_target(right)), body, right, "pause-right")
+    assert (response.status_code, error_code(response)) == (429, "rate_limited")
+    world.lock.refresh_from_db()
+    assert world.lock.status == "assigned_overlock"

@@ -1,6 +1,7 @@
 """The served OpenAPI document as an integrator's tools read it: openapi-core validates live
-answers against it (errors included), and openapi-python-client generates a client from it
-whose models type every field of a facility, a unit and a lock as the API answers them."""
+answers against it (errors included, the writes' too), and openapi-python-client generates a
+client from it whose models type every field of a facility, a unit and a lock as the API
+answers them, and which calls both writes with their Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ import types
 import typing
 from pathlib import Path
 
+import httpx
 import pytest
+from django.test import Client
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 
 from davinci.accounts.permissions import WITHHELD_STATUSES
-from facilities.models import LockStatus
+from facilities.models import LockEvent, LockStatus
 from integrations.api import serializers
 from tests.api.conftest import lock_in
-from tests.factories import UnitFactory
+from tests.api.test_writes import CALL_CENTER
+from tests.factories import ApiKeyFactory, UnitFactory
 
 
 @pytest.fixture
@@ -210,3 +214,147 @@ def test_the_generated_models_read_and_write_the_live_answers_unchanged(
     assert isinstance(given.lock, models.Lock) and given.lock.unlock_code == "1234"
     assert given.lock.unlock_code_withheld is None
     assert isinstance(given.lock.updated_at, datetime.datetime)
+
+
+# --- the writes, as a generated client and openapi-core see them ---------------------------
+
+
+def _post(api, url: str, body: object, key, idempotency_key: str | None = "idem-1", **extra):
+    headers = {"HTTP_IDEMPOTENCY_KEY": idempotency_key} if idempotency_key else {}
+    return api.call(
+        url,
+        key,
+        method="post",
+        data=body if isinstance(body, str) else json.dumps(body),
+        content_type=extra.pop("content_type", "application/json"),
+        **headers,
+        **extra,
+    )
+
+
+def test_openapi_core_accepts_the_live_answers_of_the_writes(world, api, served):
+    spec = OpenAPI.from_dict(served)
+    writer = ApiKeyFactory(account=world.facility.account, permissions=CALL_CENTER)
+    no_read = ApiKeyFactory(account=world.facility.account, permissions=["release", "set_status"])
+    lock_in(world.facility, "A300", LockStatus.ASSIGNED_OVERLOCK, "HD000300")
+    base = f"/api/v1/facilities/{world.facility.facility_id}"
+    release, status = f"{base}/units/A101/release/", f"{base}/locks/HD000001/status/"
+    calls = [
+        (release, {"notify_tenant": False}, writer, "r-1", {}, 200),
+        (release, {"notify_tenant": False}, writer, "r-1", {}, 200),  # replayed
+        (release, {}, writer, "r-2", {}, 409),  # invalid_transition
+        (release, {"notify_tenant": True}, writer, "r-1", {}, 422),  # reused
+        (release, {"notify_tenant": "yes"}, writer, "r-3", {}, 400),  # invalid_body
+        (release, {}, writer, None, {}, 400),  # idempotency_key_required
+        (release, "notify_tenant=1", writer, "r-4", {"content_type": "text/plain"}, 415),
+        (release, {"pad": "x" * 17_000}, writer, "r-5", {}, 413),
+        (release, {}, world.key, "r-6", {}, 403),  # insufficient_permission
+        (release, {}, None, "r-7", {}, 401),
+        (f"{base}/units/NOPE/release/", {}, writer, "r-8", {}, 404),
+        (f"{base}/units/A300/release/", {"notify_tenant": False}, no_read, "r-9", {}, 200),
+        (status, {"status": "tenant_using_lock"}, writer, "s-1", {}, 200),
+        (status, {"status": "returned_to_dropbox"}, no_read, "s-2", {}, 200),
+        (status, {"status": "available"}, writer, "s-3", {}, 400),
+        (f"{base}/locks/HD000300/status/", {"status": "tenant_using_lock"}, writer, "s-4", {}, 200),
+        (f"{base}/locks/ZZ000000/status/", {"status": "tenant_using_lock"}, writer, "s-5", {}, 404),
+    ]
+    replayed = 0
+    for url, body, key, idempotency_key, extra, expected in calls:
+        response = _post(api, url, body, key, idempotency_key, **extra)
+        assert response.status_code == expected, (url, body, response.data)
+        replayed += response.get("Idempotent-Replayed") == "true"
+        request = DjangoOpenAPIRequest(response.wsgi_request)
+        if expected == 200:
+            spec.validate_request(request)
+        spec.validate_response(request, DjangoOpenAPIResponse(response))
+    assert replayed == 1
+
+
+class DjangoTransport(httpx.BaseTransport):
+    """Hands a generated client's requests to Django's test client: the same process and
+    test database, Django's own request handling."""
+
+    def __init__(self) -> None:
+        self.client = Client(raise_request_exception=False)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        headers = {
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() not in {"host", "content-length", "content-type"}
+        }
+        response = self.client.generic(
+            request.method,
+            request.url.raw_path.decode(),
+            data=request.read(),
+            content_type=request.headers.get("content-type", ""),
+            headers=headers,
+        )
+        return httpx.Response(
+            response.status_code, headers=dict(response.items()), content=response.content
+        )
+
+
+@pytest.fixture
+def client_package(client_models) -> types.ModuleType:
+    return importlib.import_module(client_models.__name__.removesuffix(".models"))
+
+
+def test_the_generated_client_calls_both_writes_with_an_idempotency_key(
+    world, client_package, client_models
+):
+    models = client_models
+    write = importlib.import_module(f"{client_package.__name__}.api.write")
+    release_unit = importlib.import_module(f"{write.__name__}.release_unit")
+    set_lock_status = importlib.import_module(f"{write.__name__}.set_lock_status")
+    key = ApiKeyFactory(account=world.facility.account, permissions=CALL_CENTER)
+    lock_in(world.facility, "A300", LockStatus.ASSIGNED_OVERLOCK, "HD000300")
+    client = client_package.Client(
+        base_url="http://testserver/api/v1",
+        headers={"X-API-Key": key.api_key, "X-API-Secret": key.plain_secret},
+        httpx_args={"transport": DjangoTransport()},
+        raise_on_unexpected_status=True,
+    )
+    fid = world.facility.facility_id
+
+    released = release_unit.sync_detailed(
+        fid,
+        "A101",
+        client=client,
+        body=models.ReleaseRequest(notify_tenant=False),
+        idempotency_key="client-1",
+    )
+    assert released.status_code == 200, released.content
+    assert isinstance(released.parsed, models.Release)
+    assert isinstance(released.parsed.data, models.Unit)
+    assert isinstance(released.parsed.data.lock, models.Lock)
+    assert released.parsed.data.lock.status == models.LockStatus.RETURNED_TO_DROPBOX
+    assert released.parsed.data.lock.unlock_code == "1234"
+    assert released.parsed.tenant_notice.requested is False
+    assert "Idempotent-Replayed" not in released.headers
+
+    again = release_unit.sync_detailed(
+        fid,
+        "A101",
+        client=client,
+        body=models.ReleaseRequest(notify_tenant=False),
+        idempotency_key="client-1",
+    )
+    assert again.content == released.content and again.headers["Idempotent-Replayed"] == "true"
+    refused = release_unit.sync(
+        fid, "A101", client=client, body=models.ReleaseRequest(), idempotency_key="client-2"
+    )
+    assert isinstance(refused, models.Error)
+    assert refused.error.code == models.ErrorErrorCode.INVALID_TRANSITION
+
+    changed = set_lock_status.sync(
+        fid,
+        "HD000300",
+        client=client,
+        body=models.LockStatusRequest(status=models.LockStatusRequestStatus.TENANT_USING_LOCK),
+        idempotency_key="client-3",
+    )
+    assert isinstance(changed, models.LockStatusChange), changed
+    assert changed.data.serial == "HD000300"
+    assert changed.data.status == models.LockStatus.TENANT_USING_LOCK
+    assert LockEvent.objects.filter(api_key=key, kind=LockEvent.Kind.RELEASED).count() == 1

@@ -71,3 +71,21 @@ def test_seed_demo_prints_the_curl_line_for_the_address_make_run_serves_on(db):
     call_command("seed_demo", force=True, base_url="http://127.0.0.1:8080", stdout=out)
     assert "http://127.0.0.1:8080/api/v1/facilities/" in out.getvalue()
     assert ":8000" not in out.getvalue()
+
+
+def test_the_demo_key_may_read_release_and_set_status_also_in_an_older_demo_database(db):
+    _seed()
+    key = ApiKey.objects.get(name="Demo Call Center")
+    assert key.permissions == ["read", "release", "set_status"]
+    # A demo database seeded before permissions existed: its key got `read` by migration.
+    key.permissions = ["read"]
+    key.save(update_fields=["permissions"])
+    _seed()
+    key.refresh_from_db()
+    assert key.permissions == ["read", "release", "set_status"]
+    # One given in the portal since stays: seed_demo adds, it does not take away.
+    key.permissions = ["read", "events"]
+    key.save(update_fields=["permissions"])
+    _seed()
+    key.refresh_from_db()
+    assert key.permissions == ["read", "release", "set_status", "events"]

@@ -4,6 +4,7 @@ ApiKeyUsageDay rows; the chart shows the same numbers before and after the fold.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, timedelta
 
 import pytest
@@ -75,6 +76,54 @@ def test_the_days_count_lookups_and_refused_requests(world, produced):
     assert sum(day.lookups + day.refused_total for day in days[:-1]) == 0
 
 
+def _write(api, url, key, body, idempotency_key):
+    return api.call(
+        url,
+        key,
+        method="post",
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=idempotency_key,
+    )
+
+
+@pytest.fixture
+def written(world, api):
+    """A release and a status change by a key that may write but not read (so no lookup),
+    and a release by the world's key (read, release): a write and the code it read."""
+    writer = ApiKeyFactory(account=world.facility.account, permissions=["release", "set_status"])
+    base = f"/api/v1/facilities/{world.facility.facility_id}"
+    body = {"notify_tenant": False}
+    assert _write(api, f"{base}/units/A101/release/", writer, body, "w-1").status_code == 200
+    # The replay and the refused second release are not writes.
+    assert _write(api, f"{base}/units/A101/release/", writer, body, "w-1").status_code == 200
+    assert _write(api, f"{base}/units/A101/release/", writer, body, "w-2").status_code == 409
+    status = {"status": "tenant_using_lock"}
+    assert _write(api, f"{base}/locks/HD000001/status/", writer, status, "w-3").status_code == 200
+    world.key.permissions = ["read", "release"]
+    world.key.save(update_fields=["permissions"])
+    sibling = f"/api/v1/facilities/{world.sibling.facility_id}/units/A101/release/"
+    assert _write(api, sibling, world.key, body, "w-4").status_code == 200
+    return writer
+
+
+def test_the_days_count_the_writes_of_the_key(world, written):
+    today = _today(usage.usage_days(api_key=written))
+    assert (today.lookups, today.writes, today.refused_total) == (0, 2, 0)
+    reader = _today(usage.usage_days(api_key=world.key))
+    assert (reader.lookups, reader.writes) == (1, 1)  # the release, and the code it answered
+
+
+def test_the_key_page_shows_its_writes(world, written, owner_client):
+    html = owner_client.get(reverse("integrations:api_key_detail", args=[written.pk])).content
+    html = html.decode()
+    today = timezone.now().astimezone(UTC).date()
+    cells = "<td>0</td><td>2</td><td>0</td><td>0</td><td>0</td>"
+    assert f'<tr><th scope="row">{today:%b} {today.day}</th>{cells}</tr>' in html
+    assert "0 lookups, 2 writes and 0 refused requests in the last 30 days" in html
+    assert 'class="usage-writes"' in html
+
+
 @override_settings(API_RATE_LIMIT_PER_MINUTE=2)
 def test_rate_limited_requests_are_counted_as_429(world, api):
     statuses = [_lookup(api, world).status_code for _ in range(4)]
@@ -144,7 +193,7 @@ def test_the_key_page_draws_the_numbers_the_api_produced(world, produced, owner_
     html = response.content.decode()
     assert '<svg class="usage-chart"' in html and 'role="img"' in html
     today = timezone.now().astimezone(UTC).date()
-    cells = "<td>3</td><td>1</td><td>0</td><td>0</td>"  # lookups, refused 401, 403, 429
+    cells = "<td>3</td><td>0</td><td>1</td><td>0</td><td>0</td>"  # lookups, writes, refused
     row = f'<tr><th scope="row">{today:%b} {today.day}</th>{cells}</tr>'
     assert row in html
     assert "3 lookups and 1 refused request in the last 30 days" in html

@@ -52,6 +52,9 @@ def test_create_and_manage_an_api_key_as_the_article_describes(
     # While it is on, the facility picker is irrelevant and hidden; no facility is listed.
     expect(page.get_by_role("combobox", name="Find a facility")).to_be_hidden()
     assert "Harbor Downtown" not in page.content()
+    # The key's permissions: only Read lock information (the article's purpose) is checked.
+    expect(page.get_by_role("checkbox", name="Read lock information")).to_be_checked()
+    expect(page.get_by_role("checkbox", name="Release overlocks")).not_to_be_checked()
     screenshot("02-create-api-key")
     assert_accessible("Create API Key")
 
@@ -82,6 +85,8 @@ def test_create_and_manage_an_api_key_as_the_article_describes(
     expect(row).to_contain_text("Active")
     key = ApiKey.objects.get()
     expect(row).to_contain_text(key.api_key)
+    expect(row).to_contain_text("Read lock information")
+    assert key.permissions == ["read"]
     screenshot("04-api-settings-list")
     assert_accessible("API Settings with a key")
 
@@ -116,6 +121,14 @@ def test_create_and_manage_an_api_key_as_the_article_describes(
     expect(page.locator("#api-secret")).to_have_count(0)  # hidden again once we left
     assert set(key.facilities.all()) == {downtown, eastside}
     expect(page.locator(".picker-chip").filter(has_text="Harbor Eastside")).to_be_visible()
+
+    # Beyond the article: the same window gives the key a permission to write.
+    page.get_by_role("checkbox", name="Release overlocks").check()
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Changes saved.")).to_be_visible()
+    expect(page.get_by_role("checkbox", name="Release overlocks")).to_be_checked()
+    key.refresh_from_db()
+    assert key.permissions == ["read", "release"]
 
     # 9. If the API Key or API Secret becomes compromised you should disable it.
     page.once("dialog", lambda dialog: dialog.accept())
@@ -156,6 +169,7 @@ def test_create_and_manage_an_api_key_as_the_article_describes(
         AuditEvent.Action.KEY_CREATED,
         AuditEvent.Action.KEY_REVEALED,
         AuditEvent.Action.KEY_EDITED,
+        AuditEvent.Action.KEY_EDITED,  # the permission
         AuditEvent.Action.KEY_DISABLED,
         AuditEvent.Action.FACILITY_EXCLUDED,
     ]

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from automations import engine
+from automations.models import Rule
 from davinci.accounts.models import AuditEvent, Role
 from facilities.models import LockEvent, LockStatus, ReleaseAttempt
 from facilities.retention import history_archive_account
@@ -34,8 +36,18 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 # The controls of a row a user acts on: links, buttons, switches.
 ROW_ACTIONS = "tbody tr a, tbody tr button:visible, tbody tr input:not([type=hidden])"
-# Their rows here have nothing to click.
-NO_ROW_ACTIONS = {"api-key", "activity", "lock", "lock-usage", "code-disclosures", "audit-export"}
+# Their rows here have nothing to click (the rule's page and the payments page have no rows
+# of their own: their tables explain the fields and the file).
+NO_ROW_ACTIONS = {
+    "api-key",
+    "activity",
+    "lock",
+    "automation-rule",
+    "automations-payments",
+    "lock-usage",
+    "code-disclosures",
+    "audit-export",
+}
 
 
 def _usage(key, lock, monkeypatch) -> None:
@@ -87,7 +99,11 @@ def portfolio(
     )
     LockFactory(facility=facility, serial="HD000900")
     FacilityFactory(account=account, name="Harbor Airport Long-Term", include_in_api=False)
-    key = ApiKeyFactory(account=account, name="Night Call Center (Answering Service Inc.)")
+    key = ApiKeyFactory(
+        account=account,
+        name="Night Call Center (Answering Service Inc.)",
+        permissions=["read", "release", "set_status", "fms_events", "events"],
+    )
     audit_event_record(
         account=account,
         action=AuditEvent.Action.KEY_CREATED,
@@ -121,7 +137,30 @@ def portfolio(
         site_url="http://testserver/",
     )
     _webhook(account)
+    _automations(account, facility, owner)
     return facility, key
+
+
+def _automations(account, facility, owner) -> None:
+    """A rule for a chosen facility beside the two defaults, and an activity list with every
+    kind of row: acted (with a long reference), skipped, and nothing to do."""
+    rule = Rule.objects.create(
+        account=account,
+        position=3,
+        trigger="move_out",
+        statuses=["tenant_using_lock"],
+        set_status="assigned_vacant",
+        all_facilities=False,
+    )
+    rule.facilities.set([facility])
+    for number, reference in [("A100", "RCPT-2026-03-02-000123456789"), ("A100", ""), ("B200", "")]:
+        engine.fms_event_receive(
+            unit=facility.units.get(unit_number=number),
+            type="payment_received",
+            occurred_at=timezone.now(),
+            reference=reference,
+            user=owner,
+        )
 
 
 def _webhook(account) -> None:
@@ -192,6 +231,15 @@ def _list_pages(facility, key) -> list[tuple[str, str]]:
             "webhook-log",
             reverse("webhooks:endpoint_log", args=[Endpoint.objects.get(account=key.account).pk]),
         ),
+        ("automations", reverse("automations:rule_list")),
+        (
+            "automation-rule",
+            reverse(
+                "automations:rule_edit", args=[Rule.objects.filter(account=key.account).last().pk]
+            ),
+        ),
+        ("automations-activity", reverse("automations:activity")),
+        ("automations-payments", reverse("automations:payments_upload")),
     ]
 
 

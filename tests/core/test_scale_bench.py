@@ -6,14 +6,18 @@ PostgreSQL. Its saves (bench/scale_saves.py) post what the forms' pages have and
 they post, carried through the confirm page too; the budget refuses a 400 and a query count
 that grows with the facilities."""
 
+import random
 import re
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Max
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from automations.models import AutomationRun, FmsEvent, Rule
 from bench import scale, scale_data, scale_saves
 from davinci import crypto
 from davinci.accounts.models import AuditEvent, Membership, Role
@@ -32,6 +36,7 @@ from tests.factories import (
     WebhookEndpointFactory,
     assigned_lock,
 )
+from webhooks.models import Attempt, Delivery, Endpoint, Event
 
 
 def _url_names(patterns=None, namespace: str = ""):
@@ -125,6 +130,7 @@ def subject(account, facility, owner):
     chosen.facilities.set([facility])
     facility.address = "100 Harbor Way, Portsmouth, NH 03801"
     facility.save()
+    (rule_chosen,) = scale_data.automation_rules_load(account=account, chosen=[[facility.pk]])[2:]
     return scale.Subject(
         account=account.name,
         slug=account.slug,
@@ -141,10 +147,12 @@ def subject(account, facility, owner):
         api_secret=key.plain_secret,
         member_all_pk=member_all.pk,
         member_chosen_pk=chosen.pk,
+        rule_pk=Rule.objects.get(account=account, default=Rule.Default.PAYMENT).pk,
         owner_email=owner.email,
         chosen_email=chosen.user.email,
         password="",
         unit_list_next=reverse("api:unit_list", args=[facility.facility_id]) + "?limit=1",
+        rule_chosen_pk=rule_chosen.pk,
     )
 
 
@@ -176,6 +184,8 @@ TINY = scale_data.Size(
     audit_events=30,
     units_per_facility=12,
     locks_per_facility=14,
+    webhook_deliveries=150,
+    fms_events=200,
 )
 
 
@@ -236,6 +246,52 @@ def test_the_loader_writes_a_consistent_operator_on_postgresql():
     chosen = members.get(user__email=scale_data.LARGE_CHOSEN_MEMBER)
     assert (chosen.role, chosen.facilities.count()) == (Role.CLIENT_CALL_CENTER, 1)
     assert AuditEvent.objects.filter(account_id=loaded.account_id).count() == TINY.audit_events
+    # The delivery log of one endpoint, on the chosen member's facility: finished deliveries
+    # (nothing waits to be sent), each with its attempts numbered from 1, newest last.
+    endpoint = Endpoint.objects.get(account_id=loaded.account_id)
+    assert list(endpoint.facilities.all()) == list(chosen.facilities.all())
+    deliveries = Delivery.objects.filter(endpoint=endpoint)
+    assert deliveries.count() == TINY.webhook_deliveries
+    assert not deliveries.filter(status=Delivery.Status.PENDING).exists()
+    assert Event.objects.filter(account_id=loaded.account_id).count() == TINY.webhook_deliveries
+    attempts = Attempt.objects.filter(endpoint=endpoint)
+    assert attempts.count() > TINY.webhook_deliveries
+    for delivery in deliveries.annotate(n=Count("attempt_set"), last=Max("attempt_set__number")):
+        assert delivery.n == delivery.last == delivery.attempts
+    assert sorted(deliveries.values_list("created_at", flat=True)) == list(
+        deliveries.order_by("id").values_list("created_at", flat=True)
+    )
+
+    # The FMS feed: every event with its runs (one per rule it met, or one with nothing to
+    # do), each run on its event's facility and unit, results of every kind.
+    events = FmsEvent.objects.filter(account_id=loaded.account_id)
+    assert events.count() == TINY.fms_events
+    assert set(events.values_list("source", flat=True)) == {"api", "csv"}
+    runs = AutomationRun.objects.filter(account_id=loaded.account_id).select_related("event")
+    assert runs.count() >= TINY.fms_events
+    assert not events.exclude(runs__isnull=False).exists()
+    assert {run.result for run in runs} >= {"acted", "skipped", "nothing"}
+    for run in runs:
+        assert (run.facility_id, run.unit_id) == (run.event.facility_id, run.event.unit_id)
+        assert run.unit_number == run.unit.unit_number
+        assert (run.rule_id is None) == (run.result == "nothing")
+        assert run.result == "acted" or run.reason
+    assert Rule.objects.filter(account_id=loaded.account_id).count() == 5
+    # Narrowed, as the demo's measured unit gets its payments: that unit, that type only.
+    unit = Unit.objects.filter(facility__in=facilities, lock__isnull=False).first()
+    scale_data.automation_log_load(
+        account=unit.facility.account,
+        count=12,
+        rng=random.Random(1),
+        now=timezone.now(),
+        days=30,
+        api_key_id=None,
+        uploaded_by_id=members.get(role=Role.OWNER).user_id,
+        shares={"payment_received": 1},
+        unit_pks={unit.pk},
+    )
+    added = events.order_by("-id")[:12]
+    assert {(e.unit_id, e.type, e.source) for e in added} == {(unit.pk, "payment_received", "csv")}
 
     with pytest.raises(RuntimeError, match="already loaded"):
         scale_data.load(TINY)

@@ -6,6 +6,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from automations.models import Rule
 from davinci.accounts.models import Role
 from facilities.models import HistoryArchive
 from tests.conftest import signed_in
@@ -76,6 +77,8 @@ def objects(account, facility):
         "webhook_endpoint": WebhookEndpointFactory(account=account),
         "member": MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL),
         "passkey": PasskeyFactory(user=MembershipFactory(account=account).user),
+        # A rule of `facility` only: a member without the facility does not see it.
+        "rule": _rule_of(facility),
         "history_archive": HistoryArchive.objects.create(
             account=account,
             kind=HistoryArchive.Kind.LOCK_EVENTS,
@@ -83,6 +86,18 @@ def objects(account, facility):
             cutoff=timezone.now(),
         ),
     }
+
+
+def _rule_of(facility) -> Rule:
+    rule = Rule.objects.create(
+        account=facility.account,
+        trigger="move_out",
+        statuses=["tenant_using_lock"],
+        set_status="assigned_vacant",
+        all_facilities=False,
+    )
+    rule.facilities.set([facility])
+    return rule
 
 
 def _kwargs(name: str, params: list[str], objects: dict) -> dict:
@@ -96,6 +111,8 @@ def _kwargs(name: str, params: list[str], objects: dict) -> dict:
             raise AssertionError(f"{name}: teach this test the URL parameter {param!r}")
         elif short.startswith(("member", "ownership")):
             kwargs[param] = objects["member"].pk
+        elif short.startswith("rule"):
+            kwargs[param] = objects["rule"].pk
         elif short.startswith("history_archive"):
             kwargs[param] = objects["history_archive"].pk
         elif short.startswith("passkey"):

@@ -209,7 +209,11 @@ def test_a_key_with_1100_facilities_is_one_field_and_saves(owner_client, account
     chosen = _many(account, 1100)
     response = owner_client.post(
         CREATE_KEY,
-        {"name": "Call Center", "facilities": " ".join(f.facility_id for f in chosen)},
+        {
+            "name": "Call Center",
+            "permissions": "read",
+            "facilities": " ".join(f.facility_id for f in chosen),
+        },
     )
     assert response.status_code == 302
     key = ApiKey.objects.get()
@@ -236,7 +240,12 @@ def test_a_member_with_1100_facilities_is_one_field_and_saves(owner, account):
 def test_all_facilities_on_ignores_the_chosen_ids(owner_client, other_facility):
     response = owner_client.post(
         CREATE_KEY,
-        {"name": "CC", "all_facilities": "on", "facilities": other_facility.facility_id},
+        {
+            "name": "CC",
+            "all_facilities": "on",
+            "permissions": "read",
+            "facilities": other_facility.facility_id,
+        },
     )
     assert response.status_code == 302
     key = ApiKey.objects.get()
@@ -271,7 +280,8 @@ def test_all_facilities_on_lists_no_facility(owner_client, account):
 
 
 def _post(client, url, **data):
-    return client.post(url, {"name": "Night desk", **data})
+    # Read lock information is checked on the page, so a browser posts it.
+    return client.post(url, {"name": "Night desk", "permissions": "read", **data})
 
 
 def test_search_redraws_the_form_and_saves_nothing(owner_client, account, facility):

@@ -50,8 +50,23 @@ def _history_queries(run) -> list[str]:
 
 def test_the_usage_chart_counts_a_keys_lookups_in_the_key_time_index(account, facility):
     key = ApiKeyFactory(account=account)
-    [sql] = _history_queries(lambda: usage.usage_days(api_key=key))
-    assert _from_the_index_alone(_plan(sql), "lockevent_key_time")
+    [lookups, _writes] = _history_queries(lambda: usage.usage_days(api_key=key))
+    assert _from_the_index_alone(_plan(lookups), "lockevent_key_time")
+
+
+def test_the_usage_chart_counts_a_keys_writes_in_the_key_writes_index(account, facility):
+    key = ApiKeyFactory(account=account)
+    [_lookups, writes] = _history_queries(lambda: usage.usage_days(api_key=key))
+    assert _from_the_index_alone(_plan(writes), "lockevent_key_writes")
+
+
+def test_the_key_writes_index_holds_the_writes_of_keys_only(account, facility):
+    [index] = [i for i in LockEvent._meta.indexes if i.name == "lockevent_key_writes"]
+    assert index.fields == ["api_key", "created_at"]
+    assert index.condition.children == [
+        ("api_key__isnull", False),
+        ("kind__in", usage.WRITE_KINDS),
+    ]
 
 
 def test_the_api_settings_list_counts_lookups_in_the_key_time_index(account):

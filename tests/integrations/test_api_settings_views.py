@@ -21,6 +21,8 @@ PASSWORD_FAILURES_ALLOWED = ConfirmItsYouForm.FAILURES_ALLOWED
 Action = AuditEvent.Action
 LIST = reverse("integrations:api_settings")
 CREATE = reverse("integrations:api_key_create")
+# What a browser posts when nobody touches the permissions: Read lock information is checked.
+READ = {"permissions": "read"}
 
 
 def detail_url(key):
@@ -169,7 +171,7 @@ def test_create_form_has_the_articles_labels(owner_client, facility):
 
 
 def test_create_for_all_facilities(owner_client, account, owner):
-    response = owner_client.post(CREATE, {"name": "Call Center", "all_facilities": "on"})
+    response = owner_client.post(CREATE, {**READ, "name": "Call Center", "all_facilities": "on"})
     assert response.status_code == 302 and response["Location"] == LIST
     key = ApiKey.objects.get()
     assert (key.account, key.name, key.all_facilities, key.created_by) == (
@@ -186,7 +188,7 @@ def test_create_for_all_facilities(owner_client, account, owner):
 def test_create_for_chosen_facilities(owner_client, facility):
     FacilityFactory(account=facility.account, name="Not chosen")
     response = owner_client.post(
-        CREATE, {"name": "Call Center", "facilities": facility.facility_id}
+        CREATE, {**READ, "name": "Call Center", "facilities": facility.facility_id}
     )
     assert response.status_code == 302
     key = ApiKey.objects.get()
@@ -195,7 +197,7 @@ def test_create_for_chosen_facilities(owner_client, facility):
 
 
 def test_create_with_all_facilities_off_and_none_selected_is_an_error(owner_client, facility):
-    response = owner_client.post(CREATE, {"name": "Call Center"})
+    response = owner_client.post(CREATE, {**READ, "name": "Call Center"})
     assert response.status_code == 200
     assert _form_errors(response) == {"facilities": ["no_facilities"]}
     assert "Select at least one facility" in response.content.decode()
@@ -204,7 +206,7 @@ def test_create_with_all_facilities_off_and_none_selected_is_an_error(owner_clie
 
 def test_create_naming_another_accounts_facility_is_refused(owner_client, other_facility):
     response = owner_client.post(
-        CREATE, {"name": "Call Center", "facilities": other_facility.facility_id}
+        CREATE, {**READ, "name": "Call Center", "facilities": other_facility.facility_id}
     )
     assert response.status_code == 200
     assert _form_errors(response) == {"facilities": ["invalid_choice"]}
@@ -213,20 +215,20 @@ def test_create_naming_another_accounts_facility_is_refused(owner_client, other_
 
 
 def test_create_needs_a_name(owner_client):
-    response = owner_client.post(CREATE, {"name": "  ", "all_facilities": "on"})
+    response = owner_client.post(CREATE, {**READ, "name": "  ", "all_facilities": "on"})
     assert _form_errors(response) == {"name": ["required"]}
     assert not ApiKey.objects.exists()
 
 
 def test_create_refuses_control_characters_in_the_name(owner_client):
-    response = owner_client.post(CREATE, {"name": "Call\nCenter", "all_facilities": "on"})
+    response = owner_client.post(CREATE, {**READ, "name": "Call\nCenter", "all_facilities": "on"})
     assert _form_errors(response) == {"name": ["invalid_name"]}
 
 
 def test_create_offers_excluded_facilities_marked_as_such(owner_client, account):
     airport = FacilityFactory(account=account, name="Harbor Airport", include_in_api=False)
     response = owner_client.post(
-        CREATE, {"name": "", "facilities_q": "airport", "facilities_picker": "search"}
+        CREATE, {**READ, "name": "", "facilities_q": "airport", "facilities_picker": "search"}
     )
     page = response.content.decode()
     assert response.status_code == 200 and not ApiKey.objects.exists()
@@ -253,6 +255,7 @@ def test_detail_saves_facilities_expiry_and_allowed_ips(owner_client, api_key, f
     response = owner_client.post(
         detail_url(api_key),
         {
+            **READ,
             "name": "Call Center",
             "facilities": facility.facility_id,
             "expires_on": "2099-12-31",
@@ -271,7 +274,12 @@ def test_detail_saves_facilities_expiry_and_allowed_ips(owner_client, api_key, f
 def test_detail_refuses_a_bad_ip_range(owner_client, api_key):
     response = owner_client.post(
         detail_url(api_key),
-        {"name": "Call Center", "all_facilities": "on", "allowed_ips": "10.0.0.0/33\nlocalhost"},
+        {
+            **READ,
+            "name": "Call Center",
+            "all_facilities": "on",
+            "allowed_ips": "10.0.0.0/33\nlocalhost",
+        },
     )
     assert response.status_code == 200
     assert _form_errors(response) == {"allowed_ips": ["invalid_cidr"]}
@@ -282,14 +290,16 @@ def test_detail_refuses_a_bad_ip_range(owner_client, api_key):
 
 def test_detail_refuses_an_expiry_in_the_past(owner_client, api_key):
     response = owner_client.post(
-        detail_url(api_key), {"name": "X", "all_facilities": "on", "expires_on": "2001-01-01"}
+        detail_url(api_key),
+        {**READ, "name": "X", "all_facilities": "on", "expires_on": "2001-01-01"},
     )
     assert _form_errors(response) == {"expires_on": ["expiry_in_past"]}
 
 
 def test_detail_refuses_another_accounts_facility(owner_client, api_key, other_facility):
     response = owner_client.post(
-        detail_url(api_key), {"name": "Call Center", "facilities": other_facility.facility_id}
+        detail_url(api_key),
+        {**READ, "name": "Call Center", "facilities": other_facility.facility_id},
     )
     assert _form_errors(response) == {"facilities": ["invalid_choice"]}
     api_key.refresh_from_db()
@@ -297,7 +307,7 @@ def test_detail_refuses_another_accounts_facility(owner_client, api_key, other_f
 
 
 def test_detail_refuses_no_facility(owner_client, api_key):
-    response = owner_client.post(detail_url(api_key), {"name": "Call Center"})
+    response = owner_client.post(detail_url(api_key), {**READ, "name": "Call Center"})
     assert _form_errors(response) == {"facilities": ["no_facilities"]}
 
 
@@ -465,7 +475,9 @@ def _messages(response) -> list[tuple[str, str]]:
 
 def test_create_with_only_excluded_facilities_warns_that_it_reads_nothing(owner_client, account):
     airport = FacilityFactory(account=account, name="Harbor Airport", include_in_api=False)
-    response = owner_client.post(CREATE, {"name": "Call Center", "facilities": airport.facility_id})
+    response = owner_client.post(
+        CREATE, {**READ, "name": "Call Center", "facilities": airport.facility_id}
+    )
     assert response.status_code == 302
     levels = dict(_messages(response))
     assert "warning" in levels
@@ -477,13 +489,13 @@ def test_create_with_only_excluded_facilities_warns_that_it_reads_nothing(owner_
 
 def test_create_for_all_facilities_of_an_account_with_none_included_warns(owner_client, account):
     FacilityFactory(account=account, include_in_api=False)
-    response = owner_client.post(CREATE, {"name": "Call Center", "all_facilities": "on"})
+    response = owner_client.post(CREATE, {**READ, "name": "Call Center", "all_facilities": "on"})
     assert "warning" in dict(_messages(response))
 
 
 def test_create_that_can_read_a_facility_does_not_warn(owner_client, facility):
     response = owner_client.post(
-        CREATE, {"name": "Call Center", "facilities": facility.facility_id}
+        CREATE, {**READ, "name": "Call Center", "facilities": facility.facility_id}
     )
     assert "warning" not in dict(_messages(response))
     assert "Reads nothing" not in owner_client.get(LIST).content.decode()
@@ -492,7 +504,7 @@ def test_create_that_can_read_a_facility_does_not_warn(owner_client, facility):
 def test_saving_a_key_whose_facilities_are_all_excluded_warns(owner_client, api_key, account):
     airport = FacilityFactory(account=account, name="Harbor Airport", include_in_api=False)
     response = owner_client.post(
-        detail_url(api_key), {"name": api_key.name, "facilities": airport.facility_id}
+        detail_url(api_key), {**READ, "name": api_key.name, "facilities": airport.facility_id}
     )
     assert response.status_code == 302
     assert "can read no facility right now" in dict(_messages(response))["warning"]
@@ -510,3 +522,98 @@ def test_the_confirmation_after_disable_is_a_warning_not_a_success(owner_client,
 def test_api_settings_links_the_api_documentation(owner_client, api_key):
     page = owner_client.get(LIST).content.decode()
     assert f'href="{reverse("api:docs")}"' in page
+
+
+# --- permissions -----------------------------------------------------------------------------
+
+
+def test_create_offers_the_permissions_with_only_read_checked(owner_client):
+    form = owner_client.get(CREATE).context["form"]
+    page = owner_client.get(CREATE).content.decode()
+    for label in (
+        "Read lock information",
+        "Release overlocks",
+        "Set lock status",
+        "Send FMS events",
+        "Read the event feed",
+    ):
+        assert label in page
+    assert form["permissions"].value() == ["read"]
+    assert re.search(r'<input[^>]*name="permissions"[^>]*value="read"[^>]*checked', page)
+    assert not re.search(r'<input[^>]*name="permissions"[^>]*value="release"[^>]*checked', page)
+
+
+def test_create_with_the_checked_permissions(owner_client):
+    response = owner_client.post(
+        CREATE,
+        {"name": "Call Center", "all_facilities": "on", "permissions": ["read", "release"]},
+    )
+    assert response.status_code == 302
+    key = ApiKey.objects.get()
+    assert key.permissions == ["read", "release"]
+    event = AuditEvent.objects.get()
+    assert event.details["permissions"] == ["read", "release"]
+    assert "Permissions: Read lock information, Release overlocks" in event.details["summary"]
+
+
+def test_create_without_any_permission_is_an_error(owner_client):
+    response = owner_client.post(CREATE, {"name": "Call Center", "all_facilities": "on"})
+    assert response.status_code == 200
+    assert _form_errors(response) == {"permissions": ["required"]}
+    assert "Choose at least one permission" in response.content.decode()
+    assert not ApiKey.objects.exists()
+
+
+def test_create_refuses_an_unknown_permission(owner_client):
+    response = owner_client.post(
+        CREATE, {"name": "Call Center", "all_facilities": "on", "permissions": ["read", "admin"]}
+    )
+    assert response.status_code == 200
+    assert _form_errors(response) == {"permissions": ["invalid_choice"]}
+    assert not ApiKey.objects.exists()
+
+
+def test_a_client_admin_may_give_any_permission(admin_client, account):
+    """Permissions say what a key does within its facilities; whoever manages keys chooses
+    them (a Client Admin may release and set statuses in the portal too)."""
+    response = admin_client.post(
+        CREATE,
+        {"name": "Call Center", "all_facilities": "on", "permissions": ["release", "set_status"]},
+    )
+    assert response.status_code == 302
+    assert ApiKey.objects.get().permissions == ["release", "set_status"]
+
+
+def test_detail_shows_and_changes_the_permissions_audited(owner_client, api_key):
+    page = owner_client.get(detail_url(api_key)).content.decode()
+    assert re.search(r'<input[^>]*name="permissions"[^>]*value="read"[^>]*checked', page)
+    response = owner_client.post(
+        detail_url(api_key),
+        {"name": api_key.name, "all_facilities": "on", "permissions": ["release", "read"]},
+    )
+    assert response.status_code == 302
+    api_key.refresh_from_db()
+    assert api_key.permissions == ["read", "release"]
+    event = AuditEvent.objects.get(action=Action.KEY_EDITED)
+    assert event.details["changes"]["permissions"] == [["read"], ["read", "release"]]
+    assert event.details["summary"] == (
+        "Permissions: Read lock information → Read lock information, Release overlocks"
+    )
+
+
+def test_detail_refuses_removing_every_permission(owner_client, api_key):
+    response = owner_client.post(
+        detail_url(api_key), {"name": api_key.name, "all_facilities": "on"}
+    )
+    assert _form_errors(response) == {"permissions": ["required"]}
+    api_key.refresh_from_db()
+    assert api_key.permissions == ["read"]
+
+
+def test_list_shows_each_keys_permissions(owner_client, account):
+    ApiKeyFactory(account=account, name="Writer", permissions=["read", "release", "set_status"])
+    page = owner_client.get(LIST).content.decode()
+    assert "Permissions" in page
+    for label in ("Read lock information", "Release overlocks", "Set lock status"):
+        assert label in page
+    assert "Send FMS events" not in page

@@ -87,3 +87,30 @@ def test_stdout_stays_pure_json_with_the_console_mail_backend(account, owner, se
     captured = capsys.readouterr()
     assert "created the API key" in captured.err
     assert "created the API key" not in captured.out
+
+
+def test_a_key_reads_by_default_and_prints_its_permissions(account):
+    printed = _run("--account", account.slug, "--name", "Call Center")
+    assert printed["permissions"] == ["read"]
+    assert ApiKey.objects.get().permissions == ["read"]
+
+
+def test_permissions_are_chosen_by_name(account):
+    printed = _run(
+        "--account", account.slug, "--name", "Call Center", "--permissions", "release, read"
+    )
+    assert printed["permissions"] == ["read", "release"]
+    assert ApiKey.objects.get().permissions == ["read", "release"]
+    event = AuditEvent.objects.get()
+    assert event.details["permissions"] == ["read", "release"]
+
+
+@pytest.mark.parametrize("value", ["read,write", "", " , "])
+def test_unknown_or_no_permissions_are_a_clear_error_listing_the_valid_ones(account, value):
+    with pytest.raises(CommandError) as caught:
+        _run("--account", account.slug, "--name", "X", "--permissions", value)
+    message = str(caught.value)
+    assert "read, release, set_status, fms_events, events" in message
+    if "write" in value:
+        assert "write" in message
+    assert not ApiKey.objects.exists()

@@ -149,6 +149,61 @@ def test_update_changes_scope_and_records_what_changed(account, owner, facility)
     assert event.details["changes"]["name"] == ["Call Center", "Night desk"]
 
 
+def test_create_records_the_permissions_and_the_notice_names_them(
+    account, owner, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        created = _create(account, owner, permissions=["release", "read"])
+    assert created.api_key.permissions == ["read", "release"]
+    event = _events(account, Action.KEY_CREATED).get()
+    assert event.details["permissions"] == ["read", "release"]
+    assert "Permissions: Read lock information, Release overlocks" in mailoutbox[0].body
+
+
+def test_create_refuses_unknown_or_no_permissions(account, owner):
+    for permissions in (["read", "write"], []):
+        with pytest.raises(ValidationError) as caught:
+            _create(account, owner, permissions=permissions)
+        assert "permissions" in caught.value.message_dict
+    assert not ApiKey.objects.exists()
+
+
+def test_update_records_changed_permissions(account, owner):
+    key = ApiKeyFactory(account=account)
+    changed = services.api_key_update(
+        api_key=key,
+        name=key.name,
+        all_facilities=True,
+        facilities=[],
+        expires_at=None,
+        allowed_ips=[],
+        permissions=["set_status", "read"],
+        actor=owner,
+        ip=None,
+    )
+    assert changed
+    key.refresh_from_db()
+    assert key.permissions == ["read", "set_status"]
+    event = _events(account, Action.KEY_EDITED).get()
+    assert event.details["changes"] == {"permissions": [["read"], ["read", "set_status"]]}
+
+
+def test_update_without_permissions_keeps_them(account, owner):
+    key = ApiKeyFactory(account=account, permissions=["read", "release"])
+    services.api_key_update(
+        api_key=key,
+        name="Renamed",
+        all_facilities=True,
+        facilities=[],
+        expires_at=None,
+        allowed_ips=[],
+        actor=owner,
+        ip=None,
+    )
+    key.refresh_from_db()
+    assert key.permissions == ["read", "release"]
+
+
 def test_update_without_changes_records_nothing(account, owner):
     key = ApiKeyFactory(account=account)
     changed = services.api_key_update(

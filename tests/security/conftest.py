@@ -25,6 +25,7 @@ SEED = """
 import json
 from davinci.accounts.models import Account, Membership, Role, User
 from facilities.models import Facility, Lock, LockStatus, Unit
+from davinci.accounts.permissions import KeyPermission
 from integrations import services
 
 account = Account.objects.create(name="Harbor Self Storage", slug="harbor-self-storage")
@@ -37,7 +38,8 @@ lock = Lock(account=account, facility=facility, serial="HD000001",
             status=LockStatus.ASSIGNED_OVERLOCK, unit=unit)
 lock.unlock_code = "7391"
 lock.save()
-created = services.api_key_create(account=account, name="Call Center", actor=owner, ip=None)
+created = services.api_key_create(account=account, name="Call Center", actor=owner, ip=None,
+                                  permissions=[permission.value for permission in KeyPermission])
 print(json.dumps({{"facility_id": facility.facility_id, "api_key": created.api_key.api_key,
                   "secret": created.secret, "key_pk": created.api_key.pk}}))
 """

@@ -127,7 +127,8 @@ def test_create_reveal_and_roll_leave_no_secret_anywhere(
     client = signed_in(owner)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            "/integrations/keys/new/", {"name": "Call Center", "all_facilities": "on"}
+            "/integrations/keys/new/",
+            {"name": "Call Center", "all_facilities": "on", "permissions": "read"},
         )
     assert response.status_code == 302
     key = ApiKey.objects.get(name="Call Center")
@@ -161,7 +162,8 @@ def test_failures_while_a_secret_is_in_hand_leave_it_in_no_error_report(owner, c
             == 500
         )
         response = client.post(
-            "/integrations/keys/new/", {"name": "Another", "all_facilities": "on"}
+            "/integrations/keys/new/",
+            {"name": "Another", "all_facilities": "on", "permissions": "read"},
         )
         assert response.status_code == 500
     assert len([m for m in mail.outbox if "ops@example.com" in m.to]) == 3  # the reports

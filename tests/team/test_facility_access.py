@@ -6,7 +6,8 @@ from django.urls import reverse
 from davinci.accounts.models import AuditEvent
 from facilities.models import ReleaseAttempt
 from integrations.models import ApiKey
-from tests.factories import ApiKeyFactory, LockFactory, UnitFactory
+from tests.factories import ApiKeyFactory, LockFactory, UnitFactory, WebhookEndpointFactory
+from webhooks import services as webhook_services
 
 
 def test_lists_and_search_show_only_their_facilities(
@@ -66,7 +67,7 @@ def test_a_restricted_admin_makes_keys_for_their_facilities_only(
     assert response.status_code == 200 and "facilities" in response.context["form"].errors
     assert not ApiKey.objects.exists()
     response = facility_restricted_client.post(
-        url, {"name": "CC", "facilities": second_facility.facility_id}
+        url, {"name": "CC", "permissions": "read", "facilities": second_facility.facility_id}
     )
     assert response.status_code == 302
     assert list(ApiKey.objects.get().facilities.all()) == [second_facility]
@@ -114,3 +115,25 @@ def test_activity_and_release_activity_show_only_their_facilities(
     assert second_facility.facility_id in body and facility.facility_id not in body
     body = facility_restricted_client.get(reverse("facilities:release_activity")).content.decode()
     assert f"{second_facility.pk}-R" in body and f"{facility.pk}-R" not in body
+
+
+def test_activity_shows_the_webhook_endpoints_within_their_facilities(
+    facility_restricted_client, account, owner, facility, second_facility
+):
+    """As for keys: an endpoint that names only their facilities, never an All Facilities one
+    or one that names a facility of someone else's."""
+    theirs = WebhookEndpointFactory(
+        account=account, url="https://hooks.example.com/theirs", all_facilities=False
+    )
+    theirs.facilities.set([second_facility])
+    wider = WebhookEndpointFactory(
+        account=account, url="https://hooks.example.com/wider", all_facilities=False
+    )
+    wider.facilities.set([facility, second_facility])
+    everywhere = WebhookEndpointFactory(account=account, url="https://hooks.example.com/all")
+    for endpoint in (theirs, wider, everywhere):
+        webhook_services.endpoint_disable(endpoint=endpoint, actor=owner, ip=None)
+
+    response = facility_restricted_client.get(reverse("integrations:activity"))
+    shown = [event.target_repr for event in response.context["page"].object_list]
+    assert shown == ["https://hooks.example.com/theirs"]

@@ -48,7 +48,7 @@ def every_event(account, facility, owner):
         data=payloads.automation_ran_data(
             rule_id=3,
             trigger="payment_received",
-            result="status_set",
+            result="acted",
             lock=lock,
             unit=unit,
             facility=facility,

@@ -51,3 +51,29 @@ def can_see_reports(membership) -> bool:
 @register.filter
 def can_export_history(membership) -> bool:
     return membership is not None and permissions.can_export_history(membership.role)
+
+
+@register.filter
+def can_manage_automations(membership) -> bool:
+    return membership is not None and permissions.can_manage_automations(membership.role)
+
+
+@register.filter
+def can_edit_rule(membership, rule) -> bool:
+    return (
+        membership is not None
+        and permissions.can_manage_automations(membership.role)
+        and permissions.can_edit_rule(
+            member_all_facilities=membership.all_facilities,
+            rule_all_facilities=rule.all_facilities,
+        )
+    )
+
+
+@register.filter
+def can_reorder_rules(membership) -> bool:
+    return (
+        membership is not None
+        and permissions.can_manage_automations(membership.role)
+        and permissions.can_reorder_rules(member_all_facilities=membership.all_facilities)
+    )

@@ -1,4 +1,5 @@
-"""`manage.py create_api_key --account SLUG --name NAME [--facility FACILITY_ID ...]`
+"""`manage.py create_api_key --account SLUG --name NAME [--facility FACILITY_ID ...]
+[--permissions read,release]`
 
 For platform staff and scripts: creates a key through the same service as the portal (audit
 event, owners emailed) and prints the API Key and API Secret once, as JSON, on stdout.
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from davinci.accounts.models import Account
+from davinci.accounts.permissions import DEFAULT_KEY_PERMISSIONS, KeyPermission
 from facilities.models import Facility
 from integrations.forms import expiry_to_datetime, parse_allowed_ips
 from integrations.services import api_key_create
@@ -48,6 +50,14 @@ class Command(BaseCommand):
             help="Only accept calls from this address or CIDR range (repeat for several).",
         )
 
+        parser.add_argument(
+            "--permissions",
+            default=",".join(DEFAULT_KEY_PERMISSIONS),
+            metavar="NAME,NAME",
+            help="What the key may do, comma-separated, from: "
+            f"{', '.join(KeyPermission.values)}. Default: read.",
+        )
+
     def handle(self, *args, **options) -> None:
         account = Account.objects.filter(slug=options["account"]).first()
         if account is None:
@@ -77,6 +87,15 @@ class Command(BaseCommand):
                 raise CommandError("--expires must be a date after today.")
             expires_at = expiry_to_datetime(day)
 
+        permissions = [name.strip() for name in options["permissions"].split(",") if name.strip()]
+        unknown = sorted(set(permissions) - set(KeyPermission.values))
+        if unknown or not permissions:
+            raise CommandError(
+                (f"Unknown permission: {', '.join(unknown)}. " if unknown else "")
+                + f"--permissions takes one or more of {', '.join(KeyPermission.values)}, "
+                "comma-separated (e.g. --permissions read,release)."
+            )
+
         try:
             allowed_ips = parse_allowed_ips(" ".join(options["allowed_ip"]))
         except ValidationError as exc:
@@ -92,6 +111,7 @@ class Command(BaseCommand):
                     facilities=facilities,
                     expires_at=expires_at,
                     allowed_ips=allowed_ips,
+                    permissions=permissions,
                     actor=None,
                     ip=None,
                 )
@@ -110,6 +130,7 @@ class Command(BaseCommand):
                     "facility_ids": sorted(f.facility_id for f in facilities),
                     "expires_at": key.expires_at.isoformat() if key.expires_at else None,
                     "allowed_ips": key.allowed_ips,
+                    "permissions": key.permissions,
                 },
                 indent=2,
             )

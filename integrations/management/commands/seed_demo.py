@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from davinci import crypto
 from davinci.accounts.models import Account, Membership, Role, User
+from davinci.accounts.permissions import KeyPermission, key_permissions_clean
 from facilities.models import UNIT_STATUSES, Facility, Lock, LockEvent, LockStatus, Unit
 from integrations import secrets as api_secrets
 from integrations.models import ApiKey
@@ -99,12 +100,25 @@ class Command(BaseCommand):
             help="Run even with DEBUG off (the demo passwords are public: never in production).",
         )
         parser.add_argument(
+            "--fms-events",
+            action="store_true",
+            help="Also give the demo API key the fms_events permission (Send FMS events), for "
+            "the Automations walk-through in docs/automations.md.",
+        )
+        parser.add_argument(
             "--base-url",
             default=DEMO_BASE_URL,
             help=f"Where the portal serves, for the printed curl line (default {DEMO_BASE_URL}).",
         )
 
-    def handle(self, *args, force: bool, base_url: str = DEMO_BASE_URL, **options) -> None:
+    def handle(
+        self,
+        *args,
+        force: bool,
+        base_url: str = DEMO_BASE_URL,
+        fms_events: bool = False,
+        **options,
+    ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates users with a published password; it only runs with DEBUG on. "
@@ -117,7 +131,7 @@ class Command(BaseCommand):
             for email in DEMO_TOTP_USERS:
                 self._seed_totp(User.objects.get(email=email))
         self._print_sign_in()
-        seed_demo_api_key(self.stdout, base_url=base_url)
+        seed_demo_api_key(self.stdout, base_url=base_url, fms_events=fms_events)
 
     def _seed_user(self, email: str, name: str, *, staff: bool = False) -> User:
         user, created = User.objects.get_or_create(
@@ -235,11 +249,20 @@ class Command(BaseCommand):
 # --- Demo API key (lookup API) -----------------------------------------------------------
 # The README's curl examples read DAVINCI_API_KEY / DAVINCI_API_SECRET from what this prints.
 DEMO_API_KEY_NAME = "Demo Call Center"
+# What docs/api.md's walk-through does with it: look up, release an overlock, set a status.
+DEMO_API_KEY_PERMISSIONS = (
+    KeyPermission.READ.value,
+    KeyPermission.RELEASE.value,
+    KeyPermission.SET_STATUS.value,
+)
 
 
-def seed_demo_api_key(stdout, *, base_url: str = DEMO_BASE_URL) -> None:
-    """Give Harbor Self Storage an All Facilities key named "Demo Call Center" (once) and
-    print its API Key and API Secret as shell exports, on every run."""
+def seed_demo_api_key(stdout, *, base_url: str = DEMO_BASE_URL, fms_events: bool = False) -> None:
+    """Give Harbor Self Storage an All Facilities key named "Demo Call Center" (once) that
+    may read, release and set statuses (added on every run, also to a key seeded before
+    permissions existed), and print its API Key and API Secret as shell exports. With
+    `fms_events`, the key may also send FMS events (the Automations walk-through). Nothing
+    given in the portal since is taken away."""
     account = Account.objects.get(slug="harbor-self-storage")
     key = ApiKey.objects.filter(account=account, name=DEMO_API_KEY_NAME, deleted_at=None).first()
     secret = None
@@ -252,10 +275,16 @@ def seed_demo_api_key(stdout, *, base_url: str = DEMO_BASE_URL) -> None:
         key = ApiKey(
             account=account, name=DEMO_API_KEY_NAME, api_key=api_secrets.generate_api_key()
         )
+    wanted = [*DEMO_API_KEY_PERMISSIONS, *([KeyPermission.FMS_EVENTS] if fms_events else [])]
+    permissions = key_permissions_clean([*key.permissions, *wanted])
     if secret is None:
         secret = api_secrets.generate_api_secret()
         key.set_secret(secret)
+        key.permissions = permissions
         key.save()
+    elif permissions != key.permissions:
+        key.permissions = permissions
+        key.save(update_fields=["permissions"])
     state = "" if key.is_active else "  (disabled in the portal: enable it to use it)"
     stdout.write(
         f'\nDemo API key "{DEMO_API_KEY_NAME}" of {account.name}{state}. For the lookup '
@@ -265,3 +294,5 @@ def seed_demo_api_key(stdout, *, base_url: str = DEMO_BASE_URL) -> None:
         '  curl -s -H "X-API-Key: $DAVINCI_API_KEY" -H "X-API-Secret: $DAVINCI_API_SECRET" '
         f"{base_url.rstrip('/')}/api/v1/facilities/"
     )
+    if KeyPermission.FMS_EVENTS in key.permissions:
+        stdout.write("  It may also send FMS events (Automations: docs/automations.md).")
