@@ -91,6 +91,10 @@ def portfolio(
     UnitFactory(facility=facility, unit_number="B200")
     released = UnitFactory(facility=facility, unit_number="A103", tenant_name="Paid Up")
     assigned_lock(released, LockStatus.RETURNED_TO_DROPBOX, serial="HD000103")
+    # An overlock no automation releases (A100's is released by the payment below), so that
+    # Overlocks by age has a row.
+    overlocked = UnitFactory(facility=facility, unit_number="A104", tenant_name="Still Owing")
+    assigned_lock(overlocked, LockStatus.ASSIGNED_OVERLOCK, serial="HD000104")
     lock_event_record(
         lock=facility.locks.get(serial="HD000100"),
         kind=LockEvent.Kind.CODE_REVEALED,
