@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/scale.py [--ci] [--facilities 3000] [--events 5000000]
         [--database davinci_scale] [--reload] [--repeat 5] [--save-rounds 3] [--port 8131]
-        [--redis-db 11]
+        [--redis-db 11] [--only reports:,api:events]
 
 What it does, on loopback only:
   1. creates (or reuses) the PostgreSQL database --database (its name must start with
@@ -30,6 +30,9 @@ What it does, on loopback only:
      hold what was posted, its median is above 1 s, or it runs a number of queries other
      than the demo's.
 --ci is a small size (300 facilities, 200,000 events) that runs in a few minutes.
+--only measures the pages whose URL name starts with one of its comma-separated prefixes
+(and no saves), for a quick look at a few pages on an already loaded database; the budget is
+the same.
 Every URL pattern of the portal is either in PAGES or in NOT_MEASURED with its reason
 (tests/core/test_scale_bench.py holds that), so a new page cannot go unmeasured.
 """
@@ -53,6 +56,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -135,6 +139,7 @@ class Subject:
     chosen_email: str
     password: str = field(repr=False)
     unit_list_next: str = ""
+    feed_week_ago: str = ""  # the event feed's cursor a week back (a poller a week behind)
     # The delivery log's `?before=`: the middle of the endpoint's log.
     log_before: int = 2**31
     # A rule with chosen facilities (1,000 at full size), and the automation activity's
@@ -160,6 +165,12 @@ def _url(name: str, query: dict | None = None, **kwargs) -> str:
     from django.urls import reverse
 
     return reverse(name, kwargs=kwargs or None) + (f"?{urlencode(query)}" if query else "")
+
+
+def _days_ago(days: int) -> str:
+    from django.utils import timezone
+
+    return (timezone.now().date() - timedelta(days=days)).isoformat()
 
 
 def _fragment(serial: str) -> str:
@@ -447,6 +458,37 @@ PAGES: list[Page] = [
         "History archives",
         lambda s: _url("facilities:history_archive_list"),
     ),
+    # Reports: the default period (the last 30 days) or no period, and one facility.
+    Page("reports:lock_usage", "Reports: lock usage", lambda s: _url("reports:lock_usage")),
+    Page(
+        "reports:lock_usage",
+        "Reports: lock usage of a facility, a year",
+        lambda s: _url(
+            "reports:lock_usage",
+            {"facility": s.facility_id, "start": _days_ago(365), "end": _days_ago(0)},
+        ),
+    ),
+    Page(
+        "reports:overlocks_by_age",
+        "Reports: overlocks by age",
+        lambda s: _url("reports:overlocks_by_age"),
+    ),
+    Page(
+        "reports:remove_overlock_queue",
+        "Reports: remove-overlock queue",
+        lambda s: _url("reports:remove_overlock_queue"),
+    ),
+    Page(
+        "reports:code_disclosures",
+        "Reports: code disclosures",
+        lambda s: _url("reports:code_disclosures"),
+    ),
+    Page(
+        "reports:code_disclosures",
+        "Reports: code disclosures of a facility",
+        lambda s: _url("reports:code_disclosures", {"facility": s.facility_id}),
+    ),
+    Page("reports:audit_export", "Reports: audit export", lambda s: _url("reports:audit_export")),
     Page("accounts:password_change", "Change password", lambda s: _url("accounts:password_change")),
     Page("accounts:two_factor", "Two-factor", lambda s: _url("accounts:two_factor")),
     Page(
@@ -511,6 +553,15 @@ PAGES: list[Page] = [
         "api:lock_detail",
         "API: lock lookup",
         lambda s: _url("api:lock_detail", facility_id=s.facility_id, serial=s.serial),
+        who="api",
+    ),
+    Page(
+        "api:event_list", "API: event feed, first page", lambda s: _url("api:event_list"), who="api"
+    ),
+    Page(
+        "api:event_list",
+        "API: event feed, the last week",
+        lambda s: _url("api:event_list", {"after": s.feed_week_ago}),
         who="api",
     ),
 ]
@@ -845,6 +896,9 @@ def subjects() -> tuple[Subject, Subject]:
         )
         if not key.facilities.filter(pk=facility.pk).exists():
             key.facilities.add(facility)  # the API is measured on a facility the key reads
+        if "events" not in key.permissions:  # the event feed is measured with it too
+            key.permissions = [*key.permissions, "events"]
+            key.save(update_fields=["permissions"])
         member_all = (
             Membership.objects.filter(account=account, all_facilities=True)
             .exclude(role=Role.OWNER)
@@ -975,12 +1029,20 @@ class Clients:
         )
 
 
-def measure(clients: Clients, large: Subject, demo: Subject, repeat: int) -> list[Row]:
+def selected(only: str | None) -> list[Page]:
+    """PAGES, or those whose URL name starts with one of `only`'s comma-separated prefixes."""
+    prefixes = tuple(p.strip() for p in (only or "").split(",") if p.strip())
+    return [page for page in PAGES if not prefixes or page.name.startswith(prefixes)]
+
+
+def measure(
+    clients: Clients, large: Subject, demo: Subject, repeat: int, pages: list[Page] | None = None
+) -> list[Row]:
     """Each page: a warm-up for each account, then `repeat` rounds alternating the two, so
     both are measured in the same minute. A page that fails or takes over 10 s is not
     repeated (its one answer is the figure)."""
     rows = []
-    for page in PAGES:
+    for page in PAGES if pages is None else pages:
         paths = {"large": page.path(large), "demo": page.path(demo)}
         samples: dict[str, list[Sample]] = {"large": [], "demo": []}
         give_up = set()
@@ -1083,6 +1145,12 @@ def prepare(args: argparse.Namespace, size: Size, env: dict[str, str]) -> None:
     add_demo_references()
     add_demo_automations()
     scale_data.load(size)
+    # The reports read what the nightly task keeps: its first run counts the whole history.
+    from reports.services import reports_daily_all
+
+    nightly = time.monotonic()
+    reports_daily_all()
+    log(f"   {'nightly reports':<22} {'':<52} {time.monotonic() - nightly:7.1f} s")
     vacuum = scale_data.vacuum_analyze()
     log(f"   {'VACUUM ANALYZE':<22} {'':<52} {vacuum:7.1f} s")
     mark_database(args.database, size.marker())
@@ -1138,6 +1206,9 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, Size]:
     parser.add_argument(
         "--save-rounds", type=int, default=3, help="measured rounds of saves per account"
     )
+    parser.add_argument(
+        "--only", help="measure only the pages whose URL name starts with these (comma-separated)"
+    )
     parser.add_argument("--port", type=int, default=8131)
     parser.add_argument("--redis-db", type=int, default=11)
     args = parser.parse_args(argv)
@@ -1146,6 +1217,8 @@ def parse(argv: list[str] | None = None) -> tuple[argparse.Namespace, Size]:
         if getattr(args, name) is not None:
             size = replace(size, **{name: getattr(args, name)})
     args.database = args.database or ("davinci_scale_ci" if args.ci else "davinci_scale")
+    if args.only is not None and not selected(args.only):
+        parser.error(f"--only {args.only!r} names no page")
     if not re.fullmatch(r"davinci_scale\w*", args.database):
         parser.error("the database's name must start with davinci_scale (the bench drops it)")
     return args, size
@@ -1178,26 +1251,15 @@ def main(argv: list[str] | None = None) -> None:
             clients = Clients(args.port, large, demo)
             for subject in (large, demo):
                 subject.unit_list_next = _next_path(clients, subject)
+                subject.feed_week_ago = _week_ago_cursor()
             log(
                 f"-- gunicorn (production settings + bench/server_timing.py) on port {args.port}; "
                 f"median of {args.repeat}, both accounts in turn"
             )
             log(HEADER)
             log("|" + "---|" * 10)
-            rows = measure(clients, large, demo, args.repeat)
-            log(
-                f"\n-- saves: a key and a member with {scale_saves.chosen_count(size.facilities):,}"
-                f" of {size.facilities:,} facilities (the demo: its facilities, two thirds), "
-                f"median of {args.save_rounds} after a warm-up round, both accounts in turn"
-            )
-            saves, confirmation = scale_saves.measure(
-                args.port, {"large": large, "demo": demo}, args.save_rounds
-            )
-            log(scale_saves.HEADER)
-            log("|" + "---|" * 7)
-            for save in saves:
-                log(scale_saves.line(save))
-            log(f"   {confirmation or 'no confirm page was asked'}")
+            rows = measure(clients, large, demo, args.repeat, selected(args.only))
+            saves = [] if args.only else _saves(args, size, large, demo)
             worker_boots = server.log_text().count("Booting worker")
             timeouts = server.log_text().count("WORKER TIMEOUT")
     finally:
@@ -1215,6 +1277,31 @@ def main(argv: list[str] | None = None) -> None:
             log(f"   - {label}: {'; '.join(breaches)}")
         sys.exit(1)
     log("== every page, endpoint and save within budget")
+
+
+def _saves(args: argparse.Namespace, size: Size, large: Subject, demo: Subject) -> list:
+    log(
+        f"\n-- saves: a key and a member with {scale_saves.chosen_count(size.facilities):,}"
+        f" of {size.facilities:,} facilities (the demo: its facilities, two thirds), "
+        f"median of {args.save_rounds} after a warm-up round, both accounts in turn"
+    )
+    saves, confirmation = scale_saves.measure(
+        args.port, {"large": large, "demo": demo}, args.save_rounds
+    )
+    log(scale_saves.HEADER)
+    log("|" + "---|" * 7)
+    for save in saves:
+        log(scale_saves.line(save))
+    log(f"   {confirmation or 'no confirm page was asked'}")
+    return saves
+
+
+def _week_ago_cursor() -> str:
+    from django.utils import timezone
+
+    from integrations.api.views import encode_cursor
+
+    return encode_cursor([(timezone.now() - timedelta(days=7)).isoformat(), 0])
 
 
 def _next_path(clients: Clients, subject: Subject) -> str:

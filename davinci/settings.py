@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "automations",
     "integrations",
     "team",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -298,6 +299,11 @@ CELERY_BEAT_SCHEDULE = {
     "history-archive": {
         "task": "facilities.history_archive",
         "schedule": crontab(hour=3, minute=17),  # UTC, once a day
+    },
+    # Reports: the day's lock usage and code disclosures, kept per day (reports/tasks.py).
+    "reports-daily": {
+        "task": "reports.daily",
+        "schedule": crontab(hour=0, minute=7),  # UTC, just after the day it counts ended
     },
     # Invitations not accepted within 14 days: deleted (they already grant nothing).
     "team-invitations-expire": {"task": "team.invitations_expire", "schedule": 3600.0},

@@ -28,6 +28,7 @@ urlpatterns = [
     path("integrations/automations/", include("automations.urls")),
     path("integrations/", include("integrations.urls")),
     path("team/", include("team.urls")),
+    path("reports/", include("reports.urls")),
     path("api/", include("integrations.api.urls")),
     path("release/", include("facilities.release.urls")),
     path("admin/", admin.site.urls),

@@ -160,6 +160,13 @@ class Lock(models.Model):
             models.Index(fields=["facility", "status"]),
             # The account's lock-limit count (the facilities list) from the index alone.
             models.Index(fields=["account", "status"], name="lock_account_status"),
+            # The reports' locks by age in a status (overlocks by age, the remove-overlock
+            # queue, reports/overlocks.py) from the index alone, oldest first.
+            models.Index(
+                fields=["account", "status", "updated_at"],
+                include=["facility", "unit"],
+                name="lock_account_status_updated",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -341,6 +348,18 @@ class LockEvent(models.Model):
                 fields=["api_key", "created_at"],
                 condition=Q(kind="code_looked_up"),
                 name="lockevent_key_time",
+            ),
+            # The API's event feed (integrations/api/services.py event_page): a lock's
+            # changes in (created_at, id) order, a tenth of the events; lookups are not in it.
+            models.Index(
+                fields=["created_at", "id"],
+                # Equalities, not IN: PostgreSQL prints them back as written, so the scale
+                # loader's drop-and-recreate of indexes (bench/scale_data.py) keeps it as is.
+                condition=Q(kind="status_changed")
+                | Q(kind="released")
+                | Q(kind="assigned")
+                | Q(kind="unassigned"),
+                name="lockevent_feed",
             ),
             # A key's writes by time (Release overlock, Set status by API), of those only: the
             # usage chart counts them here, however many lookups the key makes. Few rows.

@@ -466,6 +466,8 @@ class AuditEvent(models.Model):
         HISTORY_RETENTION_CHANGED = "history_retention_changed", "History retention changed"
         HISTORY_ARCHIVED = "history_archived", "Old history archived and removed"
         HISTORY_ARCHIVE_DOWNLOADED = "history_archive_downloaded", "History archive downloaded"
+        REPORT_DOWNLOADED = "report_downloaded", "Report downloaded"
+        HISTORY_EXPORTED = "history_exported", "Audit export downloaded"
         WEBHOOK_CREATED = "webhook_created", "Webhook endpoint added"
         WEBHOOK_EDITED = "webhook_edited", "Webhook endpoint edited"
         WEBHOOK_REVEALED = "webhook_revealed", "Webhook signing secret shown"

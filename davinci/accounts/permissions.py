@@ -49,6 +49,15 @@ MANAGES_WEBHOOKS = (Role.OWNER, Role.CLIENT_ADMIN)
 MANAGES_AUTOMATIONS = (Role.OWNER, Role.CLIENT_ADMIN)  # Integrations → Automations
 EDITS_FACILITIES = (Role.OWNER, Role.CLIENT_ADMIN)
 SEES_LOCK_LIMIT = (Role.OWNER, Role.CLIENT_ADMIN)  # the account's total towards the lock limit
+# Reports: everyone but the call center (facility access narrows what each report counts).
+SEES_REPORTS = (
+    Role.OWNER,
+    Role.CLIENT_ADMIN,
+    Role.CLIENT_PERSONNEL,
+    Role.CLIENT_PERSONNEL_RESTRICTED,
+)
+# The audit export (every LockEvent and AuditEvent as a file): those who keep the account.
+EXPORTS_HISTORY = (Role.OWNER, Role.CLIENT_ADMIN)
 # Locks (activate, assign, transfer, change status, set code, import) and units.
 CHANGES_LOCKS = (
     Role.OWNER,
@@ -186,6 +195,18 @@ def can_edit_facilities(role: str) -> bool:
 def sees_lock_limit(role: str) -> bool:
     """The account's total of locks counting towards the lock limit."""
     return role in SEES_LOCK_LIMIT
+
+
+def can_see_reports(role: str) -> bool:
+    """The Reports tab: lock usage, overlocks by age, the remove-overlock queue, code
+    disclosures, within the member's facilities."""
+    return role in SEES_REPORTS
+
+
+def can_export_history(role: str) -> bool:
+    """The audit export: LockEvents and AuditEvents as a file, within the member's
+    facilities."""
+    return role in EXPORTS_HISTORY
 
 
 def can_change_locks(role: str) -> bool:

@@ -18,7 +18,7 @@ from typing import TypedDict
 
 from automations.models import AutomationRun, FmsEvent
 from davinci.accounts import permissions
-from facilities.models import Facility, Lock, Unit
+from facilities.models import Facility, Lock, LockEvent, Unit
 
 
 class FacilityData(TypedDict):
@@ -199,6 +199,53 @@ def facility_page_data(facilities: Iterable[Facility], next_url: str | None) -> 
 
 def unit_page_data(units: Iterable[Unit], next_url: str | None) -> UnitPageData:
     return {"data": [unit_list_item_data(unit) for unit in units], "next": next_url}
+
+
+class EventData(TypedDict):
+    """A lock's change in the event feed: never a code, never a tenant's contact."""
+
+    id: int
+    type: str
+    occurred_at: str
+    actor: str
+    serial: str
+    facility_id: str
+    unit_number: str | None
+    from_status: str | None
+    to_status: str | None
+
+
+class EventPageData(TypedDict):
+    data: list[EventData]
+    next: str
+    retention_months: int
+    kept_since: str
+
+
+def event_data(event: LockEvent) -> EventData:
+    """The event with its lock and unit (loaded with it)."""
+    return {
+        "id": event.pk,
+        "type": event.kind,
+        "occurred_at": event.created_at.isoformat(),
+        "actor": event.actor_type,
+        "serial": event.lock.serial,
+        "facility_id": event.lock.facility.facility_id,
+        "unit_number": event.unit.unit_number if event.unit is not None else None,
+        "from_status": event.from_status or None,
+        "to_status": event.to_status or None,
+    }
+
+
+def event_page_data(
+    events: Iterable[LockEvent], next_url: str, *, retention_months: int, kept_since: str
+) -> EventPageData:
+    return {
+        "data": [event_data(event) for event in events],
+        "next": next_url,
+        "retention_months": retention_months,
+        "kept_since": kept_since,
+    }
 
 
 def release_data(

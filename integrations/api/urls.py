@@ -25,6 +25,7 @@ urlpatterns = [
         views.lock_detail,
         name="lock_detail",
     ),
+    path("v1/events/", views.event_list, name="event_list"),
     path(
         "v1/facilities/<str:facility_id>/units/<str:unit_number>/release/",
         views.unit_release,

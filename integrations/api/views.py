@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -164,15 +165,16 @@ def _limit_param(request: HttpRequest) -> int:
     return int(raw)
 
 
-def encode_cursor(after: str | list[str]) -> str:
+def encode_cursor(after: str | list) -> str:
     raw = json.dumps({"after": after}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _cursor_param(request: HttpRequest, valid: Callable[[Any], bool]) -> Any:
+def _cursor_param(request: HttpRequest, valid: Callable[[Any], bool], name: str = "cursor") -> Any:
     """The `after` of the `cursor` parameter (None without one) when `valid(after)`: a unit
-    number for the unit list, [name, Facility ID] for the facility list."""
-    cursor = request.GET.get("cursor", "")
+    number for the unit list, [name, Facility ID] for the facility list, [created_at, id]
+    for the event feed (whose parameter is `after`)."""
+    cursor = request.GET.get(name, "")
     if not cursor:
         return None
     try:
@@ -182,7 +184,7 @@ def _cursor_param(request: HttpRequest, valid: Callable[[Any], bool]) -> Any:
         after = None
     if after is None or not valid(after):
         raise InvalidParameter(
-            "cursor", "cursor is not valid; use the `next` link of the previous page as it is."
+            name, f"{name} is not valid; use the `next` link of the previous page as it is."
         )
     return after
 
@@ -200,6 +202,51 @@ def _facility_cursor(after: Any) -> bool:
         and _printable(after[0])
         and _facility_id(after[1]) == after[1]
     )
+
+
+def _aware_datetime(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def _event_cursor(after: Any) -> bool:
+    return (
+        isinstance(after, list)
+        and len(after) == 2
+        and _aware_datetime(after[0]) is not None
+        and type(after[1]) is int
+        and after[1] >= 0
+    )
+
+
+def _types_param(request: HttpRequest) -> list[str]:
+    raw = request.GET.get("types")
+    if raw is None:
+        return list(services.FEED_KINDS)
+    types = raw.split(",")
+    if not all(kind in services.FEED_KINDS for kind in types):
+        raise InvalidParameter(
+            "types",
+            "types must be a comma-separated list of: " + ", ".join(services.FEED_KINDS) + ".",
+        )
+    return types
+
+
+def _updated_since_param(request: HttpRequest) -> datetime | None:
+    raw = request.GET.get("updated_since")
+    if raw is None:
+        return None
+    moment = _aware_datetime(raw)
+    if moment is None:
+        raise InvalidParameter(
+            "updated_since",
+            "updated_since must be an ISO 8601 date and time with its offset, "
+            "e.g. 2026-01-31T12:00:00Z.",
+        )
+    return moment
 
 
 # --- Endpoints ---------------------------------------------------------------------------
@@ -228,11 +275,12 @@ def facility_detail(request: HttpRequest, facility_id: str) -> HttpResponse:
 
 @api_endpoint(permission=KeyPermission.READ)
 def unit_list(request: HttpRequest, facility_id: str) -> HttpResponse:
-    status, q, limit, after = (
+    status, q, limit, after, updated_since = (
         _status_param(request),
         _q_param(request),
         _limit_param(request),
         _cursor_param(request, _unit_cursor),
+        _updated_since_param(request),
     )
     facility_id = _facility_id(facility_id)
     facility = facility_id and services.facility_in_scope(
@@ -241,17 +289,53 @@ def unit_list(request: HttpRequest, facility_id: str) -> HttpResponse:
     if not facility:
         return _not_found(FACILITY_NOT_FOUND)
     page = services.unit_page(
-        api_key=request.api_key, facility=facility, status=status, q=q, after=after, limit=limit
+        api_key=request.api_key,
+        facility=facility,
+        status=status,
+        q=q,
+        after=after,
+        limit=limit,
+        updated_since=updated_since,
     )
     next_url = _next_link(request, page.next_after)
     return api_response(serializers.unit_page_data(page.units, next_url))
 
 
-def _next_link(request: HttpRequest, after: str | list[str] | None) -> str | None:
+@api_endpoint(permission=KeyPermission.EVENTS)
+def event_list(request: HttpRequest) -> HttpResponse:
+    kinds, limit = _types_param(request), _limit_param(request)
+    after = _cursor_param(request, _event_cursor, name="after")
+    try:
+        page = services.event_page(
+            api_key=request.api_key,
+            after=(_aware_datetime(after[0]), after[1]) if after else None,
+            kinds=kinds,
+            limit=limit,
+        )
+    except services.CursorExpired:
+        return api_error(410, "cursor_expired", CURSOR_EXPIRED)
+    moment, pk = page.next_after
+    return api_response(
+        serializers.event_page_data(
+            page.events,
+            _next_link(request, [moment.isoformat(), pk], name="after"),
+            retention_months=request.api_key.account.history_retention_months,
+            kept_since=page.kept_since.isoformat(),
+        )
+    )
+
+
+CURSOR_EXPIRED = (
+    "This cursor points before the account's history retention: those events are no longer "
+    "kept. Start again without `after` (the oldest event kept)."
+)
+
+
+def _next_link(request: HttpRequest, after: Any, name: str = "cursor") -> str | None:
     if after is None:
         return None
-    params = {key: value for key, value in request.GET.items() if key != "cursor"}
-    params["cursor"] = encode_cursor(after)
+    params = {key: value for key, value in request.GET.items() if key != name}
+    params[name] = encode_cursor(after)
     return request.build_absolute_uri(f"{request.path}?{urlencode(params)}")
 
 

@@ -52,9 +52,11 @@ def test_document_describes_exactly_the_routes_of_the_api(document):
         routes.add(route)
     assert routes == {openapi.SERVER_URL + path for path in document["paths"]}
     for path, item in document["paths"].items():
-        # The writes answer POST, everything else GET (integrations/api/urls.py).
+        # The writes answer POST, everything else GET (integrations/api/urls.py); the event
+        # feed (/events/) is read, a unit's FMS events (/units/{unit_number}/events/) written.
         writes = ("/release/", "/status/", "/events/")
-        assert set(item) == ({"post"} if path.endswith(writes) else {"get"})
+        write = path.endswith(writes) and path != "/events/"
+        assert set(item) == ({"post"} if write else {"get"})
 
 
 def _parameter(document: dict, name: str) -> dict:
@@ -283,6 +285,7 @@ def test_every_operation_with_a_key_lists_400_and_refuses_credentials_in_the_url
         "listUnits": f"/api/v1/facilities/{fid}/units/",
         "getUnit": f"/api/v1/facilities/{fid}/units/A101/",
         "getLock": f"/api/v1/facilities/{fid}/locks/HD000001/",
+        "listEvents": "/api/v1/events/",
         "releaseUnit": f"/api/v1/facilities/{fid}/units/A101/release/",
         "setLockStatus": f"/api/v1/facilities/{fid}/locks/HD000001/status/",
         "sendFmsEvent": f"/api/v1/facilities/{fid}/units/A101/events/",
@@ -316,6 +319,8 @@ BUILT_AS = {
     "UnitListItem": serializers.UnitListItemData,
     "Unit": serializers.UnitData,
     "UnitPage": serializers.UnitPageData,
+    "Event": serializers.EventData,
+    "EventPage": serializers.EventPageData,
     "TenantNotice": serializers.TenantNoticeData,
     "Release": serializers.ReleaseData,
     "LockStatusChange": serializers.LockStatusChangeData,

@@ -45,7 +45,7 @@ def _load(account, other_account) -> None:
 def test_schemathesis_finds_nothing(live_server, account, other_account):
     _load(account, other_account)
     key = ApiKeyFactory(
-        account=account, permissions=["read", "release", "set_status", "fms_events"]
+        account=account, permissions=["read", "release", "set_status", "fms_events", "events"]
     )
     command = [
         str(SCHEMATHESIS),
@@ -72,5 +72,6 @@ def test_schemathesis_finds_nothing(live_server, account, other_account):
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    # The five lookups and the three writes (schemathesis leaves out the document's own URL).
-    assert "Tested: 8" in output, output[-3000:]
+    # The five lookups, the three writes and the event feed (schemathesis leaves out the
+    # document's own URL).
+    assert "Tested: 9" in output, output[-3000:]

@@ -38,7 +38,16 @@ DESKTOP = {"width": 1280, "height": 900}
 ROW_ACTIONS = "tbody tr a, tbody tr button:visible, tbody tr input:not([type=hidden])"
 # Their rows here have nothing to click (the rule's page and the payments page have no rows
 # of their own: their tables explain the fields and the file).
-NO_ROW_ACTIONS = {"api-key", "activity", "lock", "automation-rule", "automations-payments"}
+NO_ROW_ACTIONS = {
+    "api-key",
+    "activity",
+    "lock",
+    "automation-rule",
+    "automations-payments",
+    "lock-usage",
+    "code-disclosures",
+    "audit-export",
+}
 
 
 def _usage(key, lock, monkeypatch) -> None:
@@ -80,6 +89,18 @@ def portfolio(
         )
         assigned_lock(unit, status, serial=f"HD00010{n}")
     UnitFactory(facility=facility, unit_number="B200")
+    released = UnitFactory(facility=facility, unit_number="A103", tenant_name="Paid Up")
+    assigned_lock(released, LockStatus.RETURNED_TO_DROPBOX, serial="HD000103")
+    # An overlock no automation releases (A100's is released by the payment below), so that
+    # Overlocks by age has a row.
+    overlocked = UnitFactory(facility=facility, unit_number="A104", tenant_name="Still Owing")
+    assigned_lock(overlocked, LockStatus.ASSIGNED_OVERLOCK, serial="HD000104")
+    lock_event_record(
+        lock=facility.locks.get(serial="HD000100"),
+        kind=LockEvent.Kind.CODE_REVEALED,
+        actor_type=LockEvent.Actor.USER,
+        user=owner,
+    )
     LockFactory(facility=facility, serial="HD000900")
     FacilityFactory(account=account, name="Harbor Airport Long-Term", include_in_api=False)
     key = ApiKeyFactory(
@@ -204,6 +225,11 @@ def _list_pages(facility, key) -> list[tuple[str, str]]:
         ("search", reverse("facilities:search") + "?q=A10"),
         ("history-archives", reverse("facilities:history_archive_list")),
         ("invitations", reverse("accounts:invitations")),
+        ("lock-usage", reverse("reports:lock_usage")),
+        ("overlocks-by-age", reverse("reports:overlocks_by_age")),
+        ("remove-overlock-queue", reverse("reports:remove_overlock_queue")),
+        ("code-disclosures", reverse("reports:code_disclosures")),
+        ("audit-export", reverse("reports:audit_export")),
         ("webhooks", reverse("webhooks:endpoint_list")),
         (
             "webhook-log",
@@ -270,7 +296,7 @@ def test_the_navigation_and_search_fit_a_phone(page, owner, password, portfolio,
     page.get_by_role("button", name="Toggle navigation").click()
     search = page.get_by_label("Search units and locks by serial or unit number")
     expect(search).to_be_visible()
-    for link in ("Facilities", "Integrations", "Team"):
+    for link in ("Facilities", "Integrations", "Team", "Reports"):
         expect(page.get_by_role("link", name=link, exact=True)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot("navigation-phone")

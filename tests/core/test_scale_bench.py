@@ -123,7 +123,7 @@ def subject(account, facility, owner):
     unit = UnitFactory(facility=facility, unit_number="B137")
     lock = assigned_lock(unit)
     LockFactory(facility=facility)
-    key = ApiKeyFactory(account=account, all_facilities=False)
+    key = ApiKeyFactory(account=account, all_facilities=False, permissions=["read", "events"])
     key.facilities.set([facility])
     member_all = MembershipFactory(account=account, role=Role.CLIENT_PERSONNEL)
     chosen = MembershipFactory(account=account, role=Role.CLIENT_CALL_CENTER, all_facilities=False)
@@ -417,3 +417,14 @@ def test_a_save_within_budget_passes():
 def test_a_400_a_slow_save_or_more_queries_than_the_demos_is_over_budget(large, breach):
     row = _row(large, [(302, 20.0, 12)] * 4)
     assert row.breaches == [breach]
+
+
+def test_only_measures_the_pages_named_by_a_prefix_and_refuses_a_prefix_of_none():
+    pages = scale.selected("reports:,api:facility_list")
+    assert pages and all(
+        p.name.startswith("reports:") or p.name == "api:facility_list" for p in pages
+    )
+    assert {p.name for p in pages} >= {"reports:code_disclosures", "reports:overlocks_by_age"}
+    assert scale.selected(None) == scale.PAGES
+    with pytest.raises(SystemExit):
+        scale.parse(["--only", "nosuchpage:"])

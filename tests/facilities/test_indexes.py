@@ -82,7 +82,14 @@ def test_the_lock_limit_is_counted_in_the_account_status_index(owner, account, f
     membership = Membership.objects.get(user=owner, account=account)
     with CaptureQueriesContext(connection) as captured:
         Lock.objects.for_membership(membership).counting_towards_limit().count()
-    assert _from_the_index_alone(_plan(captured.captured_queries[0]["sql"]), "lock_account_status")
+    plan = _plan(captured.captured_queries[0]["sql"])
+    # Either index starting with (account, status) counts it without reading a lock; the
+    # reports' (account, status, updated_at) one is as good, and on a tiny table the planner
+    # may take it.
+    assert any(
+        _from_the_index_alone(plan, index)
+        for index in ("lock_account_status", "lock_account_status_updated")
+    ), plan
 
 
 def test_the_key_time_index_holds_lookups_only(account, facility):

@@ -44,6 +44,16 @@ def can_manage_users(membership) -> bool:
 
 
 @register.filter
+def can_see_reports(membership) -> bool:
+    return membership is not None and permissions.can_see_reports(membership.role)
+
+
+@register.filter
+def can_export_history(membership) -> bool:
+    return membership is not None and permissions.can_export_history(membership.role)
+
+
+@register.filter
 def can_manage_automations(membership) -> bool:
     return membership is not None and permissions.can_manage_automations(membership.role)
 
