@@ -138,7 +138,10 @@ unlock_code_validator = RegexValidator(
 
 
 class Lock(models.Model):
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="locks")
+    # No index of its own: the (account, status…) indexes of Meta start with it.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="locks", db_index=False
+    )
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="locks")
     serial = models.CharField(max_length=8, unique=True, validators=[serial_validator])
     # Fernet ciphertext of the 4-digit code; the plain code never reaches the database.
