@@ -89,7 +89,7 @@ def _download(request: HttpRequest, form: ReportFilterForm, table: tables.Table)
 
 def _page(request: HttpRequest, template: str, form: ReportFilterForm, **context) -> HttpResponse:
     kept = _kept(form) if form.is_valid() else ""
-    return render(request, template, {"form": form, "kept": kept, **context})
+    return _render(request, template, {"form": form, "kept": kept, **context})
 
 
 def _wants_download(request: HttpRequest, form: ReportFilterForm) -> bool:
@@ -119,7 +119,8 @@ def lock_usage(request: HttpRequest) -> HttpResponse:
         )
     if _wants_download(request, form):
         return _download(request, form, tables.usage_table(days))
-    chart = charts.bar_chart([[d.counting or 0] for d in days], [d.day.isoformat() for d in days])
+    labels = [f"{d.day:%b} {d.day.day}" for d in days]  # "Nov 29": short under the bars
+    chart = charts.bar_chart([[d.counting or 0] for d in days], labels)
     return _page(
         request,
         "reports/lock_usage.html",

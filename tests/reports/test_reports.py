@@ -282,6 +282,14 @@ def test_code_disclosures_count_reveals_per_user_and_reads_per_key_and_facility(
 # --- Filters and access -----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("name", [*REPORTS, "reports:audit_export"])
+def test_every_report_page_links_every_report_and_the_audit_export(owner_client, name):
+    body = owner_client.get(reverse(name)).content.decode()
+    for other in [*REPORTS, "reports:audit_export"]:
+        assert f'href="{reverse(other)}"' in body, other
+    assert f'aria-current="page" href="{reverse(name)}"' in body
+
+
 @pytest.mark.parametrize("name", REPORTS)
 @pytest.mark.parametrize(
     ("query", "error"),
